@@ -1,0 +1,21 @@
+//! The HTTP side that every function shares.
+//!
+//! Only `functions/*` know about HTTP: this crate turns requests into domain
+//! values and errors into `application/problem+json` answers (RFC 9457), so
+//! each function's handlers stay a few lines long.
+//!
+//! - [`problem`]: the problem document and the statuses of store failures.
+//! - [`extract`]: JSON body and query extractors that name the bad field.
+//! - [`state`]: the ports a handler can reach.
+//! - [`views`]: the JSON shapes several functions share.
+//! - [`lambda`]: the entry point every function's `main` calls.
+
+pub mod extract;
+pub mod lambda;
+pub mod problem;
+pub mod state;
+pub mod views;
+
+pub use extract::{JsonBody, QueryParams};
+pub use problem::Problem;
+pub use state::AppState;

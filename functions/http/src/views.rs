@@ -1,0 +1,124 @@
+//! The JSON shapes that more than one function sends or accepts.
+//!
+//! Money goes over the wire as a decimal string (`"19.99"`) with the currency
+//! beside it, never as a float.
+
+use kontor_domain::money::Money;
+use kontor_domain::order::Address;
+use kontor_domain::pricing::TaxLine;
+use kontor_domain::product::Product;
+use kontor_domain::tax::TaxClass;
+use kontor_domain::{CountryCode, TextLine};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An amount as a decimal string in the currency's minor unit.
+pub fn money(amount: Money) -> String {
+    amount.rounded().amount().to_string()
+}
+
+/// A product as the catalog shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProductView {
+    #[schema(example = "TR-CHINO-BEIGE")]
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    /// Gross unit price, VAT included.
+    #[schema(example = "59.90")]
+    pub price: String,
+    #[schema(example = "EUR")]
+    pub currency: String,
+    #[schema(value_type = String, example = "standard")]
+    pub tax_class: TaxClass,
+    pub stock: u32,
+    pub allow_backorder: bool,
+    /// Whether it can be ordered now (in stock, or backorders allowed).
+    pub available: bool,
+    pub cross_sell: Vec<String>,
+    pub checkout_sell: Vec<String>,
+    pub image: Option<String>,
+}
+
+impl From<&Product> for ProductView {
+    fn from(product: &Product) -> Self {
+        Self {
+            sku: product.sku.to_string(),
+            name: product.name.clone(),
+            description: product.description.clone(),
+            category: product.category.clone(),
+            price: money(product.price),
+            currency: product.price.currency().to_string(),
+            tax_class: product.tax_class,
+            stock: product.stock,
+            allow_backorder: product.allow_backorder,
+            available: product.stock > 0 || product.allow_backorder,
+            cross_sell: product.cross_sell.iter().map(ToString::to_string).collect(),
+            checkout_sell: product.checkout_sell.iter().map(ToString::to_string).collect(),
+            image: product.image.clone(),
+        }
+    }
+}
+
+/// A postal address. Every text field has 1 to 200 characters; `country`
+/// is an ISO 3166-1 alpha-2 code.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AddressBody {
+    #[schema(value_type = String, example = "Anna Muster")]
+    pub name: TextLine,
+    #[schema(value_type = String, example = "Hauptstraße 1")]
+    pub street: TextLine,
+    #[schema(value_type = String, example = "10115")]
+    pub postal_code: TextLine,
+    #[schema(value_type = String, example = "Berlin")]
+    pub city: TextLine,
+    #[schema(value_type = String, example = "DE")]
+    pub country: CountryCode,
+}
+
+impl From<AddressBody> for Address {
+    fn from(body: AddressBody) -> Self {
+        Address {
+            name: body.name,
+            street: body.street,
+            postal_code: body.postal_code,
+            city: body.city,
+            country: body.country,
+        }
+    }
+}
+
+impl From<&Address> for AddressBody {
+    fn from(address: &Address) -> Self {
+        AddressBody {
+            name: address.name.clone(),
+            street: address.street.clone(),
+            postal_code: address.postal_code.clone(),
+            city: address.city.clone(),
+            country: address.country.clone(),
+        }
+    }
+}
+
+/// One row of a tax breakdown.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TaxLineView {
+    /// The VAT rate in percent.
+    #[schema(example = "19")]
+    pub rate: String,
+    pub net: String,
+    pub tax: String,
+    pub gross: String,
+}
+
+impl From<&TaxLine> for TaxLineView {
+    fn from(line: &TaxLine) -> Self {
+        Self {
+            rate: line.rate.normalize().to_string(),
+            net: money(line.net),
+            tax: money(line.tax),
+            gross: money(line.gross),
+        }
+    }
+}

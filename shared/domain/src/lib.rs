@@ -1,0 +1,26 @@
+//! Kontor's domain: the rules of selling, free of I/O.
+//!
+//! Everything here is a pure function of its inputs. Time, identifiers and
+//! random tokens are handed in by the caller, so every workflow can be tested
+//! with fixed values and replayed exactly.
+//!
+//! - [`money`]: amounts in a currency, rounded to its minor unit.
+//! - [`tax`]: VAT classes and rates; splitting a gross amount into net and tax.
+//! - [`types`]: values parsed once at the edge (`Sku`, `Quantity`, `CountryCode`, `Email`, ids).
+//! - [`product`]: the catalog entry with its stock and its selling links.
+//! - [`pricing`]: pricing a cart: lines, shipping, tax breakdown, total.
+//! - [`order`]: the order aggregate and placing an order.
+//! - [`events`]: what the aggregates tell the rest of the system.
+//! - [`access`]: guest order access tokens, kept only as hashes.
+
+pub mod access;
+pub mod events;
+pub mod money;
+pub mod order;
+pub mod pricing;
+pub mod product;
+pub mod tax;
+pub mod types;
+
+pub use money::{Currency, Money};
+pub use types::{CountryCode, Email, EventId, LineId, OrderId, OrderNumber, ParseError, Quantity, Sku, TextLine};

@@ -1,0 +1,185 @@
+//! Money: a decimal amount in one currency.
+//!
+//! Amounts are `rust_decimal` values, never floats. Arithmetic keeps full
+//! precision; rounding to the currency's minor unit happens where the business
+//! rules say (per line, half away from zero) through [`Money::rounded`].
+
+use std::fmt;
+use std::ops::{Add, Neg, Sub};
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+
+/// The currencies a shop can sell in. Each knows its minor unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Currency {
+    #[default]
+    Eur,
+    Chf,
+}
+
+impl Currency {
+    /// Digits after the decimal point in this currency's smallest coin.
+    pub fn minor_unit_digits(self) -> u32 {
+        match self {
+            Currency::Eur | Currency::Chf => 2,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Currency::Eur => "EUR",
+            Currency::Chf => "CHF",
+        }
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// An amount of money. Adding or subtracting amounts of different currencies
+/// is a programming error (a shop prices everything in its one currency), so
+/// those operators assert rather than return a `Result` on every line of
+/// arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    #[serde(with = "rust_decimal::serde::str")]
+    amount: Decimal,
+    currency: Currency,
+}
+
+impl Money {
+    pub fn new(amount: Decimal, currency: Currency) -> Self {
+        Self { amount, currency }
+    }
+
+    pub fn zero(currency: Currency) -> Self {
+        Self::new(Decimal::ZERO, currency)
+    }
+
+    pub fn amount(&self) -> Decimal {
+        self.amount
+    }
+
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    pub fn is_negative(&self) -> bool {
+        self.amount.is_sign_negative() && !self.amount.is_zero()
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.amount.is_zero()
+    }
+
+    /// Rounded to the currency's minor unit, half away from zero, as German
+    /// commercial rounding (and most tax offices) expect.
+    pub fn rounded(self) -> Self {
+        Self::new(round_to_minor_unit(self.amount, self.currency), self.currency)
+    }
+
+    /// Multiplies by a whole number of units; exact, since unit prices are
+    /// already in minor units.
+    pub fn times(self, units: u32) -> Self {
+        Self::new(self.amount * Decimal::from(units), self.currency)
+    }
+
+    /// Multiplies by a decimal factor without rounding.
+    pub fn scaled(self, factor: Decimal) -> Self {
+        Self::new(self.amount * factor, self.currency)
+    }
+
+    /// True when the amount has no more digits than the currency's minor unit.
+    pub fn is_in_minor_units(&self) -> bool {
+        self.amount == round_to_minor_unit(self.amount, self.currency)
+    }
+
+    fn assert_same_currency(&self, other: &Money) {
+        assert_eq!(
+            self.currency, other.currency,
+            "money of different currencies cannot be combined"
+        );
+    }
+}
+
+/// Rounds half away from zero to the currency's minor unit and normalises the
+/// scale, so that `19.9` is shown as `19.90`.
+pub fn round_to_minor_unit(amount: Decimal, currency: Currency) -> Decimal {
+    let digits = currency.minor_unit_digits();
+    let mut rounded = amount.round_dp_with_strategy(digits, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(digits);
+    rounded
+}
+
+impl Add for Money {
+    type Output = Money;
+    fn add(self, rhs: Money) -> Money {
+        self.assert_same_currency(&rhs);
+        Money::new(self.amount + rhs.amount, self.currency)
+    }
+}
+
+impl Sub for Money {
+    type Output = Money;
+    fn sub(self, rhs: Money) -> Money {
+        self.assert_same_currency(&rhs);
+        Money::new(self.amount - rhs.amount, self.currency)
+    }
+}
+
+impl Neg for Money {
+    type Output = Money;
+    fn neg(self) -> Money {
+        Money::new(-self.amount, self.currency)
+    }
+}
+
+impl Money {
+    /// Sums amounts of one currency; the empty sum is zero in `currency`.
+    pub fn sum<'a>(currency: Currency, items: impl IntoIterator<Item = &'a Money>) -> Money {
+        items.into_iter().fold(Money::zero(currency), |acc, m| acc + *m)
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", round_to_minor_unit(self.amount, self.currency), self.currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn rounds_half_away_from_zero() {
+        let cases = [
+            (dec!(1.005), dec!(1.01)),
+            (dec!(1.004), dec!(1.00)),
+            (dec!(-1.005), dec!(-1.01)),
+            (dec!(2.5), dec!(2.50)),
+            (dec!(0.125), dec!(0.13)),
+        ];
+        for (input, expected) in cases {
+            let rounded = Money::new(input, Currency::Eur).rounded();
+            assert_eq!(rounded.amount(), expected, "rounding {input}");
+        }
+    }
+
+    #[test]
+    fn rounded_amounts_show_two_digits() {
+        assert_eq!(Money::new(dec!(19.9), Currency::Eur).rounded().amount().to_string(), "19.90");
+    }
+
+    #[test]
+    #[should_panic(expected = "different currencies")]
+    fn refuses_to_add_different_currencies() {
+        let _ = Money::new(dec!(1), Currency::Eur) + Money::new(dec!(1), Currency::Chf);
+    }
+}

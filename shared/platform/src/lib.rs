@@ -1,0 +1,22 @@
+//! The ports of Kontor: what the workflows need from the outside world.
+//!
+//! The domain crate is pure; this crate names the effects around it as
+//! traits, so each function can run on the AWS adapters in Lambda and on the
+//! embedded adapters locally without knowing which:
+//!
+//! - [`store`]: products, orders, idempotency records and the outbox.
+//! - [`clock`] and [`ids`]: time and fresh identifiers, injected so tests fix them.
+//! - [`consumer`]: an event consumer, fed by EventBridge or by the local bus.
+//! - [`settings`]: the shop's selling settings (currency, taxes, shipping).
+
+pub mod clock;
+pub mod consumer;
+pub mod ids;
+pub mod settings;
+pub mod store;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use consumer::{ConsumeError, EventConsumer};
+pub use ids::{IdSource, RandomIds, SequentialIds};
+pub use settings::ShopSettings;
+pub use store::{IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};

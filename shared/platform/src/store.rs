@@ -1,0 +1,100 @@
+//! The store port: every read and write the workflows make.
+//!
+//! Writes are conditional. An aggregate is saved only if the stored version is
+//! the one it was read at; an order is placed only if every stock decrement
+//! still finds enough units; an idempotency key is taken at most once. The
+//! order, its stock decrements, its idempotency record and its events (the
+//! outbox) commit together or not at all.
+
+use async_trait::async_trait;
+use kontor_domain::events::Event;
+use kontor_domain::order::{Order, StockTake};
+use kontor_domain::product::Product;
+use kontor_domain::{EventId, OrderId, Sku};
+use time::OffsetDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The stored version differs from the expected one: somebody else wrote first.
+    #[error("the {entity} was changed by someone else (expected version {expected})")]
+    VersionConflict { entity: &'static str, expected: u64 },
+    /// A create found the key taken.
+    #[error("the {entity} already exists")]
+    AlreadyExists { entity: &'static str },
+    /// A stock decrement found fewer units than it needed.
+    #[error("only {available} of {sku} left")]
+    InsufficientStock { sku: Sku, available: u32 },
+    /// The idempotency key was taken by a concurrent request.
+    #[error("the idempotency key is already in use")]
+    IdempotencyKeyTaken,
+    /// The order number was drawn twice; draw another.
+    #[error("the order number is taken")]
+    OrderNumberTaken,
+    /// Throttled or temporarily down: worth retrying later.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// Data that cannot be read back, or an unexpected failure: a bug.
+    #[error("store failure: {0}")]
+    Internal(String),
+}
+
+/// A search of the catalog.
+#[derive(Debug, Clone, Default)]
+pub struct ProductQuery {
+    pub text: Option<String>,
+    pub category: Option<String>,
+}
+
+/// The saved first answer to a request that carried an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// The key as the client sent it, scoped by the caller (for example
+    /// `checkout:<key>`).
+    pub key: String,
+    /// A hash of the request body, to tell a retry from a different request.
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+    pub created_at: OffsetDateTime,
+}
+
+/// Everything a checkout writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct OrderPlacement {
+    pub order: Order,
+    pub stock_takes: Vec<StockTake>,
+    pub idempotency: Option<IdempotencyRecord>,
+    pub events: Vec<Event>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn list_products(&self, query: &ProductQuery) -> Result<Vec<Product>, StoreError>;
+    async fn get_product(&self, sku: &Sku) -> Result<Option<Product>, StoreError>;
+    /// Reads many products in one round trip; unknown skus are left out.
+    async fn get_products(&self, skus: &[Sku]) -> Result<Vec<Product>, StoreError>;
+    /// Creates a product (`expected_version` `None`) or replaces the stored
+    /// one if its version is `expected_version`. The stored product gets the
+    /// next version; it is returned.
+    async fn put_product(
+        &self,
+        product: &Product,
+        expected_version: Option<u64>,
+    ) -> Result<Product, StoreError>;
+
+    /// Writes a new order with its stock decrements, idempotency record and
+    /// events, all or nothing.
+    async fn place_order(&self, placement: &OrderPlacement) -> Result<(), StoreError>;
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
+    /// Saves a changed order if the stored version is `order.version - 1`,
+    /// together with its events.
+    async fn save_order(&self, order: &Order, events: &[Event]) -> Result<(), StoreError>;
+
+    async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// Events not yet handed to the bus, oldest first.
+    async fn pending_events(&self, limit: usize) -> Result<Vec<Event>, StoreError>;
+    async fn mark_published(&self, ids: &[EventId]) -> Result<(), StoreError>;
+    /// Records that `consumer` handled `event_id`; false if it had already.
+    async fn record_processed(&self, consumer: &str, event_id: &EventId) -> Result<bool, StoreError>;
+}

@@ -1,0 +1,459 @@
+//! The embedded store: the store port on one SQLite file.
+//!
+//! Aggregates are kept as JSON documents next to the columns that queries and
+//! conditions need (stock, version, number, e-mail). SQLite allows one writer
+//! at a time; every write runs in an `IMMEDIATE` transaction, so a checkout
+//! reads and decrements stock with no other writer in between, and the
+//! conditions below are checked all the same, as on DynamoDB.
+//!
+//! rusqlite is synchronous: calls run on Tokio's blocking pool behind one
+//! connection. A std `Mutex` (not a Tokio one) guards it, since it is only
+//! ever held inside `spawn_blocking` and never across an `.await`.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use kontor_domain::events::Event;
+use kontor_domain::order::Order;
+use kontor_domain::product::Product;
+use kontor_domain::{EventId, OrderId, Sku};
+use kontor_platform::store::{IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use time::OffsetDateTime;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS products (
+    sku TEXT PRIMARY KEY,
+    category TEXT NOT NULL,
+    stock INTEGER NOT NULL CHECK (stock >= 0),
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    email TEXT NOT NULL,
+    customer_id TEXT,
+    created_at INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_by_email ON orders (email, created_at);
+CREATE INDEX IF NOT EXISTS orders_by_customer ON orders (customer_id, created_at);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    event TEXT NOT NULL,
+    published_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (published_at, seq);
+CREATE TABLE IF NOT EXISTS processed_events (
+    consumer TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    PRIMARY KEY (consumer, event_id)
+);
+"#;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (and if needed creates) the store in the file at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let connection = Connection::open(path).map_err(internal)?;
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(internal)?;
+        connection
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(internal)?;
+        Self::with_connection(connection)
+    }
+
+    /// A store that lives in memory only; for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::with_connection(Connection::open_in_memory().map_err(internal)?)
+    }
+
+    fn with_connection(connection: Connection) -> Result<Self, StoreError> {
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(internal)?;
+        connection.execute_batch(SCHEMA).map_err(internal)?;
+        Ok(Self { connection: Arc::new(Mutex::new(connection)) })
+    }
+
+    /// Runs `work` on the connection on the blocking pool.
+    async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = connection
+                .lock()
+                .map_err(|_| StoreError::Internal("the connection lock was poisoned".into()))?;
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("store task failed: {e}")))?
+    }
+}
+
+fn internal(error: rusqlite::Error) -> StoreError {
+    match error.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable(error.to_string())
+        }
+        _ => StoreError::Internal(error.to_string()),
+    }
+}
+
+fn is_unique_violation(error: &rusqlite::Error, column: &str) -> bool {
+    matches!(error.sqlite_error_code(), Some(ErrorCode::ConstraintViolation))
+        && error.to_string().contains(column)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Internal(format!("unreadable document: {e}")))
+}
+
+fn unix(at: OffsetDateTime) -> i64 {
+    at.unix_timestamp()
+}
+
+/// Builds a product from its row; the stock and version columns are the
+/// truth, since conditional updates change them without rewriting the document.
+fn product_from_row(stock: i64, version: i64, doc: &str) -> Result<Product, StoreError> {
+    let mut product: Product = from_json(doc)?;
+    product.stock = u32::try_from(stock).map_err(|_| StoreError::Internal("negative stock".into()))?;
+    product.version = version as u64;
+    Ok(product)
+}
+
+fn read_products(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Product>, StoreError> {
+    let mut statement = connection.prepare_cached(sql).map_err(internal)?;
+    let rows = statement
+        .query_map(params, |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+        })
+        .map_err(internal)?;
+    let mut products = Vec::new();
+    for row in rows {
+        let (stock, version, doc) = row.map_err(internal)?;
+        products.push(product_from_row(stock, version, &doc)?);
+    }
+    Ok(products)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn list_products(&self, query: &ProductQuery) -> Result<Vec<Product>, StoreError> {
+        let query = query.clone();
+        self.run(move |connection| {
+            let products = match &query.category {
+                Some(category) => read_products(
+                    connection,
+                    "SELECT stock, version, doc FROM products WHERE category = ?1 ORDER BY sku",
+                    params![category],
+                )?,
+                None => read_products(
+                    connection,
+                    "SELECT stock, version, doc FROM products ORDER BY sku",
+                    [],
+                )?,
+            };
+            Ok(match &query.text {
+                Some(text) => products.into_iter().filter(|p| p.matches_text(text)).collect(),
+                None => products,
+            })
+        })
+        .await
+    }
+
+    async fn get_product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
+        let sku = sku.clone();
+        self.run(move |connection| {
+            let mut products = read_products(
+                connection,
+                "SELECT stock, version, doc FROM products WHERE sku = ?1",
+                params![sku.as_str()],
+            )?;
+            Ok(products.pop())
+        })
+        .await
+    }
+
+    async fn get_products(&self, skus: &[Sku]) -> Result<Vec<Product>, StoreError> {
+        let skus: Vec<String> = skus.iter().map(|s| s.as_str().to_string()).collect();
+        self.run(move |connection| {
+            let mut found = Vec::with_capacity(skus.len());
+            for sku in &skus {
+                found.extend(read_products(
+                    connection,
+                    "SELECT stock, version, doc FROM products WHERE sku = ?1",
+                    params![sku],
+                )?);
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn put_product(
+        &self,
+        product: &Product,
+        expected_version: Option<u64>,
+    ) -> Result<Product, StoreError> {
+        let mut stored = product.clone();
+        stored.version = expected_version.map_or(1, |v| v + 1);
+        self.run(move |connection| {
+            let doc = to_json(&stored)?;
+            let changed = match expected_version {
+                None => connection
+                    .execute(
+                        "INSERT INTO products (sku, category, stock, version, doc) VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (sku) DO NOTHING",
+                        params![stored.sku.as_str(), stored.category, stored.stock, stored.version, doc],
+                    )
+                    .map_err(internal)?,
+                Some(expected) => connection
+                    .execute(
+                        "UPDATE products SET category = ?2, stock = ?3, version = ?4, doc = ?5
+                         WHERE sku = ?1 AND version = ?6",
+                        params![stored.sku.as_str(), stored.category, stored.stock, stored.version, doc, expected],
+                    )
+                    .map_err(internal)?,
+            };
+            match (changed, expected_version) {
+                (1, _) => Ok(stored),
+                (_, None) => Err(StoreError::AlreadyExists { entity: "product" }),
+                (_, Some(expected)) => Err(StoreError::VersionConflict { entity: "product", expected }),
+            }
+        })
+        .await
+    }
+
+    async fn place_order(&self, placement: &OrderPlacement) -> Result<(), StoreError> {
+        let placement = placement.clone();
+        self.run(move |connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(internal)?;
+
+            if let Some(record) = &placement.idempotency {
+                let inserted = tx
+                    .execute(
+                        "INSERT INTO idempotency (key, request_hash, status, body, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
+                        params![record.key, record.request_hash, record.status, record.body, unix(record.created_at)],
+                    )
+                    .map_err(internal)?;
+                if inserted == 0 {
+                    return Err(StoreError::IdempotencyKeyTaken);
+                }
+            }
+
+            let order = &placement.order;
+            tx.execute(
+                "INSERT INTO orders (id, number, email, customer_id, created_at, version, doc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    order.id.as_str(),
+                    order.number.as_str(),
+                    order.email.normalized(),
+                    order.customer_id,
+                    unix(order.created_at),
+                    order.version,
+                    to_json(order)?
+                ],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e, "orders.number") {
+                    StoreError::OrderNumberTaken
+                } else if is_unique_violation(&e, "orders.id") {
+                    StoreError::AlreadyExists { entity: "order" }
+                } else {
+                    internal(e)
+                }
+            })?;
+
+            for take in &placement.stock_takes {
+                let changed = tx
+                    .execute(
+                        "UPDATE products SET stock = stock - ?1, version = version + 1
+                         WHERE sku = ?2 AND stock >= ?1",
+                        params![take.quantity, take.sku.as_str()],
+                    )
+                    .map_err(internal)?;
+                if changed == 0 {
+                    let available: Option<i64> = tx
+                        .query_row("SELECT stock FROM products WHERE sku = ?1", params![take.sku.as_str()], |r| r.get(0))
+                        .optional()
+                        .map_err(internal)?;
+                    return Err(StoreError::InsufficientStock {
+                        sku: take.sku.clone(),
+                        available: available.unwrap_or(0).max(0) as u32,
+                    });
+                }
+            }
+
+            insert_events(&tx, &placement.events)?;
+            tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let id = id.clone();
+        self.run(move |connection| {
+            let doc: Option<String> = connection
+                .query_row("SELECT doc FROM orders WHERE id = ?1", params![id.as_str()], |r| r.get(0))
+                .optional()
+                .map_err(internal)?;
+            doc.as_deref().map(from_json).transpose()
+        })
+        .await
+    }
+
+    async fn save_order(&self, order: &Order, events: &[Event]) -> Result<(), StoreError> {
+        let order = order.clone();
+        let events = events.to_vec();
+        self.run(move |connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(internal)?;
+            let expected = order.version.saturating_sub(1);
+            let changed = tx
+                .execute(
+                    "UPDATE orders SET email = ?2, customer_id = ?3, version = ?4, doc = ?5
+                     WHERE id = ?1 AND version = ?6",
+                    params![
+                        order.id.as_str(),
+                        order.email.normalized(),
+                        order.customer_id,
+                        order.version,
+                        to_json(&order)?,
+                        expected
+                    ],
+                )
+                .map_err(internal)?;
+            if changed == 0 {
+                return Err(StoreError::VersionConflict { entity: "order", expected });
+            }
+            insert_events(&tx, &events)?;
+            tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let key = key.to_string();
+        self.run(move |connection| {
+            connection
+                .query_row(
+                    "SELECT key, request_hash, status, body, created_at FROM idempotency WHERE key = ?1",
+                    params![key],
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, u16>(2)?,
+                            row.get::<_, String>(3)?,
+                            row.get::<_, i64>(4)?,
+                        ))
+                    },
+                )
+                .optional()
+                .map_err(internal)?
+                .map(|(key, request_hash, status, body, created_at)| {
+                    Ok(IdempotencyRecord {
+                        key,
+                        request_hash,
+                        status,
+                        body,
+                        created_at: OffsetDateTime::from_unix_timestamp(created_at)
+                            .map_err(|e| StoreError::Internal(e.to_string()))?,
+                    })
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    async fn pending_events(&self, limit: usize) -> Result<Vec<Event>, StoreError> {
+        self.run(move |connection| {
+            let mut statement = connection
+                .prepare_cached("SELECT event FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?1")
+                .map_err(internal)?;
+            let rows = statement
+                .query_map(params![limit as i64], |row| row.get::<_, String>(0))
+                .map_err(internal)?;
+            let mut events = Vec::new();
+            for row in rows {
+                events.push(from_json(&row.map_err(internal)?)?);
+            }
+            Ok(events)
+        })
+        .await
+    }
+
+    async fn mark_published(&self, ids: &[EventId]) -> Result<(), StoreError> {
+        let ids: Vec<String> = ids.iter().map(|id| id.as_str().to_string()).collect();
+        self.run(move |connection| {
+            let now = unix(OffsetDateTime::now_utc());
+            let tx = connection.transaction().map_err(internal)?;
+            for id in &ids {
+                tx.execute("UPDATE outbox SET published_at = ?1 WHERE event_id = ?2", params![now, id])
+                    .map_err(internal)?;
+            }
+            tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn record_processed(&self, consumer: &str, event_id: &EventId) -> Result<bool, StoreError> {
+        let consumer = consumer.to_string();
+        let event_id = event_id.clone();
+        self.run(move |connection| {
+            let inserted = connection
+                .execute(
+                    "INSERT INTO processed_events (consumer, event_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    params![consumer, event_id.as_str()],
+                )
+                .map_err(internal)?;
+            Ok(inserted == 1)
+        })
+        .await
+    }
+}
+
+fn insert_events(tx: &rusqlite::Transaction<'_>, events: &[Event]) -> Result<(), StoreError> {
+    for event in events {
+        tx.execute(
+            "INSERT INTO outbox (event_id, event) VALUES (?1, ?2)",
+            params![event.event_id.as_str(), to_json(event)?],
+        )
+        .map_err(internal)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! The in-process event bus: drains the outbox and hands each event to the
+//! consumers subscribed to its type, as the EventBridge rules in `infra/` do
+//! in AWS.
+//!
+//! Delivery is at least once: an event is marked published only after every
+//! subscribed consumer has taken it, so a crash in between delivers it again
+//! and the consumers' own idempotency (on the event id) absorbs the repeat.
+//! A consumer that fails with a retryable error holds the event back for the
+//! next round; a permanent failure is logged (the local stand-in for an
+//! on-failure destination) and does not block the events behind it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kontor_domain::events::Event;
+use kontor_http::AppState;
+use kontor_platform::{ConsumeError, EventConsumer, Store, StoreError};
+use tokio::sync::watch;
+
+/// How often the outbox is polled; short enough that an e-mail follows an
+/// order at once, long enough to cost nothing when idle.
+const POLL_INTERVAL: Duration = Duration::from_millis(200);
+const BATCH: usize = 100;
+
+/// The consumers the local runtime runs; each is wired the same way as its
+/// Lambda function's EventBridge rule.
+pub fn consumers(_state: &AppState) -> Vec<Arc<dyn EventConsumer>> {
+    Vec::new()
+}
+
+pub struct LocalBus {
+    store: Arc<dyn Store>,
+    consumers: Vec<Arc<dyn EventConsumer>>,
+}
+
+impl LocalBus {
+    pub fn new(store: Arc<dyn Store>, consumers: Vec<Arc<dyn EventConsumer>>) -> Self {
+        Self { store, consumers }
+    }
+
+    /// Delivers pending events until none are left or one must wait;
+    /// returns how many were published.
+    pub async fn relay_pending(&self) -> Result<usize, StoreError> {
+        let mut published = 0;
+        loop {
+            let events = self.store.pending_events(BATCH).await?;
+            if events.is_empty() {
+                return Ok(published);
+            }
+            let mut delivered = Vec::with_capacity(events.len());
+            for event in &events {
+                if !self.deliver(event).await {
+                    // Keep the order of events: the rest waits for the next round.
+                    self.store.mark_published(&delivered).await?;
+                    return Ok(published + delivered.len());
+                }
+                delivered.push(event.event_id.clone());
+            }
+            self.store.mark_published(&delivered).await?;
+            published += delivered.len();
+        }
+    }
+
+    /// True when every subscribed consumer took the event (or failed for good).
+    async fn deliver(&self, event: &Event) -> bool {
+        let mut all_taken = true;
+        for consumer in &self.consumers {
+            if !consumer.subscribes_to().contains(&event.name()) {
+                continue;
+            }
+            match consumer.handle(event).await {
+                Ok(()) => {
+                    tracing::debug!(consumer = consumer.name(), event = event.name(), event_id = %event.event_id, "event delivered");
+                }
+                Err(ConsumeError::Retryable(reason)) => {
+                    tracing::warn!(consumer = consumer.name(), event_id = %event.event_id, %reason, "event delivery will be retried");
+                    all_taken = false;
+                }
+                Err(ConsumeError::Permanent(reason)) => {
+                    tracing::error!(consumer = consumer.name(), event = event.name(), event_id = %event.event_id, %reason, "event could not be handled; dropped to the error log");
+                }
+            }
+        }
+        all_taken
+    }
+
+    /// Relays until `stop` turns true, then drains once more.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        loop {
+            if let Err(error) = self.relay_pending().await {
+                tracing::error!(%error, "outbox relay failed; retrying");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
+                _ = stop.changed() => break,
+            }
+        }
+        if let Err(error) = self.relay_pending().await {
+            tracing::error!(%error, "final outbox relay failed; events stay pending for the next start");
+        }
+    }
+}

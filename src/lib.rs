@@ -1,0 +1,86 @@
+//! Kontor's local runtime: the whole shop in one process.
+//!
+//! It mounts every function's router under the same paths as the HTTP API in
+//! `infra/`, serves the storefront, runs the embedded adapters (SQLite store,
+//! in-process event bus) and relays the outbox to the event consumers, so a
+//! laptop runs the same handler code as Lambda does.
+//!
+//! - [`config`]: address, data folder and storefront folder from the environment.
+//! - [`app`]: the router: API, `/openapi.json`, static pages.
+//! - [`bus`]: the in-process event bus that drains the outbox.
+//! - [`seed`]: the demo catalog a fresh data folder starts with.
+
+pub mod app;
+pub mod bus;
+pub mod config;
+pub mod seed;
+
+use std::sync::Arc;
+
+use kontor_http::AppState;
+use kontor_platform::{RandomIds, ShopSettings, Store, SystemClock};
+use kontor_store_sqlite::SqliteStore;
+
+pub use config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("cannot create the data folder {path}: {source}")]
+    DataFolder { path: String, source: std::io::Error },
+    #[error("cannot open the store: {0}")]
+    Store(#[from] kontor_platform::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: String, source: std::io::Error },
+    #[error("the server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Opens the embedded store under the data folder, seeding the demo catalog
+/// on first start, and builds the handlers' state.
+pub async fn embedded_state(config: &Config) -> Result<AppState, RuntimeError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| RuntimeError::DataFolder {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("kontor.db"))?);
+    let settings = Arc::new(ShopSettings::default());
+    seed::seed_if_empty(store.as_ref(), &settings).await?;
+    Ok(AppState {
+        store,
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(RandomIds),
+        settings,
+    })
+}
+
+/// Serves the shop until `shutdown` resolves, relaying events meanwhile.
+pub async fn serve(
+    config: Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), RuntimeError> {
+    let state = embedded_state(&config).await?;
+    let bus = bus::LocalBus::new(Arc::clone(&state.store), bus::consumers(&state));
+    let (stop_relay, relay_stopped) = tokio::sync::watch::channel(false);
+    let relay = tokio::spawn(bus.run(relay_stopped));
+
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| RuntimeError::Listen { addr: config.addr.to_string(), source })?;
+    tracing::info!(
+        addr = %config.addr,
+        data = %config.data_dir.display(),
+        "Kontor is running: shop at http://{}/ , API description at /openapi.json",
+        config.addr
+    );
+    let app = app::app(state, &config.storefront_dir);
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(RuntimeError::Serve);
+
+    // Let the relay hand over what is pending before the process ends.
+    let _ = stop_relay.send(true);
+    let _ = relay.await;
+    tracing::info!("Kontor stopped");
+    served
+}
