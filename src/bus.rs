@@ -100,3 +100,101 @@ impl LocalBus {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use kontor_store_sqlite::SqliteStore;
+    use kontor_testkit::contract::placement;
+    use kontor_testkit::fixtures::product;
+
+    use super::*;
+
+    /// Records what it handled, applying each event id once, and can be told
+    /// to fail its first deliveries.
+    struct Recorder {
+        store: Arc<dyn Store>,
+        handled: Mutex<Vec<String>>,
+        failures_left: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl EventConsumer for Recorder {
+        fn name(&self) -> &'static str {
+            "recorder"
+        }
+        fn subscribes_to(&self) -> &'static [&'static str] {
+            &["OrderPlaced"]
+        }
+        async fn handle(&self, event: &Event) -> Result<(), ConsumeError> {
+            if self
+                .failures_left
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                return Err(ConsumeError::Retryable("mail server down".into()));
+            }
+            if self.store.record_processed(self.name(), &event.event_id).await.map_err(|e| ConsumeError::Retryable(e.to_string()))? {
+                self.handled.lock().unwrap().push(event.event_id.to_string());
+            }
+            Ok(())
+        }
+    }
+
+    async fn store_with_two_orders() -> Arc<dyn Store> {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
+        store.put_product(&product("A", "10.00", 10, false), None).await.unwrap();
+        for n in 1..=2 {
+            let placement = placement(store.as_ref(), &[("A", 1)], n).await;
+            store.place_order(&placement).await.unwrap();
+        }
+        store
+    }
+
+    fn recorder(store: &Arc<dyn Store>, failures: usize) -> Arc<Recorder> {
+        Arc::new(Recorder {
+            store: Arc::clone(store),
+            handled: Mutex::new(Vec::new()),
+            failures_left: AtomicUsize::new(failures),
+        })
+    }
+
+    #[tokio::test]
+    async fn delivers_subscribed_events_once_and_marks_all_published() {
+        let store = store_with_two_orders().await;
+        let consumer = recorder(&store, 0);
+        let bus = LocalBus::new(Arc::clone(&store), vec![consumer.clone()]);
+        assert_eq!(bus.relay_pending().await.unwrap(), 4, "2 OrderPlaced + 2 StockChanged");
+        assert_eq!(*consumer.handled.lock().unwrap(), ["event-1-1", "event-2-1"]);
+        assert!(store.pending_events(10).await.unwrap().is_empty());
+        assert_eq!(bus.relay_pending().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_retryable_failure_holds_the_event_for_the_next_round() {
+        let store = store_with_two_orders().await;
+        let consumer = recorder(&store, 1);
+        let bus = LocalBus::new(Arc::clone(&store), vec![consumer.clone()]);
+        assert_eq!(bus.relay_pending().await.unwrap(), 0, "the first event waits");
+        assert_eq!(store.pending_events(10).await.unwrap().len(), 4, "nothing is lost");
+        assert_eq!(bus.relay_pending().await.unwrap(), 4);
+        assert_eq!(*consumer.handled.lock().unwrap(), ["event-1-1", "event-2-1"]);
+    }
+
+    #[tokio::test]
+    async fn a_redelivery_is_absorbed_by_the_consumer() {
+        let store = store_with_two_orders().await;
+        let consumer = recorder(&store, 0);
+        let events = store.pending_events(10).await.unwrap();
+        for event in events.iter().filter(|e| e.name() == "OrderPlaced") {
+            consumer.handle(event).await.unwrap();
+        }
+        // The relay crashed before marking them: they come again.
+        let bus = LocalBus::new(Arc::clone(&store), vec![consumer.clone()]);
+        bus.relay_pending().await.unwrap();
+        assert_eq!(consumer.handled.lock().unwrap().len(), 2);
+    }
+}

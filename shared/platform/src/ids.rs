@@ -63,7 +63,7 @@ impl IdSource for RandomIds {
     }
 }
 
-/// Predictable ids for tests: `o-1`, `e-2`, …
+/// Predictable ids for tests: `o-1`, `e-2`, …; tokens are 128-bit hex like real ones.
 #[derive(Debug, Default)]
 pub struct SequentialIds(AtomicU64);
 
@@ -87,7 +87,7 @@ impl IdSource for SequentialIds {
     }
 
     fn access_token(&self) -> String {
-        format!("token-{}", self.next())
+        format!("{:032x}", self.next())
     }
 }
 

@@ -1,0 +1,81 @@
+//! The catalog router driven in-process with real requests.
+
+use kontor_testkit::fixtures::{product, skus, state_with};
+use kontor_testkit::http::TestApp;
+
+async fn app() -> TestApp {
+    let mut chino = product("TR-CHINO", "59.90", 5, false);
+    chino.name = "Chino beige".into();
+    chino.cross_sell = skus(&["BE-BROWN", "SH-WHITE"]);
+    let mut belt = product("BE-BROWN", "34.90", 2, false);
+    belt.category = "belts".into();
+    belt.name = "Leather belt brown".into();
+    let mut shirt = product("SH-WHITE", "49.90", 0, true);
+    shirt.category = "shirts".into();
+    let state = state_with(&[chino, belt, shirt]).await;
+    TestApp::new(kontor_catalog::router(), state)
+}
+
+fn sku_list(body: &serde_json::Value) -> Vec<String> {
+    body["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .map(|p| p["sku"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn lists_all_products_with_their_categories() {
+    let response = app().await.get("/catalog/products").await;
+    assert_eq!(response.status, 200);
+    let body = response.json();
+    assert_eq!(sku_list(&body), ["BE-BROWN", "SH-WHITE", "TR-CHINO"]);
+    assert_eq!(body["categories"], serde_json::json!(["belts", "shirts", "trousers"]));
+    let chino = &body["products"][2];
+    assert_eq!(chino["price"], "59.90");
+    assert_eq!(chino["currency"], "EUR");
+    assert_eq!(chino["cross_sell"], serde_json::json!(["BE-BROWN", "SH-WHITE"]));
+}
+
+#[tokio::test]
+async fn filters_by_category_and_text() {
+    let app = app().await;
+    let cases = [
+        ("/catalog/products?category=belts", vec!["BE-BROWN"]),
+        ("/catalog/products?category=BELTS", vec!["BE-BROWN"]),
+        ("/catalog/products?q=leather", vec!["BE-BROWN"]),
+        ("/catalog/products?q=chino%20beige", vec!["TR-CHINO"]),
+        ("/catalog/products?q=brown&category=shirts", vec![]),
+        ("/catalog/products?q=", vec!["BE-BROWN", "SH-WHITE", "TR-CHINO"]),
+    ];
+    for (uri, expected) in cases {
+        let response = app.get(uri).await;
+        assert_eq!(response.status, 200, "{uri}");
+        assert_eq!(sku_list(&response.json()), expected, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn detail_resolves_cross_sell_products_in_order() {
+    let response = app().await.get("/catalog/products/tr-chino").await;
+    assert_eq!(response.status, 200);
+    let body = response.json();
+    assert_eq!(body["sku"], "TR-CHINO");
+    let linked: Vec<&str> = body["cross_sell_products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sku"].as_str().unwrap())
+        .collect();
+    assert_eq!(linked, ["BE-BROWN", "SH-WHITE"]);
+    assert_eq!(body["cross_sell_products"][1]["available"], true, "backorderable counts as available");
+}
+
+#[tokio::test]
+async fn unknown_or_malformed_skus_are_not_found() {
+    let app = app().await;
+    for uri in ["/catalog/products/NOPE", "/catalog/products/a%20b"] {
+        app.get(uri).await.assert_problem(404, None);
+    }
+}

@@ -1,0 +1,296 @@
+//! The store contract: what every implementation of the store port must do.
+//!
+//! Each check takes a fresh, empty store. An adapter's test file calls
+//! [`run_all`] (or single checks) with a factory for its store, so SQLite and
+//! DynamoDB are held to the very same rules.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use kontor_domain::access::AccessTokenHash;
+use kontor_domain::order::{
+    place_order, Address, CartLine, CheckoutDetails, Language, NewOrderContext, PaymentMethod,
+};
+use kontor_domain::{CountryCode, Email, EventId, OrderId, OrderNumber, Quantity, Sku, TextLine};
+use kontor_platform::store::{IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};
+use kontor_platform::ShopSettings;
+use time::macros::datetime;
+
+use crate::fixtures::product;
+
+fn address() -> Address {
+    let text = |s: &str| TextLine::parse(s).expect("fixture text");
+    Address {
+        name: text("Anna Muster"),
+        street: text("Hauptstraße 1"),
+        postal_code: text("10115"),
+        city: text("Berlin"),
+        country: CountryCode::parse("DE").expect("fixture country"),
+    }
+}
+
+/// A placement of `lines` against the store's current products, as checkout
+/// would build it. `n` makes ids, number and idempotency key unique.
+pub async fn placement(store: &dyn Store, lines: &[(&str, u32)], n: u64) -> OrderPlacement {
+    let details = CheckoutDetails {
+        lines: lines
+            .iter()
+            .map(|(sku, q)| CartLine {
+                sku: Sku::parse(sku).expect("fixture sku"),
+                quantity: Quantity::new(*q).expect("fixture quantity"),
+            })
+            .collect(),
+        email: Email::parse("anna@example.de").expect("fixture e-mail"),
+        shipping_address: address(),
+        billing_address: None,
+        payment_method: PaymentMethod::Invoice,
+        language: Language::De,
+    };
+    let skus: Vec<Sku> = details.lines.iter().map(|l| l.sku.clone()).collect();
+    let products = store.get_products(&skus).await.expect("read products");
+    let context = NewOrderContext {
+        id: OrderId::parse(&format!("order-{n}")).expect("id"),
+        number: OrderNumber::parse(&format!("K-TEST-{n:04}")).expect("number"),
+        now: datetime!(2026-11-28 10:00 UTC),
+        customer_id: None,
+        access_token_hash: Some(AccessTokenHash::of("token")),
+    };
+    let mut event = 0;
+    let placed = place_order(
+        &details,
+        &products,
+        context,
+        &ShopSettings::default().pricing,
+        &mut || {
+            event += 1;
+            EventId::parse(&format!("event-{n}-{event}")).expect("event id")
+        },
+    )
+    .expect("a placeable order");
+    OrderPlacement {
+        idempotency: Some(IdempotencyRecord {
+            key: format!("key-{n}"),
+            request_hash: "hash".into(),
+            status: 201,
+            body: format!("{{\"n\":{n}}}"),
+            created_at: placed.order.created_at,
+        }),
+        order: placed.order,
+        stock_takes: placed.stock_takes,
+        events: placed.events,
+    }
+}
+
+async fn stock_of(store: &dyn Store, sku: &str) -> u32 {
+    store
+        .get_product(&Sku::parse(sku).expect("sku"))
+        .await
+        .expect("read")
+        .expect("product exists")
+        .stock
+}
+
+pub async fn products_are_version_checked(store: Arc<dyn Store>) {
+    let created = store.put_product(&product("A", "10.00", 5, false), None).await.expect("create");
+    assert_eq!(created.version, 1);
+    assert!(matches!(
+        store.put_product(&product("A", "10.00", 5, false), None).await,
+        Err(StoreError::AlreadyExists { .. })
+    ));
+    let mut edited = created.clone();
+    edited.stock = 7;
+    let saved = store.put_product(&edited, Some(1)).await.expect("update at version 1");
+    assert_eq!(saved.version, 2);
+    // A second edit made from the same read is stale.
+    assert!(matches!(
+        store.put_product(&edited, Some(1)).await,
+        Err(StoreError::VersionConflict { expected: 1, .. })
+    ));
+    assert_eq!(stock_of(store.as_ref(), "A").await, 7);
+}
+
+pub async fn products_are_listed_and_found(store: Arc<dyn Store>) {
+    let mut belt = product("BELT", "20.00", 1, false);
+    belt.category = "belts".into();
+    belt.name = "Leather belt".into();
+    store.put_product(&belt, None).await.expect("create");
+    store.put_product(&product("CHINO", "50.00", 1, false), None).await.expect("create");
+
+    let all = store.list_products(&ProductQuery::default()).await.expect("list");
+    assert_eq!(all.len(), 2);
+    let belts = store
+        .list_products(&ProductQuery { category: Some("belts".into()), text: None })
+        .await
+        .expect("list");
+    assert_eq!(belts.len(), 1);
+    let leather = store
+        .list_products(&ProductQuery { category: None, text: Some("LEATHER".into()) })
+        .await
+        .expect("list");
+    assert_eq!(leather.len(), 1);
+    let found = store
+        .get_products(&[Sku::parse("BELT").unwrap(), Sku::parse("NOPE").unwrap()])
+        .await
+        .expect("batch read");
+    assert_eq!(found.len(), 1);
+    assert!(store.get_product(&Sku::parse("NOPE").unwrap()).await.expect("read").is_none());
+}
+
+pub async fn placing_an_order_commits_everything(store: Arc<dyn Store>) {
+    store.put_product(&product("A", "10.00", 5, false), None).await.expect("create");
+    store.put_product(&product("B", "10.00", 1, true), None).await.expect("create");
+    let placement = placement(store.as_ref(), &[("A", 2), ("B", 3)], 1).await;
+    store.place_order(&placement).await.expect("place");
+
+    let order = store.get_order(&placement.order.id).await.expect("read").expect("order stored");
+    assert_eq!(order, placement.order);
+    assert_eq!(stock_of(store.as_ref(), "A").await, 3);
+    assert_eq!(stock_of(store.as_ref(), "B").await, 0);
+    let record = store.get_idempotency("key-1").await.expect("read").expect("record stored");
+    assert_eq!(record.status, 201);
+    assert_eq!(record.body, "{\"n\":1}");
+    let pending = store.pending_events(100).await.expect("outbox");
+    assert_eq!(pending, placement.events);
+}
+
+pub async fn placing_an_order_is_all_or_nothing(store: Arc<dyn Store>) {
+    store.put_product(&product("A", "10.00", 5, false), None).await.expect("create");
+    store.put_product(&product("B", "10.00", 2, false), None).await.expect("create");
+    let placement = placement(store.as_ref(), &[("A", 1), ("B", 2)], 1).await;
+    // Somebody takes one B between our read and our write.
+    let mut b = store.get_product(&Sku::parse("B").unwrap()).await.unwrap().unwrap();
+    b.stock = 1;
+    store.put_product(&b, Some(b.version)).await.expect("stock edit");
+
+    match store.place_order(&placement).await {
+        Err(StoreError::InsufficientStock { sku, available }) => {
+            assert_eq!(sku.as_str(), "B");
+            assert_eq!(available, 1);
+        }
+        other => panic!("expected InsufficientStock, got {other:?}"),
+    }
+    assert!(store.get_order(&placement.order.id).await.unwrap().is_none());
+    assert_eq!(stock_of(store.as_ref(), "A").await, 5, "A's decrement was rolled back");
+    assert!(store.get_idempotency("key-1").await.unwrap().is_none());
+    assert!(store.pending_events(100).await.unwrap().is_empty());
+}
+
+pub async fn idempotency_keys_and_numbers_are_taken_once(store: Arc<dyn Store>) {
+    store.put_product(&product("A", "10.00", 10, false), None).await.expect("create");
+    let first = placement(store.as_ref(), &[("A", 1)], 1).await;
+    store.place_order(&first).await.expect("place");
+
+    let mut same_key = placement(store.as_ref(), &[("A", 1)], 2).await;
+    same_key.idempotency = first.idempotency.clone();
+    assert!(matches!(store.place_order(&same_key).await, Err(StoreError::IdempotencyKeyTaken)));
+
+    let mut same_number = placement(store.as_ref(), &[("A", 1)], 3).await;
+    same_number.order.number = first.order.number.clone();
+    assert!(matches!(store.place_order(&same_number).await, Err(StoreError::OrderNumberTaken)));
+
+    assert_eq!(stock_of(store.as_ref(), "A").await, 9, "only the first order took stock");
+    assert!(store.get_order(&same_key.order.id).await.unwrap().is_none());
+    assert!(store.get_order(&same_number.order.id).await.unwrap().is_none());
+}
+
+pub async fn stale_order_versions_are_refused(store: Arc<dyn Store>) {
+    store.put_product(&product("A", "10.00", 10, false), None).await.expect("create");
+    let placement = placement(store.as_ref(), &[("A", 1)], 1).await;
+    store.place_order(&placement).await.expect("place");
+    store.mark_published(&placement.events.iter().map(|e| e.event_id.clone()).collect::<Vec<_>>())
+        .await
+        .expect("publish");
+
+    let mut first_edit = placement.order.clone();
+    first_edit.version = 2;
+    first_edit.language = Language::En;
+    let mut event = placement.events[0].clone();
+    event.event_id = EventId::parse("edit-1").unwrap();
+    event.order_version = 2;
+    store.save_order(&first_edit, &[event.clone()]).await.expect("save at version 1");
+
+    // A second writer that also read version 1 loses, and its events with it.
+    let mut second_edit = placement.order.clone();
+    second_edit.version = 2;
+    let mut lost = event.clone();
+    lost.event_id = EventId::parse("edit-2").unwrap();
+    assert!(matches!(
+        store.save_order(&second_edit, &[lost]).await,
+        Err(StoreError::VersionConflict { expected: 1, .. })
+    ));
+    let stored = store.get_order(&placement.order.id).await.unwrap().unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.language, Language::En);
+    let pending = store.pending_events(100).await.unwrap();
+    assert_eq!(pending, vec![event]);
+}
+
+pub async fn the_outbox_hands_out_events_until_published(store: Arc<dyn Store>) {
+    store.put_product(&product("A", "10.00", 10, false), None).await.expect("create");
+    let first = placement(store.as_ref(), &[("A", 1)], 1).await;
+    let second = placement(store.as_ref(), &[("A", 1)], 2).await;
+    store.place_order(&first).await.expect("place");
+    store.place_order(&second).await.expect("place");
+
+    let pending = store.pending_events(100).await.unwrap();
+    let expected: Vec<_> = first.events.iter().chain(&second.events).cloned().collect();
+    assert_eq!(pending, expected, "oldest first");
+    assert_eq!(store.pending_events(1).await.unwrap().len(), 1);
+
+    store.mark_published(&[first.events[0].event_id.clone()]).await.unwrap();
+    let rest = store.pending_events(100).await.unwrap();
+    assert_eq!(rest.len(), expected.len() - 1);
+    assert!(!rest.contains(&first.events[0]));
+}
+
+pub async fn consumers_record_each_event_once(store: Arc<dyn Store>) {
+    let id = EventId::parse("event-1").unwrap();
+    assert!(store.record_processed("notifier", &id).await.unwrap());
+    assert!(!store.record_processed("notifier", &id).await.unwrap());
+    assert!(store.record_processed("other", &id).await.unwrap(), "scoped per consumer");
+}
+
+/// 200 concurrent orders of one unit each against a stock of 50: exactly 50
+/// succeed, the others find the stock gone, and the stock ends at 0.
+pub async fn concurrent_orders_never_oversell(store: Arc<dyn Store>) {
+    store.put_product(&product("HOT", "10.00", 50, false), None).await.expect("create");
+    let mut placements = Vec::new();
+    for n in 0..200 {
+        placements.push(placement(store.as_ref(), &[("HOT", 1)], n).await);
+    }
+    let tasks: Vec<_> = placements
+        .into_iter()
+        .map(|placement| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.place_order(&placement).await })
+        })
+        .collect();
+    let mut placed = 0;
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(()) => placed += 1,
+            Err(StoreError::InsufficientStock { available: 0, .. }) => refused += 1,
+            Err(other) => panic!("unexpected store error: {other:?}"),
+        }
+    }
+    assert_eq!((placed, refused), (50, 150));
+    assert_eq!(stock_of(store.as_ref(), "HOT").await, 0);
+}
+
+/// Runs every check, each on a fresh store from `fresh`.
+pub async fn run_all<F, Fut>(fresh: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    products_are_version_checked(fresh().await).await;
+    products_are_listed_and_found(fresh().await).await;
+    placing_an_order_commits_everything(fresh().await).await;
+    placing_an_order_is_all_or_nothing(fresh().await).await;
+    idempotency_keys_and_numbers_are_taken_once(fresh().await).await;
+    stale_order_versions_are_refused(fresh().await).await;
+    the_outbox_hands_out_events_until_published(fresh().await).await;
+    consumers_record_each_event_once(fresh().await).await;
+    concurrent_orders_never_oversell(fresh().await).await;
+}

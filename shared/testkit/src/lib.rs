@@ -1,0 +1,9 @@
+//! Test support for Kontor's crates (a dev-dependency only).
+//!
+//! - [`fixtures`]: products, addresses and orders with sensible defaults.
+//! - [`http`]: drives a function's router in-process with real requests.
+//! - [`contract`]: the store contract suite; every store adapter runs it.
+
+pub mod contract;
+pub mod fixtures;
+pub mod http;

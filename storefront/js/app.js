@@ -1,0 +1,301 @@
+// The storefront: a small hash-routed page over Kontor's API.
+//   #/                      catalog (with ?category= and ?q=)
+//   #/product/SKU           product page with "goes well with"
+//   #/cart                  cart with live prices and checkout suggestions
+//   #/checkout              guest checkout
+//   #/confirmation/ID       thank-you page with the order's link
+//   #/order/ID?token=T      the order page a guest opens from its link
+
+import { api, ApiError } from './api.js';
+import * as cart from './cart.js';
+
+const app = document.getElementById('app');
+const SHIPPING_COUNTRIES = [
+  ['DE', 'Germany'], ['AT', 'Austria'], ['CH', 'Switzerland'], ['NL', 'Netherlands'],
+  ['BE', 'Belgium'], ['FR', 'France'], ['DK', 'Denmark'], ['PL', 'Poland'],
+];
+const PAYMENT_METHODS = [
+  ['prepayment', 'Prepayment (bank transfer)'],
+  ['invoice', 'Invoice'],
+  ['cash_on_delivery', 'Cash on delivery'],
+];
+
+// Escapes text for HTML; every value from the API goes through it.
+const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => (
+  { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+const euro = (amount) => `€ ${Number(amount).toLocaleString('de-DE', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const label = (status) => esc(String(status).replaceAll('_', ' '));
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const [path, query = ''] = raw.split('?');
+  return { parts: path.split('/').filter(Boolean).map(decodeURIComponent), params: new URLSearchParams(query) };
+}
+
+function stockNote(product) {
+  if (product.stock > 5) return '<span class="stock-ok">In stock</span>';
+  if (product.stock > 0) return `<span class="stock-low">Only ${esc(product.stock)} left</span>`;
+  if (product.allow_backorder) return '<span class="stock-back">Backorder: ships when it arrives</span>';
+  return '<span class="stock-low">Sold out</span>';
+}
+
+function productCard(product) {
+  return `<a class="card" href="#/product/${encodeURIComponent(product.sku)}" data-testid="product-card" data-sku="${esc(product.sku)}">
+    <img src="${esc(product.image || '')}" alt="${esc(product.name)}" loading="lazy">
+    <div class="body"><span class="name">${esc(product.name)}</span>
+      <span class="price">${euro(product.price)}</span>${stockNote(product)}</div></a>`;
+}
+
+function showError(error) {
+  const message = error instanceof ApiError ? error.message : 'The shop cannot be reached. Please try again.';
+  app.innerHTML = `<div class="alert">${esc(message)}</div><p><a href="#/">Back to the shop</a></p>`;
+}
+
+async function renderCategories(active) {
+  const nav = document.getElementById('categories');
+  const { categories } = await api.products();
+  nav.innerHTML = [`<a href="#/" class="${active ? '' : 'active'}">All</a>`]
+    .concat(categories.map((c) => `<a href="#/?category=${encodeURIComponent(c)}" class="${c === active ? 'active' : ''}">${esc(c)}</a>`))
+    .join('');
+}
+
+async function catalogView(params) {
+  const category = params.get('category') || '';
+  const q = params.get('q') || '';
+  document.getElementById('search-input').value = q;
+  const [{ products }] = await Promise.all([api.products({ q, category }), renderCategories(category)]);
+  const heading = q ? `Results for “${esc(q)}”` : category ? esc(category) : 'All products';
+  app.innerHTML = `<h1 style="text-transform:capitalize">${heading}</h1>
+    ${products.length ? `<div class="grid">${products.map(productCard).join('')}</div>` : '<p class="muted">Nothing found.</p>'}`;
+}
+
+async function productView(sku) {
+  const product = await api.product(sku);
+  await renderCategories(product.category);
+  const orderable = product.available;
+  app.innerHTML = `<div class="product">
+      <img src="${esc(product.image || '')}" alt="${esc(product.name)}">
+      <div><p class="muted" style="text-transform:capitalize">${esc(product.category)}</p>
+        <h1>${esc(product.name)}</h1>
+        <p class="price" style="font-size:1.5rem">${euro(product.price)}</p>
+        <p class="muted">incl. ${product.tax_class === 'reduced' ? '7' : '19'} % VAT, plus shipping</p>
+        <p>${esc(product.description)}</p>
+        <p>${stockNote(product)}</p>
+        <form class="buy" id="buy-form">
+          <label for="quantity">Quantity</label>
+          <input id="quantity" name="quantity" type="number" min="1" max="999" value="1">
+          <button type="submit" ${orderable ? '' : 'disabled'} data-testid="add-to-cart">Add to cart</button>
+        </form>
+        <p id="added" class="notice" hidden>Added to your cart. <a href="#/cart">Go to the cart</a></p>
+      </div></div>
+    ${product.cross_sell_products.length ? `<section class="related"><h2>Goes well with</h2>
+      <div class="grid" data-testid="cross-sell">${product.cross_sell_products.map(productCard).join('')}</div></section>` : ''}`;
+  document.getElementById('buy-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const quantity = Math.max(1, Math.min(999, parseInt(event.target.quantity.value, 10) || 1));
+    cart.add(product.sku, quantity);
+    document.getElementById('added').hidden = false;
+  });
+}
+
+function totalsBlock(priced) {
+  return `<div class="totals" data-testid="totals">
+    <div><span>Subtotal</span><span>${euro(priced.subtotal)}</span></div>
+    ${priced.discounts.map((d) => `<div><span>${esc(d.name)}</span><span>−${euro(d.amount)}</span></div>`).join('')}
+    <div><span>Shipping</span><span>${Number(priced.shipping) === 0 ? 'free' : euro(priced.shipping)}</span></div>
+    <div class="grand"><span>Total</span><span data-testid="total">${euro(priced.total)}</span></div>
+    ${priced.taxes.map((t) => `<div class="tax"><span>incl. ${esc(t.rate)} % VAT on ${euro(t.gross)}</span><span>${euro(t.tax)}</span></div>`).join('')}
+  </div>`;
+}
+
+async function cartView() {
+  await renderCategories(null);
+  const lines = cart.lines();
+  if (!lines.length) {
+    app.innerHTML = '<h1>Your cart</h1><p class="muted">Your cart is empty.</p><p><a class="button" href="#/">Continue shopping</a></p>';
+    return;
+  }
+  let priced;
+  try {
+    priced = await api.evaluate(lines, 'DE');
+  } catch (error) {
+    // A product that left the catalog: drop the line the API names and retry.
+    const field = error.problem?.field || '';
+    const match = field.match(/^lines\[(\d+)\]/);
+    if (match) {
+      cart.remove(lines[Number(match[1])].sku);
+      return cartView();
+    }
+    throw error;
+  }
+  const free = priced.free_shipping_from && Number(priced.shipping) > 0
+    ? `<p class="notice">Add ${euro(Number(priced.free_shipping_from) - Number(priced.subtotal))} more for free shipping.</p>` : '';
+  app.innerHTML = `<h1>Your cart</h1>${free}
+    <table class="lines"><thead><tr><th></th><th>Product</th><th>Quantity</th><th class="num">Price</th><th class="num">Total</th><th></th></tr></thead>
+    <tbody>${priced.lines.map((l) => `<tr data-testid="cart-line" data-sku="${esc(l.sku)}">
+      <td><img src="${esc(l.image || '')}" alt=""></td>
+      <td><a href="#/product/${encodeURIComponent(l.sku)}">${esc(l.name)}</a>${l.backordered ? `<div class="stock-back">${esc(l.backordered)} on backorder, ships later</div>` : ''}</td>
+      <td><input type="number" min="0" max="999" value="${esc(l.quantity)}" data-quantity="${esc(l.sku)}" aria-label="Quantity of ${esc(l.name)}"></td>
+      <td class="num">${euro(l.unit_price)}</td><td class="num">${euro(l.total)}</td>
+      <td><button class="link" data-remove="${esc(l.sku)}">Remove</button></td></tr>`).join('')}</tbody></table>
+    ${totalsBlock(priced)}
+    <p style="text-align:right;margin-top:1rem"><a class="button" href="#/checkout" data-testid="to-checkout">Checkout</a></p>
+    ${priced.suggestions.length ? `<section class="related"><h2>Complete your order</h2><div class="grid" data-testid="suggestions">
+      ${priced.suggestions.map((p) => `<div class="card"><img src="${esc(p.image || '')}" alt="${esc(p.name)}"><div class="body">
+        <span class="name">${esc(p.name)}</span><span class="price">${euro(p.price)}</span>
+        <button class="secondary" data-add="${esc(p.sku)}">Add</button></div></div>`).join('')}</div></section>` : ''}`;
+  app.querySelectorAll('[data-quantity]').forEach((input) => input.addEventListener('change', () => {
+    cart.setQuantity(input.dataset.quantity, Math.max(0, parseInt(input.value, 10) || 0));
+    cartView().catch(showError);
+  }));
+  app.querySelectorAll('[data-remove]').forEach((button) => button.addEventListener('click', () => {
+    cart.remove(button.dataset.remove);
+    cartView().catch(showError);
+  }));
+  app.querySelectorAll('[data-add]').forEach((button) => button.addEventListener('click', () => {
+    cart.add(button.dataset.add, 1);
+    cartView().catch(showError);
+  }));
+}
+
+// One key per checkout attempt, kept until the order is placed, so a
+// double click or a retry after a lost answer cannot order twice.
+function idempotencyKey() {
+  let key = sessionStorage.getItem('kontor.checkout-key');
+  if (!key) {
+    key = crypto.randomUUID();
+    sessionStorage.setItem('kontor.checkout-key', key);
+  }
+  return key;
+}
+
+const field = (name, text, attrs = '') => `<label for="${name}">${text}</label>
+  <input id="${name}" name="${name}" ${attrs}><div class="field-error" data-error-for="${name}"></div>`;
+
+async function checkoutView() {
+  await renderCategories(null);
+  const lines = cart.lines();
+  if (!lines.length) { location.hash = '#/cart'; return; }
+  const priced = await api.evaluate(lines, 'DE');
+  app.innerHTML = `<h1>Checkout</h1><div id="checkout-alert"></div><div class="two-col">
+    <form class="checkout" id="checkout-form" novalidate>
+      <fieldset><legend>Contact</legend>${field('email', 'E-mail', 'type="email" autocomplete="email" required')}</fieldset>
+      <fieldset><legend>Shipping address</legend>
+        ${field('name', 'Full name', 'autocomplete="name" required')}
+        ${field('street', 'Street and number', 'autocomplete="street-address" required')}
+        ${field('postal_code', 'Postal code', 'autocomplete="postal-code" required')}
+        ${field('city', 'City', 'autocomplete="address-level2" required')}
+        <label for="country">Country</label>
+        <select id="country" name="country">${SHIPPING_COUNTRIES.map(([code, name]) => `<option value="${code}">${name}</option>`).join('')}</select>
+        <div class="field-error" data-error-for="country"></div>
+      </fieldset>
+      <fieldset><legend>Payment</legend>
+        ${PAYMENT_METHODS.map(([value, text], i) => `<label class="radio"><input type="radio" name="payment_method" value="${value}" ${i === 1 ? 'checked' : ''}> ${text}</label>`).join('')}
+        <div class="field-error" data-error-for="payment_method"></div>
+        <label for="language">E-mails in</label>
+        <select id="language" name="language"><option value="de">Deutsch</option><option value="en">English</option></select>
+      </fieldset>
+      <button type="submit" data-testid="place-order">Place order · ${euro(priced.total)}</button>
+    </form>
+    <div><h2>Your order</h2>
+      <table class="lines"><tbody>${priced.lines.map((l) => `<tr><td>${esc(l.quantity)} × ${esc(l.name)}</td><td class="num">${euro(l.total)}</td></tr>`).join('')}</tbody></table>
+      ${totalsBlock(priced)}</div></div>`;
+
+  const form = document.getElementById('checkout-form');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    form.querySelectorAll('.field-error').forEach((e) => { e.textContent = ''; });
+    document.getElementById('checkout-alert').innerHTML = '';
+    const data = new FormData(form);
+    const address = Object.fromEntries(['name', 'street', 'postal_code', 'city', 'country'].map((k) => [k, data.get(k)]));
+    const body = {
+      lines: cart.lines(), email: data.get('email'), shipping_address: address,
+      payment_method: data.get('payment_method'), language: data.get('language'),
+    };
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      const order = await api.checkout(body, idempotencyKey());
+      sessionStorage.removeItem('kontor.checkout-key');
+      sessionStorage.setItem(`kontor.order.${order.id}`, JSON.stringify(order));
+      cart.clear();
+      location.hash = `#/confirmation/${encodeURIComponent(order.id)}`;
+    } catch (error) {
+      button.disabled = false;
+      // A changed form is a new request: it needs a new key.
+      sessionStorage.removeItem('kontor.checkout-key');
+      const problem = error.problem || {};
+      const target = (problem.field || '').replace(/^shipping_address\./, '');
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(target)}"]`);
+      if (slot) slot.textContent = problem.detail || error.message;
+      else document.getElementById('checkout-alert').innerHTML = `<div class="alert" data-testid="checkout-error">${esc(error.message)}</div>`;
+    }
+  });
+}
+
+function orderLink(order) {
+  return `${location.origin}/#/order/${encodeURIComponent(order.id)}?token=${encodeURIComponent(order.access_token)}`;
+}
+
+async function confirmationView(id) {
+  await renderCategories(null);
+  const order = JSON.parse(sessionStorage.getItem(`kontor.order.${id}`) || 'null');
+  if (!order) { app.innerHTML = '<p>This confirmation is no longer available. Your order link is in your e-mail.</p>'; return; }
+  const link = orderLink(order);
+  app.innerHTML = `<div class="narrow"><h1>Thank you for your order!</h1>
+    <p>Your order number is <strong data-testid="order-number">${esc(order.number)}</strong>.</p>
+    <p>Total: <strong>${euro(order.total)}</strong></p>
+    ${order.backordered.length ? `<p class="notice">Part of your order is on backorder and ships as soon as it arrives: ${order.backordered.map((b) => `${esc(b.quantity)} × ${esc(b.sku)}`).join(', ')}.</p>` : ''}
+    <p>Follow your order at any time with this link (keep it: it is your key to the order):</p>
+    <p><a href="${esc(link)}" data-testid="order-link">${esc(link)}</a></p></div>`;
+}
+
+async function orderView(id, token) {
+  await renderCategories(null);
+  const order = await api.order(id, token || '');
+  const address = (a) => `${esc(a.name)}<br>${esc(a.street)}<br>${esc(a.postal_code)} ${esc(a.city)}<br>${esc(a.country)}`;
+  app.innerHTML = `<h1>Order <span data-testid="order-number">${esc(order.number)}</span></h1>
+    <p class="muted">Placed ${esc(new Date(order.created_at).toLocaleString())}</p>
+    <div class="meta">
+      <div><strong>Order</strong><br><span class="status" data-testid="order-status">${label(order.status)}</span></div>
+      <div><strong>Shipping</strong><br><span class="status" data-testid="shipping-status">${label(order.shipping_status)}</span></div>
+      <div><strong>Payment</strong><br>${label(order.payment_method)} · <span class="status">${label(order.payment_status)}</span></div>
+      <div><strong>Ships to</strong><br>${address(order.shipping_address)}</div>
+    </div>
+    <table class="lines"><thead><tr><th>Product</th><th class="num">Quantity</th><th class="num">Price</th><th class="num">VAT</th><th class="num">Total</th></tr></thead>
+    <tbody>${order.lines.map((l) => `<tr data-testid="order-line"><td>${esc(l.name)} <span class="muted">${esc(l.sku)}</span>${l.backordered ? `<div class="stock-back">${esc(l.backordered)} on backorder</div>` : ''}</td>
+      <td class="num">${esc(l.quantity)}</td><td class="num">${euro(l.unit_price)}</td><td class="num">${esc(l.tax_rate)} %</td><td class="num">${euro(l.total)}</td></tr>`).join('')}</tbody></table>
+    ${totalsBlock({ ...order, discounts: [] })}`;
+}
+
+async function route() {
+  const { parts, params } = parseHash();
+  try {
+    switch (parts[0]) {
+      case undefined: return await catalogView(params);
+      case 'product': return await productView(parts[1]);
+      case 'cart': return await cartView();
+      case 'checkout': return await checkoutView();
+      case 'confirmation': return await confirmationView(parts[1]);
+      case 'order': return await orderView(parts[1], params.get('token'));
+      default: app.innerHTML = '<h1>Page not found</h1><p><a href="#/">Back to the shop</a></p>';
+    }
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function updateCartCount() {
+  document.getElementById('cart-count').textContent = cart.count();
+}
+
+document.getElementById('search-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const q = document.getElementById('search-input').value.trim();
+  location.hash = q ? `#/?q=${encodeURIComponent(q)}` : '#/';
+});
+cart.onChange(updateCartCount);
+window.addEventListener('storage', updateCartCount);
+window.addEventListener('hashchange', () => { route(); window.scrollTo(0, 0); });
+updateCartCount();
+route();

@@ -1,0 +1,121 @@
+//! The API as the local runtime mounts it: every route of DESIGN's table
+//! that exists so far is mounted and described in `/openapi.json`, and
+//! nothing is described that is not mounted.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use kontor_platform::ShopSettings;
+use kontor_testkit::fixtures::state_with;
+use tower::ServiceExt;
+
+/// The routes built so far, as (method, OpenAPI path).
+const ROUTES: &[(&str, &str)] = &[
+    ("get", "/catalog/products"),
+    ("get", "/catalog/products/{sku}"),
+    ("post", "/cart/evaluate"),
+    ("post", "/checkout"),
+    ("get", "/orders/{id}"),
+];
+
+fn documented(openapi: &serde_json::Value) -> BTreeSet<(String, String)> {
+    openapi["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .expect("path item")
+                .keys()
+                .filter(|k| ["get", "post", "put", "patch", "delete"].contains(&k.as_str()))
+                .map(move |method| (method.clone(), path.clone()))
+        })
+        .collect()
+}
+
+async fn app() -> axum::Router {
+    let state = state_with(&kontor::seed::demo_catalog(&ShopSettings::default())).await;
+    let storefront = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("storefront");
+    kontor::app::app(state, &storefront)
+}
+
+async fn openapi_json(app: &axum::Router) -> serde_json::Value {
+    let response = app
+        .clone()
+        .oneshot(Request::get("/openapi.json").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&bytes).expect("openapi.json is JSON")
+}
+
+#[tokio::test]
+async fn every_route_is_described_and_every_description_is_a_route() {
+    let app = app().await;
+    let openapi = openapi_json(&app).await;
+    assert_eq!(openapi["openapi"], "3.1.0");
+    let expected: BTreeSet<(String, String)> =
+        ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(documented(&openapi), expected);
+
+    for (method, path) in ROUTES {
+        let uri = path.replace("{sku}", "TR-CHINO-BEIGE").replace("{id}", "unknown");
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(&uri)
+            .header("content-type", "application/json")
+            .body(Body::from("{}"))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        // A mounted route answers in problem+json or JSON; the storefront's
+        // fallback would answer 404/405 with HTML or nothing.
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        assert!(
+            content_type.starts_with("application/json") || content_type == "application/problem+json",
+            "{method} {uri} is not mounted (status {}, content type {content_type:?})",
+            response.status()
+        );
+        assert_ne!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{method} {uri}");
+    }
+}
+
+#[tokio::test]
+async fn every_schema_reference_resolves() {
+    let openapi = openapi_json(&app().await).await;
+    let schemas = openapi["components"]["schemas"].as_object().expect("schemas");
+    let text = openapi.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(schemas.contains_key(name), "dangling schema reference {name}");
+    }
+    for schema in ["ProductView", "PricedCartView", "CheckoutRequest", "CheckoutResponse", "OrderView", "Problem"] {
+        assert!(schemas.contains_key(schema), "{schema} is described");
+    }
+}
+
+#[tokio::test]
+async fn storefront_pages_are_served() {
+    let app = app().await;
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/js/app.js", "javascript"),
+        ("/css/shop.css", "text/css"),
+        ("/images/tr-chino-beige.svg", "image/svg+xml"),
+    ] {
+        let response = app.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(content_type.contains(kind), "{path}: {content_type}");
+    }
+    let missing = app.oneshot(Request::get("/no-such-page").body(Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}

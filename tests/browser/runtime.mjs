@@ -1,0 +1,64 @@
+// Starts Kontor's local runtime binary on a free port with a fresh data
+// folder, and Debian's Chromium through playwright-core, for browser tests.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+export async function startRuntime() {
+  const targetDir = process.env.CARGO_TARGET_DIR || join(root, 'target');
+  const binary = join(targetDir, 'debug', 'kontor');
+  if (!existsSync(binary)) throw new Error(`build the runtime first (cargo build): ${binary} is missing`);
+  const port = await freePort();
+  const data = mkdtempSync(join(tmpdir(), 'kontor-browser-'));
+  const child = spawn(binary, [], {
+    env: { ...process.env, KONTOR_ADDR: `127.0.0.1:${port}`, KONTOR_DATA: data, RUST_LOG: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const response = await fetch(`${base}/openapi.json`);
+      if (response.ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error('the local runtime did not start within 30 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+export const screenshots = join(root, 'docs', 'screenshots');

@@ -1,0 +1,160 @@
+//! End to end: the local runtime binary on a free port with a fresh data
+//! folder, driven over HTTP as a shopper's browser would drive it.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+struct Runtime {
+    child: Child,
+    base: String,
+}
+
+impl Runtime {
+    async fn start(data: &Path) -> Runtime {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(env!("CARGO_BIN_EXE_kontor"))
+            .env("KONTOR_ADDR", format!("127.0.0.1:{port}"))
+            .env("KONTOR_DATA", data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the local runtime");
+        let runtime = Runtime { child, base: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(response) = reqwest::get(runtime.url("/openapi.json")).await {
+                if response.status().is_success() {
+                    return runtime;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the local runtime did not answer within 30 s");
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends SIGTERM and expects a clean exit.
+    fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "the runtime exits cleanly: {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "the runtime did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn address() -> serde_json::Value {
+    json!({"name": "Anna Muster", "street": "Hauptstraße 1", "postal_code": "10115", "city": "Berlin", "country": "DE"})
+}
+
+#[tokio::test]
+async fn a_guest_buys_trousers_and_a_belt() {
+    let data = tempfile::tempdir().unwrap();
+    let runtime = Runtime::start(data.path()).await;
+    let http = reqwest::Client::new();
+
+    // The storefront is served.
+    let page = http.get(runtime.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("/js/app.js"));
+    for asset in ["/js/app.js", "/js/api.js", "/js/cart.js", "/css/shop.css", "/images/tr-chino-beige.svg"] {
+        assert_eq!(http.get(runtime.url(asset)).send().await.unwrap().status(), 200, "{asset}");
+    }
+
+    // The demo catalog is there at once.
+    let catalog: serde_json::Value = http.get(runtime.url("/catalog/products")).send().await.unwrap().json().await.unwrap();
+    assert!(catalog["products"].as_array().unwrap().len() >= 12);
+    assert!(catalog["categories"].as_array().unwrap().len() >= 4);
+    let trousers: serde_json::Value = http.get(runtime.url("/catalog/products?category=trousers")).send().await.unwrap().json().await.unwrap();
+    assert!(trousers["products"].as_array().unwrap().iter().all(|p| p["category"] == "trousers"));
+
+    let lines = json!([{"sku": "TR-CHINO-BEIGE", "quantity": 1}, {"sku": "BE-LEATHER-BROWN", "quantity": 1}]);
+    let cart: serde_json::Value = http
+        .post(runtime.url("/cart/evaluate"))
+        .json(&json!({"lines": lines, "shipping_country": "DE"}))
+        .send().await.unwrap().json().await.unwrap();
+    assert_eq!(cart["total"], "94.80");
+    assert!(!cart["suggestions"].as_array().unwrap().is_empty(), "checkout selling suggests socks");
+
+    let order_request = json!({"lines": lines, "email": "anna@example.de", "shipping_address": address(), "payment_method": "prepayment", "language": "en"});
+    let placed = http
+        .post(runtime.url("/checkout"))
+        .header("Idempotency-Key", "e2e-order-1")
+        .json(&order_request)
+        .send().await.unwrap();
+    assert_eq!(placed.status(), 201);
+    let placed: serde_json::Value = placed.json().await.unwrap();
+    let id = placed["id"].as_str().unwrap().to_string();
+    let token = placed["access_token"].as_str().unwrap().to_string();
+
+    // A retry of the same request gets the same order.
+    let retry: serde_json::Value = http
+        .post(runtime.url("/checkout"))
+        .header("Idempotency-Key", "e2e-order-1")
+        .json(&order_request)
+        .send().await.unwrap().json().await.unwrap();
+    assert_eq!(retry, placed);
+
+    // The order's link opens it; without the token it does not exist.
+    let order: serde_json::Value = http
+        .get(runtime.url(&format!("/orders/{id}?token={token}")))
+        .send().await.unwrap().json().await.unwrap();
+    assert_eq!(order["number"], placed["number"]);
+    assert_eq!(order["lines"].as_array().unwrap().len(), 2);
+    assert_eq!(order["total"], "94.80");
+    let hidden = http.get(runtime.url(&format!("/orders/{id}"))).send().await.unwrap();
+    assert_eq!(hidden.status(), 404);
+    assert_eq!(hidden.headers()["content-type"], "application/problem+json");
+
+    runtime.stop();
+
+    // The data folder keeps the order and the reduced stock across a restart,
+    // and the catalog is not seeded again.
+    let runtime = Runtime::start(data.path()).await;
+    let again = http.get(runtime.url(&format!("/orders/{id}?token={token}"))).send().await.unwrap();
+    assert_eq!(again.status(), 200);
+    let chino: serde_json::Value = http.get(runtime.url("/catalog/products/TR-CHINO-BEIGE")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(chino["stock"], 24);
+    runtime.stop();
+}
+
+#[tokio::test]
+async fn bad_input_over_the_wire_is_a_problem_not_a_crash() {
+    let data = tempfile::tempdir().unwrap();
+    let runtime = Runtime::start(data.path()).await;
+    let http = reqwest::Client::new();
+    let response = http
+        .post(runtime.url("/checkout"))
+        .header("Idempotency-Key", "x")
+        .header("content-type", "application/json")
+        .body("{\"lines\":")
+        .send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let response = http.get(runtime.url("/catalog/products/NOPE")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    runtime.stop();
+}
