@@ -3,7 +3,9 @@
 //! - [`fixtures`]: products, addresses and orders with sensible defaults.
 //! - [`http`]: drives a function's router in-process with real requests.
 //! - [`contract`]: the store contract suite; every store adapter runs it.
+//! - [`moto`]: the AWS stand-in, started once per test process.
 
 pub mod contract;
 pub mod fixtures;
 pub mod http;
+pub mod moto;

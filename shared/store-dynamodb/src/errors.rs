@@ -1,0 +1,105 @@
+//! Turning the SDK's errors into the store port's.
+//!
+//! Throttling, server errors and network failures are `Unavailable` (the
+//! caller answers 503 with `Retry-After`); everything else unexpected is
+//! `Internal`, a bug.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use kontor_platform::store::StoreError;
+
+const RETRYABLE_CODES: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+];
+
+pub fn service_error<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match &error {
+        SdkError::ServiceError(context) => {
+            let code = context.err().code().unwrap_or("unknown");
+            let message = format!("{code}: {}", context.err().message().unwrap_or(""));
+            if RETRYABLE_CODES.contains(&code) {
+                tracing::warn!(%message, "DynamoDB asked us to back off");
+                StoreError::Unavailable(message)
+            } else {
+                StoreError::Internal(message)
+            }
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            StoreError::Unavailable(format!("DynamoDB unreachable: {error:?}"))
+        }
+        _ => StoreError::Internal(format!("DynamoDB request failed: {error:?}")),
+    }
+}
+
+pub fn build_error(error: BuildError) -> StoreError {
+    StoreError::Internal(format!("malformed DynamoDB request: {error}"))
+}
+
+pub fn is_conditional_failure<E, R>(error: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    matches!(error, SdkError::ServiceError(context) if context.err().code() == Some("ConditionalCheckFailedException"))
+}
+
+/// One item's reason in a cancelled transaction.
+#[derive(Debug)]
+pub struct Reason {
+    code: String,
+    old_item: Option<HashMap<String, AttributeValue>>,
+}
+
+impl Reason {
+    pub fn is_conditional_failure(&self) -> bool {
+        self.code == "ConditionalCheckFailed"
+    }
+
+    /// A number attribute of the item as it was when the condition failed.
+    pub fn old_number(&self, name: &str) -> Option<u32> {
+        match self.old_item.as_ref()?.get(name)? {
+            AttributeValue::N(value) => value.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// The per-item reasons of a cancelled transaction, if it was one.
+pub fn cancellation_reasons<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<Reason>> {
+    let SdkError::ServiceError(context) = error else {
+        return None;
+    };
+    let TransactWriteItemsError::TransactionCanceledException(cancelled) = context.err() else {
+        return None;
+    };
+    let reasons = cancelled
+        .cancellation_reasons()
+        .iter()
+        .map(|reason| Reason {
+            code: reason.code().unwrap_or("None").to_string(),
+            old_item: reason.item().cloned(),
+        })
+        .collect::<Vec<_>>();
+    // A cancellation for throttling or a conflicting transaction is worth a retry,
+    // not a conflict to report; it carries no failed condition.
+    Some(reasons)
+}
+
+/// A cancelled transaction whose reasons name no failed condition: it was
+/// throttled or collided with another transaction, so it is worth retrying.
+pub fn unexplained(reasons: &[Reason]) -> StoreError {
+    let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+    StoreError::Unavailable(format!("transaction cancelled: {codes:?}"))
+}

@@ -1,0 +1,221 @@
+//! How each aggregate is laid out as a DynamoDB item (see docs/dynamodb.md).
+//!
+//! Aggregates are stored as a JSON document (`doc`) beside the attributes
+//! that keys, indexes and conditions need. Attributes that conditional
+//! updates change in place (a product's `stock` and `version`) are the
+//! truth on read; the document's copies are overwritten with them.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use kontor_domain::events::Event;
+use kontor_domain::order::Order;
+use kontor_domain::product::Product;
+use kontor_domain::{EventId, OrderId, Sku};
+use kontor_platform::store::{IdempotencyRecord, StoreError};
+use time::OffsetDateTime;
+
+/// The catalog's partition in GSI1.
+pub const CATALOG: &str = "CATALOG";
+/// The outbox's unpublished rows, in GSI2 (a sparse index: publishing
+/// removes the row from it).
+pub const OUTBOX_PENDING: &str = "OUTBOX#PENDING";
+
+const DAY: i64 = 24 * 60 * 60;
+/// An idempotency record answers retries for a day.
+const IDEMPOTENCY_TTL: i64 = DAY;
+/// An outbox row is kept a week for the record; the stream has long relayed it.
+const OUTBOX_TTL: i64 = 7 * DAY;
+/// A consumer remembers what it handled for a month, far beyond any redelivery.
+const PROCESSED_TTL: i64 = 30 * DAY;
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Internal(format!("unreadable item: {what}"))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+/// Sorts like time: zero-padded Unix nanoseconds.
+fn sortable_time(at: OffsetDateTime) -> String {
+    format!("{:020}", at.unix_timestamp_nanos().max(0))
+}
+
+/// An item's primary key.
+pub struct Keys {
+    pk: String,
+    sk: &'static str,
+}
+
+impl Keys {
+    pub fn product(sku: &Sku) -> Self {
+        Self { pk: format!("PRODUCT#{sku}"), sk: "PRODUCT" }
+    }
+
+    pub fn order(id: &OrderId) -> Self {
+        Self { pk: format!("ORDER#{id}"), sk: "ORDER" }
+    }
+
+    pub fn order_number(number: &str) -> Self {
+        Self { pk: format!("ORDERNUMBER#{number}"), sk: "ORDERNUMBER" }
+    }
+
+    pub fn idempotency(key: &str) -> Self {
+        Self { pk: format!("IDEMPOTENCY#{key}"), sk: "IDEMPOTENCY" }
+    }
+
+    pub fn outbox(id: &EventId) -> Self {
+        Self { pk: format!("OUTBOX#{id}"), sk: "EVENT" }
+    }
+
+    pub fn processed(consumer: &str, id: &EventId) -> Self {
+        Self { pk: format!("PROCESSED#{consumer}#{id}"), sk: "PROCESSED" }
+    }
+
+    pub fn into_map(self) -> HashMap<String, AttributeValue> {
+        HashMap::from([("PK".to_string(), s(self.pk)), ("SK".to_string(), s(self.sk))])
+    }
+}
+
+/// A DynamoDB item.
+pub struct Item(HashMap<String, AttributeValue>);
+
+impl From<HashMap<String, AttributeValue>> for Item {
+    fn from(map: HashMap<String, AttributeValue>) -> Self {
+        Self(map)
+    }
+}
+
+impl Item {
+    fn keyed(keys: Keys) -> Self {
+        Self(keys.into_map())
+    }
+
+    fn with(mut self, name: &str, value: AttributeValue) -> Self {
+        self.0.insert(name.to_string(), value);
+        self
+    }
+
+    pub fn into_map(self) -> HashMap<String, AttributeValue> {
+        self.0
+    }
+
+    fn text(&self, name: &str) -> Result<&str, StoreError> {
+        match self.0.get(name) {
+            Some(AttributeValue::S(value)) => Ok(value),
+            _ => Err(corrupt(name)),
+        }
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str) -> Result<T, StoreError> {
+        match self.0.get(name) {
+            Some(AttributeValue::N(value)) => value.parse().map_err(|_| corrupt(name)),
+            _ => Err(corrupt(name)),
+        }
+    }
+
+    fn doc<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
+        serde_json::from_str(self.text("doc")?)
+            .map_err(|e| StoreError::Internal(format!("unreadable document: {e}")))
+    }
+
+    pub fn for_product(product: &Product) -> Result<Self, StoreError> {
+        Ok(Self::keyed(Keys::product(&product.sku))
+            .with("stock", n(product.stock))
+            .with("version", n(product.version))
+            .with("category", s(&product.category))
+            .with("doc", s(to_json(product)?))
+            .with("GSI1PK", s(CATALOG))
+            .with("GSI1SK", s(format!("{}#{}", product.category, product.sku))))
+    }
+
+    pub fn for_order(order: &Order) -> Result<Self, StoreError> {
+        let created = format!("{}#{}", sortable_time(order.created_at), order.id);
+        let mut item = Self::keyed(Keys::order(&order.id))
+            .with("version", n(order.version))
+            .with("number", s(order.number.as_str()))
+            .with("doc", s(to_json(order)?))
+            .with("GSI1PK", s(format!("EMAIL#{}", order.email.normalized())))
+            .with("GSI1SK", s(created.clone()));
+        if let Some(customer) = &order.customer_id {
+            item = item
+                .with("GSI2PK", s(format!("CUSTOMER#{customer}")))
+                .with("GSI2SK", s(created));
+        }
+        Ok(item)
+    }
+
+    /// The claim on an order number: unique because it is created with
+    /// `attribute_not_exists`, and a lookup from number to order.
+    pub fn for_order_number(order: &Order) -> Self {
+        Self::keyed(Keys::order_number(order.number.as_str())).with("order_id", s(order.id.as_str()))
+    }
+
+    pub fn for_idempotency(record: &IdempotencyRecord) -> Self {
+        Self::keyed(Keys::idempotency(&record.key))
+            .with("request_hash", s(&record.request_hash))
+            .with("status", n(record.status))
+            .with("body", s(&record.body))
+            .with("created_at", n(record.created_at.unix_timestamp()))
+            .with("expires_at", n(record.created_at.unix_timestamp() + IDEMPOTENCY_TTL))
+    }
+
+    /// An outbox row. `index` keeps the events of one write in their order.
+    pub fn for_outbox(event: &Event, index: usize) -> Result<Self, StoreError> {
+        Ok(Self::keyed(Keys::outbox(&event.event_id))
+            .with("event", s(to_json(event)?))
+            .with("event_type", s(event.name()))
+            .with("order_id", s(event.order_id.as_str()))
+            .with("expires_at", n(event.occurred_at.unix_timestamp() + OUTBOX_TTL))
+            .with("GSI2PK", s(OUTBOX_PENDING))
+            .with(
+                "GSI2SK",
+                s(format!("{}#{}#{index:03}", sortable_time(event.occurred_at), event.order_id)),
+            ))
+    }
+
+    pub fn for_processed(consumer: &str, event_id: &EventId) -> Self {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        Self::keyed(Keys::processed(consumer, event_id)).with("expires_at", n(now + PROCESSED_TTL))
+    }
+
+    pub fn product(&self) -> Result<Product, StoreError> {
+        let mut product: Product = self.doc()?;
+        product.stock = self.number("stock")?;
+        product.version = self.number("version")?;
+        Ok(product)
+    }
+
+    pub fn order(&self) -> Result<Order, StoreError> {
+        self.doc()
+    }
+
+    pub fn idempotency(&self) -> Result<IdempotencyRecord, StoreError> {
+        Ok(IdempotencyRecord {
+            key: self
+                .text("PK")?
+                .strip_prefix("IDEMPOTENCY#")
+                .ok_or_else(|| corrupt("PK"))?
+                .to_string(),
+            request_hash: self.text("request_hash")?.to_string(),
+            status: self.number("status")?,
+            body: self.text("body")?.to_string(),
+            created_at: OffsetDateTime::from_unix_timestamp(self.number("created_at")?)
+                .map_err(|_| corrupt("created_at"))?,
+        })
+    }
+
+    pub fn event(&self) -> Result<Event, StoreError> {
+        serde_json::from_str(self.text("event")?)
+            .map_err(|e| StoreError::Internal(format!("unreadable event: {e}")))
+    }
+}

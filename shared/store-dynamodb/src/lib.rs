@@ -1,0 +1,376 @@
+//! The AWS store: the store port on one DynamoDB table.
+//!
+//! The single-table design is written down in `docs/dynamodb.md`. In short:
+//! every item has `PK` and `SK`; two overloaded global secondary indexes
+//! (`GSI1`, `GSI2`) serve the catalog listing, orders by e-mail and by
+//! customer, and the outbox's pending events; `expires_at` is the TTL
+//! attribute; the table's stream feeds the outbox relay.
+//!
+//! A checkout is one `BatchGetItem` (the products) and one
+//! `TransactWriteItems`: the order, the claim on its number, the conditional
+//! stock decrements, the idempotency record and the outbox rows commit
+//! together. A cancelled transaction is mapped back, reason by reason, to
+//! the store port's errors.
+
+mod errors;
+mod items;
+pub mod table;
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
+use aws_sdk_dynamodb::Client;
+use kontor_domain::events::Event;
+use kontor_domain::order::Order;
+use kontor_domain::product::Product;
+use kontor_domain::{EventId, OrderId, Sku};
+use kontor_platform::store::{IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};
+
+use crate::errors::{build_error, cancellation_reasons, is_conditional_failure, service_error};
+use crate::items::{Item, Keys};
+
+/// The most items one `TransactWriteItems` may hold.
+const MAX_TRANSACTION_ITEMS: usize = 100;
+/// The most keys one `BatchGetItem` may ask for.
+const MAX_BATCH_GET: usize = 100;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// A store on the table named by `KONTOR_TABLE` (default `kontor`), with
+    /// the SDK configured from the environment (region, credentials, and
+    /// `AWS_ENDPOINT_URL` for a local stand-in such as moto).
+    pub async fn from_env() -> Self {
+        let config = aws_config::load_from_env().await;
+        let table = std::env::var("KONTOR_TABLE").unwrap_or_else(|_| "kontor".into());
+        Self::new(Client::new(&config), table)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    async fn get(&self, keys: Keys) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keys.into_map()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(service_error)?;
+        Ok(output.item.map(Item::from))
+    }
+
+    fn put(&self, item: Item, condition: &str) -> Result<Put, StoreError> {
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item.into_map()))
+            .condition_expression(condition)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_error)
+    }
+
+    fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        Ok(TransactWriteItem::builder()
+            .put(self.put(item, "attribute_not_exists(PK)")?)
+            .build())
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactFailure> {
+        if items.len() > MAX_TRANSACTION_ITEMS {
+            return Err(TransactFailure::Store(StoreError::Internal(format!(
+                "a write of {} items exceeds DynamoDB's transaction limit",
+                items.len()
+            ))));
+        }
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| match cancellation_reasons(&error) {
+                Some(reasons) => TransactFailure::Cancelled(reasons),
+                None => TransactFailure::Store(service_error(error)),
+            })
+    }
+}
+
+/// Why a transaction did not commit.
+enum TransactFailure {
+    /// Cancelled: one reason per item, in the order the items were sent.
+    Cancelled(Vec<errors::Reason>),
+    Store(StoreError),
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn list_products(&self, query: &ProductQuery) -> Result<Vec<Product>, StoreError> {
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI1")
+            .expression_attribute_values(":pk", AttributeValue::S(items::CATALOG.into()));
+        request = match &query.category {
+            Some(category) => request
+                .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :category)")
+                .expression_attribute_values(":category", AttributeValue::S(format!("{category}#"))),
+            None => request.key_condition_expression("GSI1PK = :pk"),
+        };
+        let mut pages = request.into_paginator().items().send();
+        let mut products = Vec::new();
+        while let Some(item) = pages.next().await {
+            let product = Item::from(item.map_err(service_error)?).product()?;
+            if query.text.as_ref().is_none_or(|text| product.matches_text(text)) {
+                products.push(product);
+            }
+        }
+        products.sort_by(|a, b| a.sku.cmp(&b.sku));
+        Ok(products)
+    }
+
+    async fn get_product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
+        self.get(Keys::product(sku)).await?.map(|item| item.product()).transpose()
+    }
+
+    async fn get_products(&self, skus: &[Sku]) -> Result<Vec<Product>, StoreError> {
+        let mut unique: Vec<&Sku> = skus.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let mut found = Vec::with_capacity(unique.len());
+        for chunk in unique.chunks(MAX_BATCH_GET) {
+            let mut pending: Vec<HashMap<String, AttributeValue>> =
+                chunk.iter().map(|sku| Keys::product(sku).into_map()).collect();
+            // BatchGetItem may leave keys unprocessed under load; ask again
+            // for those until none is left.
+            while !pending.is_empty() {
+                let keys = KeysAndAttributes::builder()
+                    .set_keys(Some(pending))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(build_error)?;
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .send()
+                    .await
+                    .map_err(service_error)?;
+                for item in output.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                    found.push(Item::from(item).product()?);
+                }
+                pending = output
+                    .unprocessed_keys
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+            }
+        }
+        // Answer in the order asked, as the SQLite store does.
+        let mut ordered = Vec::with_capacity(found.len());
+        for sku in unique {
+            if let Some(position) = found.iter().position(|p| &p.sku == sku) {
+                ordered.push(found.swap_remove(position));
+            }
+        }
+        Ok(ordered)
+    }
+
+    async fn put_product(
+        &self,
+        product: &Product,
+        expected_version: Option<u64>,
+    ) -> Result<Product, StoreError> {
+        let mut stored = product.clone();
+        stored.version = expected_version.map_or(1, |v| v + 1);
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Item::for_product(&stored)?.into_map()));
+        request = match expected_version {
+            None => request.condition_expression("attribute_not_exists(PK)"),
+            Some(expected) => request
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", AttributeValue::N(expected.to_string())),
+        };
+        match request.send().await {
+            Ok(_) => Ok(stored),
+            Err(error) if is_conditional_failure(&error) => Err(match expected_version {
+                None => StoreError::AlreadyExists { entity: "product" },
+                Some(expected) => StoreError::VersionConflict { entity: "product", expected },
+            }),
+            Err(error) => Err(service_error(error)),
+        }
+    }
+
+    async fn place_order(&self, placement: &OrderPlacement) -> Result<(), StoreError> {
+        // Each item's meaning, by position, to read cancellation reasons back.
+        enum Part<'a> {
+            Idempotency,
+            Order,
+            Number,
+            Stock(&'a Sku),
+            Event,
+        }
+        let mut parts = Vec::new();
+        let mut writes = Vec::new();
+        if let Some(record) = &placement.idempotency {
+            writes.push(self.put_new(Item::for_idempotency(record))?);
+            parts.push(Part::Idempotency);
+        }
+        writes.push(self.put_new(Item::for_order(&placement.order)?)?);
+        parts.push(Part::Order);
+        writes.push(self.put_new(Item::for_order_number(&placement.order))?);
+        parts.push(Part::Number);
+        for take in &placement.stock_takes {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(Keys::product(&take.sku).into_map()))
+                .update_expression("SET stock = stock - :quantity, version = version + :one")
+                .condition_expression("attribute_exists(PK) AND stock >= :quantity")
+                .expression_attribute_values(":quantity", AttributeValue::N(take.quantity.to_string()))
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .build()
+                .map_err(build_error)?;
+            writes.push(TransactWriteItem::builder().update(update).build());
+            parts.push(Part::Stock(&take.sku));
+        }
+        for (index, event) in placement.events.iter().enumerate() {
+            writes.push(self.put_new(Item::for_outbox(event, index)?)?);
+            parts.push(Part::Event);
+        }
+
+        let reasons = match self.transact(writes).await {
+            Ok(()) => return Ok(()),
+            Err(TransactFailure::Store(error)) => return Err(error),
+            Err(TransactFailure::Cancelled(reasons)) => reasons,
+        };
+        // The first failed condition explains the cancellation.
+        for (part, reason) in parts.iter().zip(&reasons) {
+            if !reason.is_conditional_failure() {
+                continue;
+            }
+            return Err(match part {
+                Part::Idempotency => StoreError::IdempotencyKeyTaken,
+                Part::Order => StoreError::AlreadyExists { entity: "order" },
+                Part::Number => StoreError::OrderNumberTaken,
+                Part::Stock(sku) => StoreError::InsufficientStock {
+                    sku: (*sku).clone(),
+                    available: reason.old_number("stock").unwrap_or(0),
+                },
+                Part::Event => StoreError::AlreadyExists { entity: "event" },
+            });
+        }
+        Err(errors::unexplained(&reasons))
+    }
+
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        self.get(Keys::order(id)).await?.map(|item| item.order()).transpose()
+    }
+
+    async fn save_order(&self, order: &Order, events: &[Event]) -> Result<(), StoreError> {
+        let expected = order.version.saturating_sub(1);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Item::for_order(order)?.into_map()))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+            .build()
+            .map_err(build_error)?;
+        let mut writes = vec![TransactWriteItem::builder().put(put).build()];
+        for (index, event) in events.iter().enumerate() {
+            writes.push(self.put_new(Item::for_outbox(event, index)?)?);
+        }
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactFailure::Store(error)) => Err(error),
+            Err(TransactFailure::Cancelled(reasons)) => {
+                if reasons.first().is_some_and(errors::Reason::is_conditional_failure) {
+                    Err(StoreError::VersionConflict { entity: "order", expected })
+                } else {
+                    Err(errors::unexplained(&reasons))
+                }
+            }
+        }
+    }
+
+    async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.get(Keys::idempotency(key)).await?.map(|item| item.idempotency()).transpose()
+    }
+
+    async fn pending_events(&self, limit: usize) -> Result<Vec<Event>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("GSI2")
+            .key_condition_expression("GSI2PK = :pending")
+            .expression_attribute_values(":pending", AttributeValue::S(items::OUTBOX_PENDING.into()))
+            .into_paginator()
+            .items()
+            .send();
+        let mut events = Vec::new();
+        while events.len() < limit {
+            match pages.next().await {
+                Some(item) => events.push(Item::from(item.map_err(service_error)?).event()?),
+                None => break,
+            }
+        }
+        Ok(events)
+    }
+
+    async fn mark_published(&self, ids: &[EventId]) -> Result<(), StoreError> {
+        for id in ids {
+            // Leaving the sparse index is what marks the row published.
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(Keys::outbox(id).into_map()))
+                .update_expression("REMOVE GSI2PK, GSI2SK")
+                .condition_expression("attribute_exists(PK)")
+                .send()
+                .await
+                .map_err(service_error)?;
+        }
+        Ok(())
+    }
+
+    async fn record_processed(&self, consumer: &str, event_id: &EventId) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Item::for_processed(consumer, event_id).into_map()))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if is_conditional_failure(&error) => Ok(false),
+            Err(error) => Err(service_error(error)),
+        }
+    }
+}
