@@ -10,8 +10,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use kontor_http::Problem;
 use kontor_http::AppState;
+use kontor_http::Problem;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -67,8 +67,15 @@ pub fn documented_only<S: Clone + Send + Sync + 'static>(
     }))
 }
 
-async fn refuse_undocumented(documented: &BTreeSet<String>, request: Request, next: Next) -> Response {
-    let path = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
+async fn refuse_undocumented(
+    documented: &BTreeSet<String>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string());
     match path {
         Some(path) if cfg!(debug_assertions) && !documented.contains(&path) => Problem::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -91,14 +98,21 @@ mod tests {
     #[tokio::test]
     async fn an_undocumented_route_fails_in_tests() {
         let (api, openapi) = api();
-        let api: Router = api.route("/secret", get(|| async { "hidden" })).with_state(
-            kontor_testkit::fixtures::state_with(&[]).await,
-        );
+        let api: Router = api
+            .route("/secret", get(|| async { "hidden" }))
+            .with_state(kontor_testkit::fixtures::state_with(&[]).await);
         let guarded = documented_only(api, &openapi);
         let response = guarded
-            .oneshot(axum::http::Request::get("/secret").body(Body::empty()).unwrap())
+            .oneshot(
+                axum::http::Request::get("/secret")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
             .await
             .unwrap();
-        assert_eq!(response.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.status(),
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

@@ -137,8 +137,16 @@ mod tests {
             {
                 return Err(ConsumeError::Retryable("mail server down".into()));
             }
-            if self.store.record_processed(self.name(), &event.event_id).await.map_err(|e| ConsumeError::Retryable(e.to_string()))? {
-                self.handled.lock().unwrap().push(event.event_id.to_string());
+            if self
+                .store
+                .record_processed(self.name(), &event.event_id)
+                .await
+                .map_err(|e| ConsumeError::Retryable(e.to_string()))?
+            {
+                self.handled
+                    .lock()
+                    .unwrap()
+                    .push(event.event_id.to_string());
             }
             Ok(())
         }
@@ -146,7 +154,10 @@ mod tests {
 
     async fn store_with_two_orders() -> Arc<dyn Store> {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
-        store.put_product(&product("A", "10.00", 10, false), None).await.unwrap();
+        store
+            .put_product(&product("A", "10.00", 10, false), None)
+            .await
+            .unwrap();
         for n in 1..=2 {
             let placement = placement(store.as_ref(), &[("A", 1)], n).await;
             store.place_order(&placement).await.unwrap();
@@ -167,8 +178,15 @@ mod tests {
         let store = store_with_two_orders().await;
         let consumer = recorder(&store, 0);
         let bus = LocalBus::new(Arc::clone(&store), vec![consumer.clone()]);
-        assert_eq!(bus.relay_pending().await.unwrap(), 4, "2 OrderPlaced + 2 StockChanged");
-        assert_eq!(*consumer.handled.lock().unwrap(), ["event-1-1", "event-2-1"]);
+        assert_eq!(
+            bus.relay_pending().await.unwrap(),
+            4,
+            "2 OrderPlaced + 2 StockChanged"
+        );
+        assert_eq!(
+            *consumer.handled.lock().unwrap(),
+            ["event-1-1", "event-2-1"]
+        );
         assert!(store.pending_events(10).await.unwrap().is_empty());
         assert_eq!(bus.relay_pending().await.unwrap(), 0);
     }
@@ -178,10 +196,21 @@ mod tests {
         let store = store_with_two_orders().await;
         let consumer = recorder(&store, 1);
         let bus = LocalBus::new(Arc::clone(&store), vec![consumer.clone()]);
-        assert_eq!(bus.relay_pending().await.unwrap(), 0, "the first event waits");
-        assert_eq!(store.pending_events(10).await.unwrap().len(), 4, "nothing is lost");
+        assert_eq!(
+            bus.relay_pending().await.unwrap(),
+            0,
+            "the first event waits"
+        );
+        assert_eq!(
+            store.pending_events(10).await.unwrap().len(),
+            4,
+            "nothing is lost"
+        );
         assert_eq!(bus.relay_pending().await.unwrap(), 4);
-        assert_eq!(*consumer.handled.lock().unwrap(), ["event-1-1", "event-2-1"]);
+        assert_eq!(
+            *consumer.handled.lock().unwrap(),
+            ["event-1-1", "event-2-1"]
+        );
     }
 
     #[tokio::test]

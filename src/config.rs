@@ -4,8 +4,23 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// Which adapters the runtime uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite in the data folder, the in-process bus: no AWS needed.
+    Embedded,
+    /// DynamoDB (and, as they arrive, EventBridge and SES) as configured by
+    /// the AWS SDK's environment, for example moto at `AWS_ENDPOINT_URL`.
+    Aws,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `KONTOR_BACKEND`: `embedded` (default) or `aws`.
+    pub backend: Backend,
+    /// `KONTOR_CREATE_TABLE=true` creates the DynamoDB table on start (for a
+    /// stand-in such as moto; in AWS the template creates it).
+    pub create_table: bool,
     /// `KONTOR_ADDR`, default `127.0.0.1:3000`.
     pub addr: SocketAddr,
     /// `KONTOR_DATA`, default `./.kontor`.
@@ -15,20 +30,39 @@ pub struct Config {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("KONTOR_ADDR must be an address such as 127.0.0.1:3000, not '{0}'")]
-pub struct ConfigError(String);
+pub enum ConfigError {
+    #[error("KONTOR_ADDR must be an address such as 127.0.0.1:3000, not '{0}'")]
+    Addr(String),
+    #[error("KONTOR_BACKEND must be 'embedded' or 'aws', not '{0}'")]
+    Backend(String),
+}
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let addr_text = std::env::var("KONTOR_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
-        let addr = addr_text.parse().map_err(|_| ConfigError(addr_text.clone()))?;
+        let addr = addr_text
+            .parse()
+            .map_err(|_| ConfigError::Addr(addr_text.clone()))?;
+        let backend = match std::env::var("KONTOR_BACKEND").as_deref() {
+            Err(_) | Ok("") | Ok("embedded") => Backend::Embedded,
+            Ok("aws") => Backend::Aws,
+            Ok(other) => return Err(ConfigError::Backend(other.to_string())),
+        };
+        let create_table =
+            std::env::var("KONTOR_CREATE_TABLE").is_ok_and(|v| v == "true" || v == "1");
         let data_dir = std::env::var_os("KONTOR_DATA")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".kontor"));
         let storefront_dir = std::env::var_os("KONTOR_STOREFRONT")
             .map(PathBuf::from)
             .unwrap_or_else(default_storefront);
-        Ok(Self { addr, data_dir, storefront_dir })
+        Ok(Self {
+            backend,
+            create_table,
+            addr,
+            data_dir,
+            storefront_dir,
+        })
     }
 }
 

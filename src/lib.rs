@@ -18,39 +18,63 @@ pub mod seed;
 use std::sync::Arc;
 
 use kontor_http::AppState;
-use kontor_platform::{RandomIds, ShopSettings, Store, SystemClock};
+use kontor_platform::Store;
+use kontor_store_dynamodb::DynamoStore;
 use kontor_store_sqlite::SqliteStore;
 
-pub use config::Config;
+pub use config::{Backend, Config};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     #[error("cannot create the data folder {path}: {source}")]
-    DataFolder { path: String, source: std::io::Error },
+    DataFolder {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot open the store: {0}")]
     Store(#[from] kontor_platform::StoreError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: String, source: std::io::Error },
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("the server failed: {0}")]
     Serve(std::io::Error),
 }
 
-/// Opens the embedded store under the data folder, seeding the demo catalog
-/// on first start, and builds the handlers' state.
+/// The handlers' state on the backend the configuration names, with the demo
+/// catalog seeded into an empty store.
+pub async fn state(config: &Config) -> Result<AppState, RuntimeError> {
+    let state = match config.backend {
+        Backend::Embedded => embedded_state(config).await?,
+        Backend::Aws => {
+            let state = AppState::aws().await;
+            if config.create_table {
+                let store = DynamoStore::from_env().await;
+                match kontor_store_dynamodb::table::create_table(store.client(), store.table())
+                    .await
+                {
+                    Ok(()) => tracing::info!(table = store.table(), "created the DynamoDB table"),
+                    Err(error) => {
+                        tracing::info!(%error, "did not create the DynamoDB table (it may exist)")
+                    }
+                }
+            }
+            state
+        }
+    };
+    seed::seed_if_empty(state.store.as_ref(), &state.settings).await?;
+    Ok(state)
+}
+
+/// Opens the embedded store under the data folder and builds the handlers' state.
 pub async fn embedded_state(config: &Config) -> Result<AppState, RuntimeError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| RuntimeError::DataFolder {
         path: config.data_dir.display().to_string(),
         source,
     })?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("kontor.db"))?);
-    let settings = Arc::new(ShopSettings::default());
-    seed::seed_if_empty(store.as_ref(), &settings).await?;
-    Ok(AppState {
-        store,
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(RandomIds),
-        settings,
-    })
+    Ok(AppState::with_store(store))
 }
 
 /// Serves the shop until `shutdown` resolves, relaying events meanwhile.
@@ -58,17 +82,21 @@ pub async fn serve(
     config: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), RuntimeError> {
-    let state = embedded_state(&config).await?;
+    let state = state(&config).await?;
     let bus = bus::LocalBus::new(Arc::clone(&state.store), bus::consumers(&state));
     let (stop_relay, relay_stopped) = tokio::sync::watch::channel(false);
     let relay = tokio::spawn(bus.run(relay_stopped));
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
-        .map_err(|source| RuntimeError::Listen { addr: config.addr.to_string(), source })?;
+        .map_err(|source| RuntimeError::Listen {
+            addr: config.addr.to_string(),
+            source,
+        })?;
     tracing::info!(
         addr = %config.addr,
         data = %config.data_dir.display(),
+        backend = ?config.backend,
         "Kontor is running: shop at http://{}/ , API description at /openapi.json",
         config.addr
     );

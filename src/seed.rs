@@ -83,7 +83,9 @@ const CATALOG: &[Row] = &[
 /// The demo products, priced in the shop's currency.
 pub fn demo_catalog(settings: &ShopSettings) -> Vec<Product> {
     let skus = |list: &[&str]| -> Vec<Sku> {
-        list.iter().map(|s| Sku::parse(s).expect("demo skus are valid")).collect()
+        list.iter()
+            .map(|s| Sku::parse(s).expect("demo skus are valid"))
+            .collect()
     };
     CATALOG
         .iter()
@@ -93,7 +95,9 @@ pub fn demo_catalog(settings: &ShopSettings) -> Vec<Product> {
             description: row.description.into(),
             category: row.category.into(),
             price: Money::new(
-                row.price.parse::<Decimal>().expect("demo prices are decimals"),
+                row.price
+                    .parse::<Decimal>()
+                    .expect("demo prices are decimals"),
                 settings.pricing.currency,
             ),
             tax_class: row.tax,
@@ -110,7 +114,11 @@ pub fn demo_catalog(settings: &ShopSettings) -> Vec<Product> {
 /// Writes the demo catalog into an empty store; a store with products is
 /// left as it is.
 pub async fn seed_if_empty(store: &dyn Store, settings: &ShopSettings) -> Result<(), StoreError> {
-    if !store.list_products(&ProductQuery::default()).await?.is_empty() {
+    if !store
+        .list_products(&ProductQuery::default())
+        .await?
+        .is_empty()
+    {
         return Ok(());
     }
     for product in demo_catalog(settings) {
@@ -146,7 +154,9 @@ mod tests {
         categories.dedup();
         assert!(catalog.len() >= 12);
         assert!(categories.len() >= 4);
-        assert!(catalog.iter().any(|p| p.stock > 0 && p.stock <= 3 && !p.allow_backorder));
+        assert!(catalog
+            .iter()
+            .any(|p| p.stock > 0 && p.stock <= 3 && !p.allow_backorder));
         assert!(catalog.iter().any(|p| p.allow_backorder));
         assert!(catalog.iter().any(|p| p.tax_class == TaxClass::Reduced));
     }

@@ -57,12 +57,16 @@ async fn every_route_is_described_and_every_description_is_a_route() {
     let app = app().await;
     let openapi = openapi_json(&app).await;
     assert_eq!(openapi["openapi"], "3.1.0");
-    let expected: BTreeSet<(String, String)> =
-        ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
     assert_eq!(documented(&openapi), expected);
 
     for (method, path) in ROUTES {
-        let uri = path.replace("{sku}", "TR-CHINO-BEIGE").replace("{id}", "unknown");
+        let uri = path
+            .replace("{sku}", "TR-CHINO-BEIGE")
+            .replace("{id}", "unknown");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let request = Request::builder()
             .method(method.clone())
@@ -80,24 +84,41 @@ async fn every_route_is_described_and_every_description_is_a_route() {
             .unwrap_or("")
             .to_string();
         assert!(
-            content_type.starts_with("application/json") || content_type == "application/problem+json",
+            content_type.starts_with("application/json")
+                || content_type == "application/problem+json",
             "{method} {uri} is not mounted (status {}, content type {content_type:?})",
             response.status()
         );
-        assert_ne!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{method} {uri}");
+        assert_ne!(
+            response.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{method} {uri}"
+        );
     }
 }
 
 #[tokio::test]
 async fn every_schema_reference_resolves() {
     let openapi = openapi_json(&app().await).await;
-    let schemas = openapi["components"]["schemas"].as_object().expect("schemas");
+    let schemas = openapi["components"]["schemas"]
+        .as_object()
+        .expect("schemas");
     let text = openapi.to_string();
     for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
         let name = reference.split('"').next().unwrap();
-        assert!(schemas.contains_key(name), "dangling schema reference {name}");
+        assert!(
+            schemas.contains_key(name),
+            "dangling schema reference {name}"
+        );
     }
-    for schema in ["ProductView", "PricedCartView", "CheckoutRequest", "CheckoutResponse", "OrderView", "Problem"] {
+    for schema in [
+        "ProductView",
+        "PricedCartView",
+        "CheckoutRequest",
+        "CheckoutResponse",
+        "OrderView",
+        "Problem",
+    ] {
         assert!(schemas.contains_key(schema), "{schema} is described");
     }
 }
@@ -111,11 +132,21 @@ async fn storefront_pages_are_served() {
         ("/css/shop.css", "text/css"),
         ("/images/tr-chino-beige.svg", "image/svg+xml"),
     ] {
-        let response = app.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        let response = app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
-        let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
         assert!(content_type.contains(kind), "{path}: {content_type}");
     }
-    let missing = app.oneshot(Request::get("/no-such-page").body(Body::empty()).unwrap()).await.unwrap();
+    let missing = app
+        .oneshot(Request::get("/no-such-page").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }

@@ -15,8 +15,17 @@ struct Runtime {
 
 impl Runtime {
     async fn start(data: &Path) -> Runtime {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Self::start_with(data, &[]).await
+    }
+
+    async fn start_with(data: &Path, env: &[(&str, String)]) -> Runtime {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new(env!("CARGO_BIN_EXE_kontor"))
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("KONTOR_ADDR", format!("127.0.0.1:{port}"))
             .env("KONTOR_DATA", data)
             .env("RUST_LOG", "warn")
@@ -24,7 +33,10 @@ impl Runtime {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start the local runtime");
-        let runtime = Runtime { child, base: format!("http://127.0.0.1:{port}") };
+        let runtime = Runtime {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(response) = reqwest::get(runtime.url("/openapi.json")).await {
@@ -54,7 +66,10 @@ impl Runtime {
                 assert!(status.success(), "the runtime exits cleanly: {status}");
                 return;
             }
-            assert!(Instant::now() < deadline, "the runtime did not stop on SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "the runtime did not stop on SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -74,37 +89,127 @@ fn address() -> serde_json::Value {
 async fn a_guest_buys_trousers_and_a_belt() {
     let data = tempfile::tempdir().unwrap();
     let runtime = Runtime::start(data.path()).await;
+    buy_trousers_and_a_belt(&runtime).await;
+    let (id, token) = buy_trousers_and_a_belt_order(&runtime).await;
+
+    runtime.stop();
+
+    // The data folder keeps the order and the reduced stock across a restart,
+    // and the catalog is not seeded again.
+    let http = reqwest::Client::new();
+    let runtime = Runtime::start(data.path()).await;
+    let again = http
+        .get(runtime.url(&format!("/orders/{id}?token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    let chino: serde_json::Value = http
+        .get(runtime.url("/catalog/products/TR-CHINO-BEIGE"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(chino["stock"], 23);
+    runtime.stop();
+}
+
+/// The same shop on the AWS adapters: DynamoDB served by moto.
+#[tokio::test]
+async fn the_runtime_runs_on_dynamodb() {
+    let moto = kontor_testkit::moto::Moto::shared();
+    let data = tempfile::tempdir().unwrap();
+    let env = [
+        ("KONTOR_BACKEND", "aws".to_string()),
+        ("KONTOR_CREATE_TABLE", "true".to_string()),
+        ("KONTOR_TABLE", "kontor-runtime-e2e".to_string()),
+        ("AWS_ENDPOINT_URL", moto.endpoint()),
+        ("AWS_REGION", "eu-central-1".to_string()),
+        ("AWS_ACCESS_KEY_ID", "test".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
+    ];
+    let runtime = Runtime::start_with(data.path(), &env).await;
+    buy_trousers_and_a_belt(&runtime).await;
+    runtime.stop();
+    assert!(
+        !data.path().join("kontor.db").exists(),
+        "no SQLite file on the AWS backend"
+    );
+}
+
+/// Browses, prices a cart, buys, retries, and opens the order.
+async fn buy_trousers_and_a_belt(runtime: &Runtime) {
     let http = reqwest::Client::new();
 
     // The storefront is served.
     let page = http.get(runtime.url("/")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("/js/app.js"));
-    for asset in ["/js/app.js", "/js/api.js", "/js/cart.js", "/css/shop.css", "/images/tr-chino-beige.svg"] {
-        assert_eq!(http.get(runtime.url(asset)).send().await.unwrap().status(), 200, "{asset}");
+    for asset in [
+        "/js/app.js",
+        "/js/api.js",
+        "/js/cart.js",
+        "/css/shop.css",
+        "/images/tr-chino-beige.svg",
+    ] {
+        assert_eq!(
+            http.get(runtime.url(asset)).send().await.unwrap().status(),
+            200,
+            "{asset}"
+        );
     }
 
     // The demo catalog is there at once.
-    let catalog: serde_json::Value = http.get(runtime.url("/catalog/products")).send().await.unwrap().json().await.unwrap();
+    let catalog: serde_json::Value = http
+        .get(runtime.url("/catalog/products"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(catalog["products"].as_array().unwrap().len() >= 12);
     assert!(catalog["categories"].as_array().unwrap().len() >= 4);
-    let trousers: serde_json::Value = http.get(runtime.url("/catalog/products?category=trousers")).send().await.unwrap().json().await.unwrap();
-    assert!(trousers["products"].as_array().unwrap().iter().all(|p| p["category"] == "trousers"));
+    let trousers: serde_json::Value = http
+        .get(runtime.url("/catalog/products?category=trousers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(trousers["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["category"] == "trousers"));
 
     let lines = json!([{"sku": "TR-CHINO-BEIGE", "quantity": 1}, {"sku": "BE-LEATHER-BROWN", "quantity": 1}]);
     let cart: serde_json::Value = http
         .post(runtime.url("/cart/evaluate"))
         .json(&json!({"lines": lines, "shipping_country": "DE"}))
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(cart["total"], "94.80");
-    assert!(!cart["suggestions"].as_array().unwrap().is_empty(), "checkout selling suggests socks");
+    assert!(
+        !cart["suggestions"].as_array().unwrap().is_empty(),
+        "checkout selling suggests socks"
+    );
 
     let order_request = json!({"lines": lines, "email": "anna@example.de", "shipping_address": address(), "payment_method": "prepayment", "language": "en"});
     let placed = http
         .post(runtime.url("/checkout"))
         .header("Idempotency-Key", "e2e-order-1")
         .json(&order_request)
-        .send().await.unwrap();
+        .send()
+        .await
+        .unwrap();
     assert_eq!(placed.status(), 201);
     let placed: serde_json::Value = placed.json().await.unwrap();
     let id = placed["id"].as_str().unwrap().to_string();
@@ -115,30 +220,55 @@ async fn a_guest_buys_trousers_and_a_belt() {
         .post(runtime.url("/checkout"))
         .header("Idempotency-Key", "e2e-order-1")
         .json(&order_request)
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(retry, placed);
 
     // The order's link opens it; without the token it does not exist.
     let order: serde_json::Value = http
         .get(runtime.url(&format!("/orders/{id}?token={token}")))
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(order["number"], placed["number"]);
     assert_eq!(order["lines"].as_array().unwrap().len(), 2);
     assert_eq!(order["total"], "94.80");
-    let hidden = http.get(runtime.url(&format!("/orders/{id}"))).send().await.unwrap();
+    let hidden = http
+        .get(runtime.url(&format!("/orders/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(hidden.status(), 404);
     assert_eq!(hidden.headers()["content-type"], "application/problem+json");
+}
 
-    runtime.stop();
-
-    // The data folder keeps the order and the reduced stock across a restart,
-    // and the catalog is not seeded again.
-    let runtime = Runtime::start(data.path()).await;
-    let again = http.get(runtime.url(&format!("/orders/{id}?token={token}"))).send().await.unwrap();
-    assert_eq!(again.status(), 200);
-    let chino: serde_json::Value = http.get(runtime.url("/catalog/products/TR-CHINO-BEIGE")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(chino["stock"], 24);
-    runtime.stop();
+/// Places one more order of a pair of trousers and a belt.
+/// Returns the order's id and access token.
+async fn buy_trousers_and_a_belt_order(runtime: &Runtime) -> (String, String) {
+    let http = reqwest::Client::new();
+    let lines = json!([{"sku": "TR-CHINO-BEIGE", "quantity": 1}, {"sku": "BE-LEATHER-BROWN", "quantity": 1}]);
+    let request = json!({"lines": lines, "email": "ben@example.de", "shipping_address": address(), "payment_method": "invoice"});
+    let placed: serde_json::Value = http
+        .post(runtime.url("/checkout"))
+        .header("Idempotency-Key", "e2e-order-2")
+        .json(&request)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        placed["id"].as_str().unwrap().into(),
+        placed["access_token"].as_str().unwrap().into(),
+    )
 }
 
 #[tokio::test]
@@ -151,10 +281,19 @@ async fn bad_input_over_the_wire_is_a_problem_not_a_crash() {
         .header("Idempotency-Key", "x")
         .header("content-type", "application/json")
         .body("{\"lines\":")
-        .send().await.unwrap();
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
-    let response = http.get(runtime.url("/catalog/products/NOPE")).send().await.unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let response = http
+        .get(runtime.url("/catalog/products/NOPE"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
     runtime.stop();
 }

@@ -56,11 +56,18 @@ async fn list_products(
     let category = search.category.filter(|c| !c.trim().is_empty());
     let products = all
         .iter()
-        .filter(|p| category.as_ref().is_none_or(|c| p.category.eq_ignore_ascii_case(c)))
+        .filter(|p| {
+            category
+                .as_ref()
+                .is_none_or(|c| p.category.eq_ignore_ascii_case(c))
+        })
         .filter(|p| text.as_ref().is_none_or(|t| p.matches_text(t)))
         .map(ProductView::from)
         .collect();
-    Ok(Json(ProductList { products, categories }))
+    Ok(Json(ProductList {
+        products,
+        categories,
+    }))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -101,5 +108,8 @@ async fn get_product(
         .filter_map(|sku| linked.iter().find(|p| &p.sku == sku))
         .map(ProductView::from)
         .collect();
-    Ok(Json(ProductDetail { product: ProductView::from(&product), cross_sell_products }))
+    Ok(Json(ProductDetail {
+        product: ProductView::from(&product),
+        cross_sell_products,
+    }))
 }

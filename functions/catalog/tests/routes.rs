@@ -31,11 +31,17 @@ async fn lists_all_products_with_their_categories() {
     assert_eq!(response.status, 200);
     let body = response.json();
     assert_eq!(sku_list(&body), ["BE-BROWN", "SH-WHITE", "TR-CHINO"]);
-    assert_eq!(body["categories"], serde_json::json!(["belts", "shirts", "trousers"]));
+    assert_eq!(
+        body["categories"],
+        serde_json::json!(["belts", "shirts", "trousers"])
+    );
     let chino = &body["products"][2];
     assert_eq!(chino["price"], "59.90");
     assert_eq!(chino["currency"], "EUR");
-    assert_eq!(chino["cross_sell"], serde_json::json!(["BE-BROWN", "SH-WHITE"]));
+    assert_eq!(
+        chino["cross_sell"],
+        serde_json::json!(["BE-BROWN", "SH-WHITE"])
+    );
 }
 
 #[tokio::test]
@@ -47,7 +53,10 @@ async fn filters_by_category_and_text() {
         ("/catalog/products?q=leather", vec!["BE-BROWN"]),
         ("/catalog/products?q=chino%20beige", vec!["TR-CHINO"]),
         ("/catalog/products?q=brown&category=shirts", vec![]),
-        ("/catalog/products?q=", vec!["BE-BROWN", "SH-WHITE", "TR-CHINO"]),
+        (
+            "/catalog/products?q=",
+            vec!["BE-BROWN", "SH-WHITE", "TR-CHINO"],
+        ),
     ];
     for (uri, expected) in cases {
         let response = app.get(uri).await;
@@ -69,7 +78,10 @@ async fn detail_resolves_cross_sell_products_in_order() {
         .map(|p| p["sku"].as_str().unwrap())
         .collect();
     assert_eq!(linked, ["BE-BROWN", "SH-WHITE"]);
-    assert_eq!(body["cross_sell_products"][1]["available"], true, "backorderable counts as available");
+    assert_eq!(
+        body["cross_sell_products"][1]["available"], true,
+        "backorderable counts as available"
+    );
 }
 
 #[tokio::test]

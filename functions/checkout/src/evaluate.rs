@@ -23,7 +23,10 @@ pub struct CartLineBody {
 
 impl From<&CartLineBody> for CartLine {
     fn from(line: &CartLineBody) -> Self {
-        CartLine { sku: line.sku.clone(), quantity: line.quantity }
+        CartLine {
+            sku: line.sku.clone(),
+            quantity: line.quantity,
+        }
     }
 }
 

@@ -79,7 +79,10 @@ impl CheckoutResponse {
                 .lines
                 .iter()
                 .filter(|l| l.backordered > 0)
-                .map(|l| BackorderedLine { sku: l.sku.to_string(), quantity: l.backordered })
+                .map(|l| BackorderedLine {
+                    sku: l.sku.to_string(),
+                    quantity: l.backordered,
+                })
                 .collect(),
         }
     }
@@ -216,15 +219,21 @@ pub(crate) async fn checkout(
             }
             // A concurrent request with the same key won the race.
             Err(StoreError::IdempotencyKeyTaken) => {
-                let record = state.store.get_idempotency(&record_key).await?.ok_or_else(|| {
-                    Problem::from(StoreError::Internal("idempotency record vanished".into()))
-                })?;
+                let record = state
+                    .store
+                    .get_idempotency(&record_key)
+                    .await?
+                    .ok_or_else(|| {
+                        Problem::from(StoreError::Internal("idempotency record vanished".into()))
+                    })?;
                 return replay(&record, &key, &request_hash);
             }
             Err(other) => return Err(other.into()),
         }
     }
-    Err(Problem::from(StoreError::Unavailable("checkout contention".into())))
+    Err(Problem::from(StoreError::Unavailable(
+        "checkout contention".into(),
+    )))
 }
 
 fn created(response: CheckoutResponse, replayed: bool) -> Response {
@@ -249,21 +258,37 @@ fn replay(record: &IdempotencyRecord, key: &str, request_hash: &str) -> Result<R
             "this Idempotency-Key was used for a different request; use a new key for a new order",
         ));
     }
-    let first: CheckoutResponse = serde_json::from_str(&record.body)
-        .map_err(|e| Problem::from(StoreError::Internal(format!("unreadable idempotency record: {e}"))))?;
+    let first: CheckoutResponse = serde_json::from_str(&record.body).map_err(|e| {
+        Problem::from(StoreError::Internal(format!(
+            "unreadable idempotency record: {e}"
+        )))
+    })?;
     Ok(created(first.with_sealed_token(key), true))
 }
 
 fn checkout_problem(error: CheckoutError, details: &CheckoutDetails) -> Problem {
     match error {
         CheckoutError::Cart(cart) => cart_problem(cart),
-        CheckoutError::OutOfStock { ref sku, requested, available } => {
-            let index = details.lines.iter().position(|l| &l.sku == sku).unwrap_or(0);
-            Problem::new(StatusCode::CONFLICT, "out-of-stock", "Not enough stock", error.to_string())
-                .with_field(format!("lines[{index}].quantity"))
-                .with("sku", sku.as_str())
-                .with("requested", requested)
-                .with("available", available)
+        CheckoutError::OutOfStock {
+            ref sku,
+            requested,
+            available,
+        } => {
+            let index = details
+                .lines
+                .iter()
+                .position(|l| &l.sku == sku)
+                .unwrap_or(0);
+            Problem::new(
+                StatusCode::CONFLICT,
+                "out-of-stock",
+                "Not enough stock",
+                error.to_string(),
+            )
+            .with_field(format!("lines[{index}].quantity"))
+            .with("sku", sku.as_str())
+            .with("requested", requested)
+            .with("available", available)
         }
     }
 }

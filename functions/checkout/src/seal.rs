@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 
 /// The record key for a client's `Idempotency-Key`.
 pub fn record_key(idempotency_key: &str) -> String {
-    hex::encode(Sha256::digest(format!("kontor-checkout-key:{idempotency_key}")))
+    hex::encode(Sha256::digest(format!(
+        "kontor-checkout-key:{idempotency_key}"
+    )))
 }
 
 /// Seals or unseals (the operation is its own inverse) a hex token of up to
@@ -22,7 +24,11 @@ pub fn seal(token_hex: &str, idempotency_key: &str) -> Option<String> {
         return None;
     }
     Some(hex::encode(
-        token.iter().zip(pad.iter()).map(|(t, p)| t ^ p).collect::<Vec<u8>>(),
+        token
+            .iter()
+            .zip(pad.iter())
+            .map(|(t, p)| t ^ p)
+            .collect::<Vec<u8>>(),
     ))
 }
 

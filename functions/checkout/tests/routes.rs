@@ -20,11 +20,20 @@ async fn shop() -> TestApp {
     let jeans = product("TR-JEANS", "89.00", 1, true);
     let mut book = product("BOOK", "16.00", 5, false);
     book.tax_class = kontor_domain::tax::TaxClass::Reduced;
-    TestApp::new(kontor_checkout::router(), state_with(&[chino, belt, socks, gone, jeans, book]).await)
+    TestApp::new(
+        kontor_checkout::router(),
+        state_with(&[chino, belt, socks, gone, jeans, book]).await,
+    )
 }
 
 async fn stock(app: &TestApp, sku: &str) -> u32 {
-    app.state.store.get_product(&Sku::parse(sku).unwrap()).await.unwrap().unwrap().stock
+    app.state
+        .store
+        .get_product(&Sku::parse(sku).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .stock
 }
 
 async fn outbox_len(app: &TestApp) -> usize {
@@ -49,7 +58,12 @@ async fn evaluates_a_cart_with_taxes_and_suggestions() {
     assert_eq!(cart["tax"], "16.18");
     // Socks are suggested once, the belt is already in the cart, and the
     // sold-out product is left out.
-    let suggested: Vec<&str> = cart["suggestions"].as_array().unwrap().iter().map(|p| p["sku"].as_str().unwrap()).collect();
+    let suggested: Vec<&str> = cart["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sku"].as_str().unwrap())
+        .collect();
     assert_eq!(suggested, ["SO-SOCKS"]);
     assert_eq!(outbox_len(&app).await, 0, "evaluating writes nothing");
 }
@@ -57,11 +71,25 @@ async fn evaluates_a_cart_with_taxes_and_suggestions() {
 #[tokio::test]
 async fn small_carts_pay_shipping_and_empty_carts_nothing() {
     let app = shop().await;
-    let small = app.post("/cart/evaluate", &json!({"lines": [{"sku": "SO-SOCKS", "quantity": 1}], "shipping_country": "AT"}), &[]).await.json();
+    let small = app
+        .post(
+            "/cart/evaluate",
+            &json!({"lines": [{"sku": "SO-SOCKS", "quantity": 1}], "shipping_country": "AT"}),
+            &[],
+        )
+        .await
+        .json();
     assert_eq!(small["shipping"], "4.95");
     assert_eq!(small["total"], "19.85");
     assert_eq!(small["free_shipping_from"], "50.00");
-    let empty = app.post("/cart/evaluate", &json!({"lines": [], "shipping_country": "DE"}), &[]).await.json();
+    let empty = app
+        .post(
+            "/cart/evaluate",
+            &json!({"lines": [], "shipping_country": "DE"}),
+            &[],
+        )
+        .await
+        .json();
     assert_eq!(empty["total"], "0.00");
 }
 
@@ -69,15 +97,41 @@ async fn small_carts_pay_shipping_and_empty_carts_nothing() {
 async fn evaluating_refuses_bad_carts_by_field() {
     let app = shop().await;
     let cases = [
-        (json!({"lines": [{"sku": "NOPE", "quantity": 1}], "shipping_country": "DE"}), 422, "lines[0].sku"),
-        (json!({"lines": [{"sku": "SO-SOCKS", "quantity": 0}], "shipping_country": "DE"}), 422, "lines[0].quantity"),
-        (json!({"lines": [{"sku": "SO-SOCKS", "quantity": 10000}], "shipping_country": "DE"}), 422, "lines[0].quantity"),
-        (json!({"lines": [{"sku": "SO-SOCKS", "quantity": 1}], "shipping_country": "XX"}), 422, "shipping_country"),
-        (json!({"lines": [{"sku": "SO-SOCKS", "quantity": 1}]}), 422, "shipping_country"),
-        (json!({"lines": [{"sku": "SO-SOCKS", "quantity": 1}], "shipping_country": "DE", "coupon": "WELCOME"}), 422, "coupon"),
+        (
+            json!({"lines": [{"sku": "NOPE", "quantity": 1}], "shipping_country": "DE"}),
+            422,
+            "lines[0].sku",
+        ),
+        (
+            json!({"lines": [{"sku": "SO-SOCKS", "quantity": 0}], "shipping_country": "DE"}),
+            422,
+            "lines[0].quantity",
+        ),
+        (
+            json!({"lines": [{"sku": "SO-SOCKS", "quantity": 10000}], "shipping_country": "DE"}),
+            422,
+            "lines[0].quantity",
+        ),
+        (
+            json!({"lines": [{"sku": "SO-SOCKS", "quantity": 1}], "shipping_country": "XX"}),
+            422,
+            "shipping_country",
+        ),
+        (
+            json!({"lines": [{"sku": "SO-SOCKS", "quantity": 1}]}),
+            422,
+            "shipping_country",
+        ),
+        (
+            json!({"lines": [{"sku": "SO-SOCKS", "quantity": 1}], "shipping_country": "DE", "coupon": "WELCOME"}),
+            422,
+            "coupon",
+        ),
     ];
     for (body, status, field) in cases {
-        app.post("/cart/evaluate", &body, &[]).await.assert_problem(status, Some(field));
+        app.post("/cart/evaluate", &body, &[])
+            .await
+            .assert_problem(status, Some(field));
     }
 }
 
@@ -85,15 +139,29 @@ async fn evaluating_refuses_bad_carts_by_field() {
 async fn places_an_order_and_reserves_its_stock() {
     let app = shop().await;
     let response = app
-        .post("/checkout", &checkout_body(&[("TR-CHINO", 2), ("TR-JEANS", 3)]), &[("Idempotency-Key", "order-1")])
+        .post(
+            "/checkout",
+            &checkout_body(&[("TR-CHINO", 2), ("TR-JEANS", 3)]),
+            &[("Idempotency-Key", "order-1")],
+        )
         .await;
     assert_eq!(response.status, 201, "{}", response.text);
     let order = response.json();
     assert_eq!(order["total"], "386.80");
-    assert_eq!(order["backordered"], json!([{"sku": "TR-JEANS", "quantity": 2}]));
-    assert_eq!(order["access_token"].as_str().unwrap().len(), 32, "a 128-bit token in hex");
+    assert_eq!(
+        order["backordered"],
+        json!([{"sku": "TR-JEANS", "quantity": 2}])
+    );
+    assert_eq!(
+        order["access_token"].as_str().unwrap().len(),
+        32,
+        "a 128-bit token in hex"
+    );
     assert!(order["number"].as_str().unwrap().starts_with("K-"));
-    assert_eq!(response.header("location").unwrap(), format!("/orders/{}", order["id"].as_str().unwrap()));
+    assert_eq!(
+        response.header("location").unwrap(),
+        format!("/orders/{}", order["id"].as_str().unwrap())
+    );
 
     assert_eq!(stock(&app, "TR-CHINO").await, 8);
     assert_eq!(stock(&app, "TR-JEANS").await, 0);
@@ -101,25 +169,39 @@ async fn places_an_order_and_reserves_its_stock() {
     let names: Vec<&str> = events.iter().map(|e| e.name()).collect();
     assert_eq!(names, ["OrderPlaced", "StockChanged", "StockChanged"]);
 
-    let stored = app.state.store.get_order(&kontor_domain::OrderId::parse(order["id"].as_str().unwrap()).unwrap()).await.unwrap().unwrap();
+    let stored = app
+        .state
+        .store
+        .get_order(&kontor_domain::OrderId::parse(order["id"].as_str().unwrap()).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     let token = order["access_token"].as_str().unwrap();
     assert!(stored.opens_with(token));
     let stored_json = serde_json::to_string(&stored).unwrap();
-    assert!(!stored_json.contains(token), "only the token's hash is stored");
+    assert!(
+        !stored_json.contains(token),
+        "only the token's hash is stored"
+    );
 }
 
 #[tokio::test]
 async fn a_retry_gets_the_first_answer() {
     let app = shop().await;
     let body = checkout_body(&[("TR-CHINO", 1)]);
-    let first = app.post("/checkout", &body, &[("Idempotency-Key", "same")]).await;
+    let first = app
+        .post("/checkout", &body, &[("Idempotency-Key", "same")])
+        .await;
     assert_eq!(first.status, 201);
     // The same body with its keys in another order is the same request.
     let reordered = serde_json::to_string(&json!({
         "payment_method": body["payment_method"], "shipping_address": body["shipping_address"],
         "email": body["email"], "lines": body["lines"],
-    })).unwrap();
-    let retry = app.post_raw("/checkout", &reordered, &[("Idempotency-Key", "same")]).await;
+    }))
+    .unwrap();
+    let retry = app
+        .post_raw("/checkout", &reordered, &[("Idempotency-Key", "same")])
+        .await;
     assert_eq!(retry.status, 201);
     assert_eq!(retry.json(), first.json(), "same id, number and token");
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
@@ -131,19 +213,49 @@ async fn a_retry_gets_the_first_answer() {
 async fn the_idempotency_record_does_not_hold_the_token_or_the_key() {
     use sha2::Digest;
     let app = shop().await;
-    let first = app.post("/checkout", &checkout_body(&[("TR-CHINO", 1)]), &[("Idempotency-Key", "client-key-1")]).await.json();
+    let first = app
+        .post(
+            "/checkout",
+            &checkout_body(&[("TR-CHINO", 1)]),
+            &[("Idempotency-Key", "client-key-1")],
+        )
+        .await
+        .json();
     let token = first["access_token"].as_str().unwrap();
     let record_key = hex::encode(sha2::Sha256::digest("kontor-checkout-key:client-key-1"));
-    let record = app.state.store.get_idempotency(&record_key).await.unwrap().expect("record under the key's hash");
+    let record = app
+        .state
+        .store
+        .get_idempotency(&record_key)
+        .await
+        .unwrap()
+        .expect("record under the key's hash");
     assert!(!record.body.contains(token));
-    assert!(app.state.store.get_idempotency("client-key-1").await.unwrap().is_none());
+    assert!(app
+        .state
+        .store
+        .get_idempotency("client-key-1")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
 async fn the_same_key_with_another_body_is_refused() {
     let app = shop().await;
-    app.post("/checkout", &checkout_body(&[("TR-CHINO", 1)]), &[("Idempotency-Key", "k")]).await;
-    let other = app.post("/checkout", &checkout_body(&[("TR-CHINO", 2)]), &[("Idempotency-Key", "k")]).await;
+    app.post(
+        "/checkout",
+        &checkout_body(&[("TR-CHINO", 1)]),
+        &[("Idempotency-Key", "k")],
+    )
+    .await;
+    let other = app
+        .post(
+            "/checkout",
+            &checkout_body(&[("TR-CHINO", 2)]),
+            &[("Idempotency-Key", "k")],
+        )
+        .await;
     other.assert_problem(422, Some("Idempotency-Key"));
     assert_eq!(stock(&app, "TR-CHINO").await, 9);
 }
@@ -152,7 +264,11 @@ async fn the_same_key_with_another_body_is_refused() {
 async fn out_of_stock_is_a_conflict_naming_sku_and_availability() {
     let app = shop().await;
     let response = app
-        .post("/checkout", &checkout_body(&[("SO-SOCKS", 1), ("BE-BELT", 2)]), &[("Idempotency-Key", "k")])
+        .post(
+            "/checkout",
+            &checkout_body(&[("SO-SOCKS", 1), ("BE-BELT", 2)]),
+            &[("Idempotency-Key", "k")],
+        )
         .await;
     let problem = response.assert_problem(409, Some("lines[1].quantity"));
     assert_eq!(problem["sku"], "BE-BELT");
@@ -162,7 +278,13 @@ async fn out_of_stock_is_a_conflict_naming_sku_and_availability() {
     assert_eq!(outbox_len(&app).await, 0);
     // Nothing was stored under the key either: the shopper can fix the cart
     // and retry with it.
-    let fixed = app.post("/checkout", &checkout_body(&[("SO-SOCKS", 1), ("BE-BELT", 1)]), &[("Idempotency-Key", "k")]).await;
+    let fixed = app
+        .post(
+            "/checkout",
+            &checkout_body(&[("SO-SOCKS", 1), ("BE-BELT", 1)]),
+            &[("Idempotency-Key", "k")],
+        )
+        .await;
     assert_eq!(fixed.status, 201);
 }
 
@@ -177,7 +299,10 @@ async fn bad_checkouts_are_refused_by_field_and_write_nothing() {
             target = &mut target[*part];
         }
         if value.is_null() {
-            target.as_object_mut().unwrap().remove(parts[parts.len() - 1]);
+            target
+                .as_object_mut()
+                .unwrap()
+                .remove(parts[parts.len() - 1]);
         } else {
             target[parts[parts.len() - 1]] = value;
         }
@@ -186,20 +311,43 @@ async fn bad_checkouts_are_refused_by_field_and_write_nothing() {
     let cases = [
         (with("email", serde_json::Value::Null), "email"),
         (with("email", json!("not-an-address")), "email"),
-        (with("shipping_address.country", json!("XX")), "shipping_address.country"),
-        (with("shipping_address.city", json!("  ")), "shipping_address.city"),
-        (with("shipping_address.name", serde_json::Value::Null), "shipping_address.name"),
+        (
+            with("shipping_address.country", json!("XX")),
+            "shipping_address.country",
+        ),
+        (
+            with("shipping_address.city", json!("  ")),
+            "shipping_address.city",
+        ),
+        (
+            with("shipping_address.name", serde_json::Value::Null),
+            "shipping_address.name",
+        ),
         (with("payment_method", json!("bitcoin")), "payment_method"),
-        (with("lines", json!([{"sku": "TR-CHINO", "quantity": 0}])), "lines[0].quantity"),
-        (with("lines", json!([{"sku": "TR-CHINO", "quantity": 10000}])), "lines[0].quantity"),
-        (with("lines", json!([{"sku": "TR-CHINO", "quantity": 1}, {"sku": "NOPE", "quantity": 1}])), "lines[1].sku"),
+        (
+            with("lines", json!([{"sku": "TR-CHINO", "quantity": 0}])),
+            "lines[0].quantity",
+        ),
+        (
+            with("lines", json!([{"sku": "TR-CHINO", "quantity": 10000}])),
+            "lines[0].quantity",
+        ),
+        (
+            with(
+                "lines",
+                json!([{"sku": "TR-CHINO", "quantity": 1}, {"sku": "NOPE", "quantity": 1}]),
+            ),
+            "lines[1].sku",
+        ),
         (with("lines", json!([])), "lines"),
         (with("language", json!("fr")), "language"),
         (with("coupon", json!("WELCOME")), "coupon"),
     ];
     for (n, (body, field)) in cases.into_iter().enumerate() {
         let key = format!("bad-{n}");
-        app.post("/checkout", &body, &[("Idempotency-Key", key.as_str())]).await.assert_problem(422, Some(field));
+        app.post("/checkout", &body, &[("Idempotency-Key", key.as_str())])
+            .await
+            .assert_problem(422, Some(field));
     }
     assert_eq!(stock(&app, "TR-CHINO").await, 10);
     assert_eq!(outbox_len(&app).await, 0);
@@ -209,10 +357,18 @@ async fn bad_checkouts_are_refused_by_field_and_write_nothing() {
 async fn unreadable_requests_are_bad_requests() {
     let app = shop().await;
     let body = checkout_body(&[("TR-CHINO", 1)]);
-    app.post("/checkout", &body, &[]).await.assert_problem(400, Some("Idempotency-Key"));
-    app.post("/checkout", &body, &[("Idempotency-Key", "")]).await.assert_problem(400, Some("Idempotency-Key"));
-    app.post_raw("/checkout", "{\"lines\": [", &[("Idempotency-Key", "k")]).await.assert_problem(400, None);
-    app.post_raw("/cart/evaluate", "not json", &[]).await.assert_problem(400, None);
+    app.post("/checkout", &body, &[])
+        .await
+        .assert_problem(400, Some("Idempotency-Key"));
+    app.post("/checkout", &body, &[("Idempotency-Key", "")])
+        .await
+        .assert_problem(400, Some("Idempotency-Key"));
+    app.post_raw("/checkout", "{\"lines\": [", &[("Idempotency-Key", "k")])
+        .await
+        .assert_problem(400, None);
+    app.post_raw("/cart/evaluate", "not json", &[])
+        .await
+        .assert_problem(400, None);
     let response = app
         .send(
             axum::http::Request::post("/checkout")
@@ -232,7 +388,10 @@ async fn unreadable_requests_are_bad_requests() {
 async fn concurrent_checkouts_never_oversell() {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("k.db")).unwrap());
-    store.put_product(&product("HOT", "19.99", 50, false), None).await.unwrap();
+    store
+        .put_product(&product("HOT", "19.99", 50, false), None)
+        .await
+        .unwrap();
     let app = Arc::new(TestApp::new(kontor_checkout::router(), state_over(store)));
 
     let tasks: Vec<_> = (0..200)
@@ -240,7 +399,12 @@ async fn concurrent_checkouts_never_oversell() {
             let app = Arc::clone(&app);
             tokio::spawn(async move {
                 let key = format!("shopper-{n}");
-                app.post("/checkout", &checkout_body(&[("HOT", 1)]), &[("Idempotency-Key", key.as_str())]).await
+                app.post(
+                    "/checkout",
+                    &checkout_body(&[("HOT", 1)]),
+                    &[("Idempotency-Key", key.as_str())],
+                )
+                .await
             })
         })
         .collect();
@@ -260,5 +424,8 @@ async fn concurrent_checkouts_never_oversell() {
     assert_eq!((created, conflicts), (50, 150));
     assert_eq!(stock(&app, "HOT").await, 0);
     let placed = app.state.store.pending_events(10_000).await.unwrap();
-    assert_eq!(placed.iter().filter(|e| e.name() == "OrderPlaced").count(), 50);
+    assert_eq!(
+        placed.iter().filter(|e| e.name() == "OrderPlaced").count(),
+        50
+    );
 }

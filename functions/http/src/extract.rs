@@ -72,7 +72,11 @@ fn field_problem(error: serde_path_to_error::Error<serde_json::Error>) -> Proble
         Some(end) => message[..end].to_string(),
         None => message,
     };
-    let field = if field == "." { "body".to_string() } else { field };
+    let field = if field == "." {
+        "body".to_string()
+    } else {
+        field
+    };
     Problem::invalid_field(field.clone(), format!("{field}: {message}"))
 }
 
@@ -132,11 +136,27 @@ mod tests {
     #[test]
     fn names_the_field_at_fault() {
         let cases = [
-            (r#"{"lines":[{"sku":"A","quantity":0}],"email":"x"}"#, 422, "lines[0].quantity"),
-            (r#"{"lines":[{"sku":"A","quantity":10000}],"email":"x"}"#, 422, "lines[0].quantity"),
-            (r#"{"lines":[{"sku":"A B","quantity":1}],"email":"x"}"#, 422, "lines[0].sku"),
+            (
+                r#"{"lines":[{"sku":"A","quantity":0}],"email":"x"}"#,
+                422,
+                "lines[0].quantity",
+            ),
+            (
+                r#"{"lines":[{"sku":"A","quantity":10000}],"email":"x"}"#,
+                422,
+                "lines[0].quantity",
+            ),
+            (
+                r#"{"lines":[{"sku":"A B","quantity":1}],"email":"x"}"#,
+                422,
+                "lines[0].sku",
+            ),
             (r#"{"lines":[]}"#, 422, "email"),
-            (r#"{"lines":[{"sku":"A"}],"email":"x"}"#, 422, "lines[0].quantity"),
+            (
+                r#"{"lines":[{"sku":"A"}],"email":"x"}"#,
+                422,
+                "lines[0].quantity",
+            ),
         ];
         for (body, status, field) in cases {
             let p = problem(body);

@@ -11,8 +11,6 @@ use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("the AWS store adapter is not available in this build: {0}")]
-    NoAwsAdapters(&'static str),
     #[error(transparent)]
     Runtime(#[from] lambda_http::Error),
 }
@@ -34,16 +32,8 @@ pub fn init_tracing() {
 /// Serves `router` as a Lambda function behind API Gateway.
 pub async fn run(router: fn() -> OpenApiRouter<AppState>) -> Result<(), StartupError> {
     init_tracing();
-    let state = aws_state()?;
+    let state = AppState::aws().await;
     let (router, _api): (Router<AppState>, _) = router().split_for_parts();
     lambda_http::run(router.with_state(state)).await?;
     Ok(())
-}
-
-/// The AWS adapters (DynamoDB, EventBridge, SES) are the next piece of work;
-/// until they exist a function refuses to start rather than pretend to serve.
-fn aws_state() -> Result<AppState, StartupError> {
-    Err(StartupError::NoAwsAdapters(
-        "DynamoDB, EventBridge and SES adapters are not built yet",
-    ))
 }

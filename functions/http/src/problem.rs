@@ -47,8 +47,13 @@ impl Problem {
 
     /// A request whose field has a value the API does not accept (422).
     pub fn invalid_field(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid request field", detail)
-            .with_field(field)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "Invalid request field",
+            detail,
+        )
+        .with_field(field)
     }
 
     /// A request that cannot be read at all (400).
@@ -57,7 +62,12 @@ impl Problem {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", format!("no such {what}"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Not found",
+            format!("no such {what}"),
+        )
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {

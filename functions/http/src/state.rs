@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use kontor_platform::{Clock, IdSource, ShopSettings, Store};
+use kontor_platform::{Clock, IdSource, RandomIds, ShopSettings, Store, SystemClock};
+use kontor_store_dynamodb::DynamoStore;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -11,4 +12,23 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
     pub settings: Arc<ShopSettings>,
+}
+
+impl AppState {
+    /// The state over any store, with the real clock and random ids.
+    pub fn with_store(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIds),
+            settings: Arc::new(ShopSettings::default()),
+        }
+    }
+
+    /// The AWS adapters, configured from the environment: the DynamoDB table
+    /// `KONTOR_TABLE`, and the SDK's usual variables (region, credentials,
+    /// `AWS_ENDPOINT_URL` for a stand-in such as moto).
+    pub async fn aws() -> Self {
+        Self::with_store(Arc::new(DynamoStore::from_env().await))
+    }
 }

@@ -55,7 +55,11 @@ impl From<&Product> for ProductView {
             allow_backorder: product.allow_backorder,
             available: product.stock > 0 || product.allow_backorder,
             cross_sell: product.cross_sell.iter().map(ToString::to_string).collect(),
-            checkout_sell: product.checkout_sell.iter().map(ToString::to_string).collect(),
+            checkout_sell: product
+                .checkout_sell
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             image: product.image.clone(),
         }
     }

@@ -6,15 +6,27 @@ use kontor_testkit::http::TestApp;
 
 /// Places an order through the checkout router; returns (orders app, id, token).
 async fn placed_order() -> (TestApp, String, String) {
-    let state = state_with(&[product("TR", "59.90", 5, false), product("BE", "24.90", 0, true)]).await;
+    let state = state_with(&[
+        product("TR", "59.90", 5, false),
+        product("BE", "24.90", 0, true),
+    ])
+    .await;
     let checkout = TestApp::new(kontor_checkout::router(), state.clone());
     let placed = checkout
-        .post("/checkout", &checkout_body(&[("TR", 1), ("BE", 2)]), &[("Idempotency-Key", "k1")])
+        .post(
+            "/checkout",
+            &checkout_body(&[("TR", 1), ("BE", 2)]),
+            &[("Idempotency-Key", "k1")],
+        )
         .await;
     assert_eq!(placed.status, 201, "{}", placed.text);
     let body = placed.json();
     let orders = TestApp::new(kontor_orders::router(), state);
-    (orders, body["id"].as_str().unwrap().into(), body["access_token"].as_str().unwrap().into())
+    (
+        orders,
+        body["id"].as_str().unwrap().into(),
+        body["access_token"].as_str().unwrap().into(),
+    )
 }
 
 #[tokio::test]
@@ -34,7 +46,10 @@ async fn the_token_opens_the_order() {
     assert_eq!(order["taxes"][0]["rate"], "19");
     assert_eq!(order["taxes"][0]["tax"], "17.51");
     assert_eq!(order["shipping_address"]["city"], "Berlin");
-    assert!(order.get("access_token_hash").is_none(), "the hash never leaves the server");
+    assert!(
+        order.get("access_token_hash").is_none(),
+        "the hash never leaves the server"
+    );
 }
 
 #[tokio::test]

@@ -23,4 +23,6 @@ pub mod tax;
 pub mod types;
 
 pub use money::{Currency, Money};
-pub use types::{CountryCode, Email, EventId, LineId, OrderId, OrderNumber, ParseError, Quantity, Sku, TextLine};
+pub use types::{
+    CountryCode, Email, EventId, LineId, OrderId, OrderNumber, ParseError, Quantity, Sku, TextLine,
+};

@@ -80,7 +80,10 @@ impl Money {
     /// Rounded to the currency's minor unit, half away from zero, as German
     /// commercial rounding (and most tax offices) expect.
     pub fn rounded(self) -> Self {
-        Self::new(round_to_minor_unit(self.amount, self.currency), self.currency)
+        Self::new(
+            round_to_minor_unit(self.amount, self.currency),
+            self.currency,
+        )
     }
 
     /// Multiplies by a whole number of units; exact, since unit prices are
@@ -142,13 +145,20 @@ impl Neg for Money {
 impl Money {
     /// Sums amounts of one currency; the empty sum is zero in `currency`.
     pub fn sum<'a>(currency: Currency, items: impl IntoIterator<Item = &'a Money>) -> Money {
-        items.into_iter().fold(Money::zero(currency), |acc, m| acc + *m)
+        items
+            .into_iter()
+            .fold(Money::zero(currency), |acc, m| acc + *m)
     }
 }
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", round_to_minor_unit(self.amount, self.currency), self.currency)
+        write!(
+            f,
+            "{} {}",
+            round_to_minor_unit(self.amount, self.currency),
+            self.currency
+        )
     }
 }
 
@@ -174,7 +184,13 @@ mod tests {
 
     #[test]
     fn rounded_amounts_show_two_digits() {
-        assert_eq!(Money::new(dec!(19.9), Currency::Eur).rounded().amount().to_string(), "19.90");
+        assert_eq!(
+            Money::new(dec!(19.9), Currency::Eur)
+                .rounded()
+                .amount()
+                .to_string(),
+            "19.90"
+        );
     }
 
     #[test]

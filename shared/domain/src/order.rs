@@ -193,7 +193,11 @@ pub enum CheckoutError {
     #[error(transparent)]
     Cart(#[from] CartError),
     #[error("only {available} of {sku} in stock, {requested} requested")]
-    OutOfStock { sku: Sku, requested: u32, available: u32 },
+    OutOfStock {
+        sku: Sku,
+        requested: u32,
+        available: u32,
+    },
 }
 
 /// Merges lines of the same sku (keeping the first one's position) and pairs
@@ -212,7 +216,10 @@ pub fn resolve_cart<'a>(
         match merged.iter_mut().find(|(p, _)| p.sku == line.sku) {
             Some((_, quantity)) => {
                 *quantity = Quantity::new(quantity.get() + line.quantity.get()).map_err(|_| {
-                    CartError::TooManyUnits { index, sku: line.sku.clone() }
+                    CartError::TooManyUnits {
+                        index,
+                        sku: line.sku.clone(),
+                    }
                 })?;
             }
             None => merged.push((product, line.quantity)),
@@ -236,13 +243,14 @@ pub fn place_order(
 
     let mut allocations = Vec::with_capacity(items.len());
     for (product, quantity) in &items {
-        let allocation = product.allocate(*quantity).map_err(|shortage| {
-            CheckoutError::OutOfStock {
-                sku: product.sku.clone(),
-                requested: quantity.get(),
-                available: shortage.available,
-            }
-        })?;
+        let allocation =
+            product
+                .allocate(*quantity)
+                .map_err(|shortage| CheckoutError::OutOfStock {
+                    sku: product.sku.clone(),
+                    requested: quantity.get(),
+                    available: shortage.available,
+                })?;
         allocations.push(allocation);
     }
 
@@ -305,7 +313,11 @@ pub fn place_order(
         })
         .collect();
 
-    let mut events = vec![order_event(&order, new_event_id(), EventPayload::OrderPlaced(order_placed(&order)))];
+    let mut events = vec![order_event(
+        &order,
+        new_event_id(),
+        EventPayload::OrderPlaced(order_placed(&order)),
+    )];
     for ((product, _), allocation) in items.iter().zip(&allocations) {
         if allocation.from_stock == 0 {
             continue;
@@ -319,7 +331,11 @@ pub fn place_order(
         events.push(order_event(&order, new_event_id(), payload));
     }
 
-    Ok(PlacedOrder { order, stock_takes, events })
+    Ok(PlacedOrder {
+        order,
+        stock_takes,
+        events,
+    })
 }
 
 fn order_event(order: &Order, event_id: EventId, payload: EventPayload) -> Event {
@@ -383,7 +399,10 @@ mod tests {
         CheckoutDetails {
             lines: lines
                 .iter()
-                .map(|(sku, n)| CartLine { sku: Sku::parse(sku).unwrap(), quantity: Quantity::new(*n).unwrap() })
+                .map(|(sku, n)| CartLine {
+                    sku: Sku::parse(sku).unwrap(),
+                    quantity: Quantity::new(*n).unwrap(),
+                })
                 .collect(),
             email: Email::parse("anna@example.de").unwrap(),
             shipping_address: address(),
@@ -413,8 +432,18 @@ mod tests {
 
     #[test]
     fn places_an_order_with_a_backordered_line() {
-        let catalog = [product("TR", "59.90", 5, false), product("BE", "24.90", 1, true)];
-        let placed = place_order(&details(&[("TR", 1), ("BE", 3)]), &catalog, context(), &settings(), &mut ids()).unwrap();
+        let catalog = [
+            product("TR", "59.90", 5, false),
+            product("BE", "24.90", 1, true),
+        ];
+        let placed = place_order(
+            &details(&[("TR", 1), ("BE", 3)]),
+            &catalog,
+            context(),
+            &settings(),
+            &mut ids(),
+        )
+        .unwrap();
         let order = &placed.order;
         assert_eq!(order.version, 1);
         assert_eq!(order.lines[0].backordered, 0);
@@ -424,8 +453,14 @@ mod tests {
         assert_eq!(
             placed.stock_takes,
             vec![
-                StockTake { sku: Sku::parse("TR").unwrap(), quantity: 1 },
-                StockTake { sku: Sku::parse("BE").unwrap(), quantity: 1 },
+                StockTake {
+                    sku: Sku::parse("TR").unwrap(),
+                    quantity: 1
+                },
+                StockTake {
+                    sku: Sku::parse("BE").unwrap(),
+                    quantity: 1
+                },
             ]
         );
         let names: Vec<&str> = placed.events.iter().map(Event::name).collect();
@@ -437,36 +472,82 @@ mod tests {
     #[test]
     fn refuses_more_than_in_stock_without_backorder() {
         let catalog = [product("TR", "59.90", 2, false)];
-        let err = place_order(&details(&[("TR", 3)]), &catalog, context(), &settings(), &mut ids()).unwrap_err();
+        let err = place_order(
+            &details(&[("TR", 3)]),
+            &catalog,
+            context(),
+            &settings(),
+            &mut ids(),
+        )
+        .unwrap_err();
         assert_eq!(
             err,
-            CheckoutError::OutOfStock { sku: Sku::parse("TR").unwrap(), requested: 3, available: 2 }
+            CheckoutError::OutOfStock {
+                sku: Sku::parse("TR").unwrap(),
+                requested: 3,
+                available: 2
+            }
         );
     }
 
     #[test]
     fn merges_repeated_skus_and_checks_their_sum() {
         let catalog = [product("TR", "1.00", 2000, false)];
-        let placed = place_order(&details(&[("TR", 2), ("TR", 3)]), &catalog, context(), &settings(), &mut ids()).unwrap();
+        let placed = place_order(
+            &details(&[("TR", 2), ("TR", 3)]),
+            &catalog,
+            context(),
+            &settings(),
+            &mut ids(),
+        )
+        .unwrap();
         assert_eq!(placed.order.lines.len(), 1);
         assert_eq!(placed.order.lines[0].quantity.get(), 5);
-        let err = place_order(&details(&[("TR", 600), ("TR", 600)]), &catalog, context(), &settings(), &mut ids()).unwrap_err();
-        assert!(matches!(err, CheckoutError::Cart(CartError::TooManyUnits { index: 1, .. })));
+        let err = place_order(
+            &details(&[("TR", 600), ("TR", 600)]),
+            &catalog,
+            context(),
+            &settings(),
+            &mut ids(),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            CheckoutError::Cart(CartError::TooManyUnits { index: 1, .. })
+        ));
     }
 
     #[test]
     fn refuses_unknown_skus_and_empty_carts() {
         let catalog = [product("TR", "1.00", 1, false)];
-        let err = place_order(&details(&[("TR", 1), ("NOPE", 1)]), &catalog, context(), &settings(), &mut ids()).unwrap_err();
-        assert!(matches!(err, CheckoutError::Cart(CartError::UnknownSku { index: 1, .. })));
-        let err = place_order(&details(&[]), &catalog, context(), &settings(), &mut ids()).unwrap_err();
+        let err = place_order(
+            &details(&[("TR", 1), ("NOPE", 1)]),
+            &catalog,
+            context(),
+            &settings(),
+            &mut ids(),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            CheckoutError::Cart(CartError::UnknownSku { index: 1, .. })
+        ));
+        let err =
+            place_order(&details(&[]), &catalog, context(), &settings(), &mut ids()).unwrap_err();
         assert_eq!(err, CheckoutError::Cart(CartError::Empty));
     }
 
     #[test]
     fn events_serialise_flat_with_their_type() {
         let catalog = [product("TR", "59.90", 5, false)];
-        let placed = place_order(&details(&[("TR", 1)]), &catalog, context(), &settings(), &mut ids()).unwrap();
+        let placed = place_order(
+            &details(&[("TR", 1)]),
+            &catalog,
+            context(),
+            &settings(),
+            &mut ids(),
+        )
+        .unwrap();
         let json = serde_json::to_value(&placed.events[0]).unwrap();
         assert_eq!(json["type"], "OrderPlaced");
         assert_eq!(json["order_version"], 1);

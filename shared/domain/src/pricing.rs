@@ -162,7 +162,10 @@ pub(crate) mod fixtures {
     pub fn settings() -> PricingSettings {
         PricingSettings {
             currency: Currency::Eur,
-            tax_rates: TaxRates { standard: dec!(19), reduced: dec!(7) },
+            tax_rates: TaxRates {
+                standard: dec!(19),
+                reduced: dec!(7),
+            },
             shipping: ShippingPolicy {
                 flat_rate: Money::new(dec!(4.95), Currency::Eur),
                 free_from: Some(Money::new(dec!(50), Currency::Eur)),
@@ -229,23 +232,21 @@ mod tests {
     }
 
     fn arb_cart() -> impl Strategy<Value = Vec<(Product, Quantity)>> {
-        prop::collection::vec(
-            (1u32..=500_000u32, 1u32..=999u32, any::<bool>()),
-            0..8,
+        prop::collection::vec((1u32..=500_000u32, 1u32..=999u32, any::<bool>()), 0..8).prop_map(
+            |rows| {
+                rows.into_iter()
+                    .enumerate()
+                    .map(|(i, (cents, qty, reduced))| {
+                        let mut p = product(&format!("P{i}"), "0", 0, true);
+                        p.price = Money::new(Decimal::new(cents.into(), 2), Currency::Eur);
+                        if reduced {
+                            p.tax_class = TaxClass::Reduced;
+                        }
+                        (p, Quantity::new(qty).unwrap())
+                    })
+                    .collect()
+            },
         )
-        .prop_map(|rows| {
-            rows.into_iter()
-                .enumerate()
-                .map(|(i, (cents, qty, reduced))| {
-                    let mut p = product(&format!("P{i}"), "0", 0, true);
-                    p.price = Money::new(Decimal::new(cents.into(), 2), Currency::Eur);
-                    if reduced {
-                        p.tax_class = TaxClass::Reduced;
-                    }
-                    (p, Quantity::new(qty).unwrap())
-                })
-                .collect()
-        })
     }
 
     proptest! {

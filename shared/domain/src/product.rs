@@ -49,9 +49,14 @@ impl Product {
         let from_stock = requested.min(self.stock);
         let backordered = requested - from_stock;
         if backordered > 0 && !self.allow_backorder {
-            return Err(Shortage { available: self.stock });
+            return Err(Shortage {
+                available: self.stock,
+            });
         }
-        Ok(Allocation { from_stock, backordered })
+        Ok(Allocation {
+            from_stock,
+            backordered,
+        })
     }
 
     pub fn matches_text(&self, query: &str) -> bool {
@@ -98,12 +103,21 @@ mod tests {
     fn allocation_takes_stock_first_then_backorders() {
         let q = |n| Quantity::new(n).unwrap();
         let scarce = product("A", "10", 3, false);
-        assert_eq!(scarce.allocate(q(3)), Ok(Allocation { from_stock: 3, backordered: 0 }));
+        assert_eq!(
+            scarce.allocate(q(3)),
+            Ok(Allocation {
+                from_stock: 3,
+                backordered: 0
+            })
+        );
         assert_eq!(scarce.allocate(q(4)), Err(Shortage { available: 3 }));
         let backorderable = product("B", "10", 3, true);
         assert_eq!(
             backorderable.allocate(q(5)),
-            Ok(Allocation { from_stock: 3, backordered: 2 })
+            Ok(Allocation {
+                from_stock: 3,
+                backordered: 2
+            })
         );
     }
 }

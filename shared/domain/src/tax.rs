@@ -78,7 +78,9 @@ impl TaxTable {
 /// currency's minor unit.
 pub fn tax_in_gross(gross: Money, rate_percent: Decimal) -> Money {
     let hundred = Decimal::ONE_HUNDRED;
-    gross.scaled(rate_percent / (hundred + rate_percent)).rounded()
+    gross
+        .scaled(rate_percent / (hundred + rate_percent))
+        .rounded()
 }
 
 #[cfg(test)]

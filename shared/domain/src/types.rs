@@ -282,7 +282,10 @@ mod tests {
             assert!(CountryCode::parse(good).is_ok(), "{good}");
         }
         for bad in ["XX", "D", "DEU", "", "UK", "1A"] {
-            assert!(CountryCode::parse(bad).is_err(), "{bad:?} should be refused");
+            assert!(
+                CountryCode::parse(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
     }
 
@@ -290,7 +293,10 @@ mod tests {
     fn iso_table_is_well_formed() {
         assert_eq!(ISO_3166_ALPHA2.len() % 2, 0);
         let codes: Vec<&[u8]> = ISO_3166_ALPHA2.as_bytes().chunks(2).collect();
-        assert!(codes.windows(2).all(|w| w[0] < w[1]), "codes are sorted and unique");
+        assert!(
+            codes.windows(2).all(|w| w[0] < w[1]),
+            "codes are sorted and unique"
+        );
         assert_eq!(codes.len(), 249);
     }
 
@@ -300,7 +306,15 @@ mod tests {
             Email::parse("Anna.Muster@Example.DE").unwrap().as_str(),
             "Anna.Muster@example.de"
         );
-        for bad in ["", "anna", "anna@", "@example.de", "anna@example", "an na@example.de", "anna@exa..mple.de"] {
+        for bad in [
+            "",
+            "anna",
+            "anna@",
+            "@example.de",
+            "anna@example",
+            "an na@example.de",
+            "anna@exa..mple.de",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -96,5 +96,9 @@ pub trait Store: Send + Sync {
     async fn pending_events(&self, limit: usize) -> Result<Vec<Event>, StoreError>;
     async fn mark_published(&self, ids: &[EventId]) -> Result<(), StoreError>;
     /// Records that `consumer` handled `event_id`; false if it had already.
-    async fn record_processed(&self, consumer: &str, event_id: &EventId) -> Result<bool, StoreError>;
+    async fn record_processed(
+        &self,
+        consumer: &str,
+        event_id: &EventId,
+    ) -> Result<bool, StoreError>;
 }

@@ -77,7 +77,9 @@ impl Reason {
 }
 
 /// The per-item reasons of a cancelled transaction, if it was one.
-pub fn cancellation_reasons<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<Reason>> {
+pub fn cancellation_reasons<R>(
+    error: &SdkError<TransactWriteItemsError, R>,
+) -> Option<Vec<Reason>> {
     let SdkError::ServiceError(context) = error else {
         return None;
     };

@@ -58,31 +58,52 @@ pub struct Keys {
 
 impl Keys {
     pub fn product(sku: &Sku) -> Self {
-        Self { pk: format!("PRODUCT#{sku}"), sk: "PRODUCT" }
+        Self {
+            pk: format!("PRODUCT#{sku}"),
+            sk: "PRODUCT",
+        }
     }
 
     pub fn order(id: &OrderId) -> Self {
-        Self { pk: format!("ORDER#{id}"), sk: "ORDER" }
+        Self {
+            pk: format!("ORDER#{id}"),
+            sk: "ORDER",
+        }
     }
 
     pub fn order_number(number: &str) -> Self {
-        Self { pk: format!("ORDERNUMBER#{number}"), sk: "ORDERNUMBER" }
+        Self {
+            pk: format!("ORDERNUMBER#{number}"),
+            sk: "ORDERNUMBER",
+        }
     }
 
     pub fn idempotency(key: &str) -> Self {
-        Self { pk: format!("IDEMPOTENCY#{key}"), sk: "IDEMPOTENCY" }
+        Self {
+            pk: format!("IDEMPOTENCY#{key}"),
+            sk: "IDEMPOTENCY",
+        }
     }
 
     pub fn outbox(id: &EventId) -> Self {
-        Self { pk: format!("OUTBOX#{id}"), sk: "EVENT" }
+        Self {
+            pk: format!("OUTBOX#{id}"),
+            sk: "EVENT",
+        }
     }
 
     pub fn processed(consumer: &str, id: &EventId) -> Self {
-        Self { pk: format!("PROCESSED#{consumer}#{id}"), sk: "PROCESSED" }
+        Self {
+            pk: format!("PROCESSED#{consumer}#{id}"),
+            sk: "PROCESSED",
+        }
     }
 
     pub fn into_map(self) -> HashMap<String, AttributeValue> {
-        HashMap::from([("PK".to_string(), s(self.pk)), ("SK".to_string(), s(self.sk))])
+        HashMap::from([
+            ("PK".to_string(), s(self.pk)),
+            ("SK".to_string(), s(self.sk)),
+        ])
     }
 }
 
@@ -157,7 +178,8 @@ impl Item {
     /// The claim on an order number: unique because it is created with
     /// `attribute_not_exists`, and a lookup from number to order.
     pub fn for_order_number(order: &Order) -> Self {
-        Self::keyed(Keys::order_number(order.number.as_str())).with("order_id", s(order.id.as_str()))
+        Self::keyed(Keys::order_number(order.number.as_str()))
+            .with("order_id", s(order.id.as_str()))
     }
 
     pub fn for_idempotency(record: &IdempotencyRecord) -> Self {
@@ -166,7 +188,10 @@ impl Item {
             .with("status", n(record.status))
             .with("body", s(&record.body))
             .with("created_at", n(record.created_at.unix_timestamp()))
-            .with("expires_at", n(record.created_at.unix_timestamp() + IDEMPOTENCY_TTL))
+            .with(
+                "expires_at",
+                n(record.created_at.unix_timestamp() + IDEMPOTENCY_TTL),
+            )
     }
 
     /// An outbox row. `index` keeps the events of one write in their order.
@@ -175,11 +200,18 @@ impl Item {
             .with("event", s(to_json(event)?))
             .with("event_type", s(event.name()))
             .with("order_id", s(event.order_id.as_str()))
-            .with("expires_at", n(event.occurred_at.unix_timestamp() + OUTBOX_TTL))
+            .with(
+                "expires_at",
+                n(event.occurred_at.unix_timestamp() + OUTBOX_TTL),
+            )
             .with("GSI2PK", s(OUTBOX_PENDING))
             .with(
                 "GSI2SK",
-                s(format!("{}#{}#{index:03}", sortable_time(event.occurred_at), event.order_id)),
+                s(format!(
+                    "{}#{}#{index:03}",
+                    sortable_time(event.occurred_at),
+                    event.order_id
+                )),
             ))
     }
 

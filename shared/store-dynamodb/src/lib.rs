@@ -20,8 +20,8 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
 };
 use aws_sdk_dynamodb::Client;
 use kontor_domain::events::Event;
@@ -46,7 +46,10 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     /// A store on the table named by `KONTOR_TABLE` (default `kontor`), with
@@ -134,14 +137,21 @@ impl Store for DynamoStore {
         request = match &query.category {
             Some(category) => request
                 .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :category)")
-                .expression_attribute_values(":category", AttributeValue::S(format!("{category}#"))),
+                .expression_attribute_values(
+                    ":category",
+                    AttributeValue::S(format!("{category}#")),
+                ),
             None => request.key_condition_expression("GSI1PK = :pk"),
         };
         let mut pages = request.into_paginator().items().send();
         let mut products = Vec::new();
         while let Some(item) = pages.next().await {
             let product = Item::from(item.map_err(service_error)?).product()?;
-            if query.text.as_ref().is_none_or(|text| product.matches_text(text)) {
+            if query
+                .text
+                .as_ref()
+                .is_none_or(|text| product.matches_text(text))
+            {
                 products.push(product);
             }
         }
@@ -150,7 +160,10 @@ impl Store for DynamoStore {
     }
 
     async fn get_product(&self, sku: &Sku) -> Result<Option<Product>, StoreError> {
-        self.get(Keys::product(sku)).await?.map(|item| item.product()).transpose()
+        self.get(Keys::product(sku))
+            .await?
+            .map(|item| item.product())
+            .transpose()
     }
 
     async fn get_products(&self, skus: &[Sku]) -> Result<Vec<Product>, StoreError> {
@@ -159,8 +172,10 @@ impl Store for DynamoStore {
         unique.dedup();
         let mut found = Vec::with_capacity(unique.len());
         for chunk in unique.chunks(MAX_BATCH_GET) {
-            let mut pending: Vec<HashMap<String, AttributeValue>> =
-                chunk.iter().map(|sku| Keys::product(sku).into_map()).collect();
+            let mut pending: Vec<HashMap<String, AttributeValue>> = chunk
+                .iter()
+                .map(|sku| Keys::product(sku).into_map())
+                .collect();
             // BatchGetItem may leave keys unprocessed under load; ask again
             // for those until none is left.
             while !pending.is_empty() {
@@ -176,7 +191,12 @@ impl Store for DynamoStore {
                     .send()
                     .await
                     .map_err(service_error)?;
-                for item in output.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                for item in output
+                    .responses
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default()
+                {
                     found.push(Item::from(item).product()?);
                 }
                 pending = output
@@ -219,7 +239,10 @@ impl Store for DynamoStore {
             Ok(_) => Ok(stored),
             Err(error) if is_conditional_failure(&error) => Err(match expected_version {
                 None => StoreError::AlreadyExists { entity: "product" },
-                Some(expected) => StoreError::VersionConflict { entity: "product", expected },
+                Some(expected) => StoreError::VersionConflict {
+                    entity: "product",
+                    expected,
+                },
             }),
             Err(error) => Err(service_error(error)),
         }
@@ -250,9 +273,14 @@ impl Store for DynamoStore {
                 .set_key(Some(Keys::product(&take.sku).into_map()))
                 .update_expression("SET stock = stock - :quantity, version = version + :one")
                 .condition_expression("attribute_exists(PK) AND stock >= :quantity")
-                .expression_attribute_values(":quantity", AttributeValue::N(take.quantity.to_string()))
+                .expression_attribute_values(
+                    ":quantity",
+                    AttributeValue::N(take.quantity.to_string()),
+                )
                 .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .build()
                 .map_err(build_error)?;
             writes.push(TransactWriteItem::builder().update(update).build());
@@ -288,7 +316,10 @@ impl Store for DynamoStore {
     }
 
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
-        self.get(Keys::order(id)).await?.map(|item| item.order()).transpose()
+        self.get(Keys::order(id))
+            .await?
+            .map(|item| item.order())
+            .transpose()
     }
 
     async fn save_order(&self, order: &Order, events: &[Event]) -> Result<(), StoreError> {
@@ -308,8 +339,14 @@ impl Store for DynamoStore {
             Ok(()) => Ok(()),
             Err(TransactFailure::Store(error)) => Err(error),
             Err(TransactFailure::Cancelled(reasons)) => {
-                if reasons.first().is_some_and(errors::Reason::is_conditional_failure) {
-                    Err(StoreError::VersionConflict { entity: "order", expected })
+                if reasons
+                    .first()
+                    .is_some_and(errors::Reason::is_conditional_failure)
+                {
+                    Err(StoreError::VersionConflict {
+                        entity: "order",
+                        expected,
+                    })
                 } else {
                     Err(errors::unexplained(&reasons))
                 }
@@ -318,7 +355,10 @@ impl Store for DynamoStore {
     }
 
     async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        self.get(Keys::idempotency(key)).await?.map(|item| item.idempotency()).transpose()
+        self.get(Keys::idempotency(key))
+            .await?
+            .map(|item| item.idempotency())
+            .transpose()
     }
 
     async fn pending_events(&self, limit: usize) -> Result<Vec<Event>, StoreError> {
@@ -328,7 +368,10 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .index_name("GSI2")
             .key_condition_expression("GSI2PK = :pending")
-            .expression_attribute_values(":pending", AttributeValue::S(items::OUTBOX_PENDING.into()))
+            .expression_attribute_values(
+                ":pending",
+                AttributeValue::S(items::OUTBOX_PENDING.into()),
+            )
             .into_paginator()
             .items()
             .send();
@@ -358,7 +401,11 @@ impl Store for DynamoStore {
         Ok(())
     }
 
-    async fn record_processed(&self, consumer: &str, event_id: &EventId) -> Result<bool, StoreError> {
+    async fn record_processed(
+        &self,
+        consumer: &str,
+        event_id: &EventId,
+    ) -> Result<bool, StoreError> {
         let result = self
             .client
             .put_item()

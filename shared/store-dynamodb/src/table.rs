@@ -3,8 +3,8 @@
 //! both describe the same keys and indexes (docs/dynamodb.md).
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
     TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
@@ -13,7 +13,11 @@ use kontor_platform::store::StoreError;
 use crate::errors::{build_error, service_error};
 
 fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, StoreError> {
-    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(build_error)
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .map_err(build_error)
 }
 
 fn string_attribute(name: &str) -> Result<AttributeDefinition, StoreError> {
@@ -29,7 +33,11 @@ fn index(name: &str) -> Result<GlobalSecondaryIndex, StoreError> {
         .index_name(name)
         .key_schema(key(&format!("{name}PK"), KeyType::Hash)?)
         .key_schema(key(&format!("{name}SK"), KeyType::Range)?)
-        .projection(Projection::builder().projection_type(ProjectionType::All).build())
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
         .build()
         .map_err(build_error)
 }

@@ -26,7 +26,9 @@ fn client() -> aws_sdk_dynamodb::Client {
 async fn fresh() -> Arc<dyn Store> {
     let name = format!("kontor-contract-{}", TABLES.fetch_add(1, Ordering::SeqCst));
     let client = client();
-    table::create_table(&client, &name).await.expect("create table");
+    table::create_table(&client, &name)
+        .await
+        .expect("create table");
     Arc::new(DynamoStore::new(client, name))
 }
 

@@ -90,7 +90,9 @@ impl SqliteStore {
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(internal)?;
         connection.execute_batch(SCHEMA).map_err(internal)?;
-        Ok(Self { connection: Arc::new(Mutex::new(connection)) })
+        Ok(Self {
+            connection: Arc::new(Mutex::new(connection)),
+        })
     }
 
     /// Runs `work` on the connection on the blocking pool.
@@ -121,8 +123,10 @@ fn internal(error: rusqlite::Error) -> StoreError {
 }
 
 fn is_unique_violation(error: &rusqlite::Error, column: &str) -> bool {
-    matches!(error.sqlite_error_code(), Some(ErrorCode::ConstraintViolation))
-        && error.to_string().contains(column)
+    matches!(
+        error.sqlite_error_code(),
+        Some(ErrorCode::ConstraintViolation)
+    ) && error.to_string().contains(column)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
@@ -130,7 +134,8 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Internal(format!("unreadable document: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Internal(format!("unreadable document: {e}")))
 }
 
 fn unix(at: OffsetDateTime) -> i64 {
@@ -141,7 +146,8 @@ fn unix(at: OffsetDateTime) -> i64 {
 /// truth, since conditional updates change them without rewriting the document.
 fn product_from_row(stock: i64, version: i64, doc: &str) -> Result<Product, StoreError> {
     let mut product: Product = from_json(doc)?;
-    product.stock = u32::try_from(stock).map_err(|_| StoreError::Internal("negative stock".into()))?;
+    product.stock =
+        u32::try_from(stock).map_err(|_| StoreError::Internal("negative stock".into()))?;
     product.version = version as u64;
     Ok(product)
 }
@@ -154,7 +160,11 @@ fn read_products(
     let mut statement = connection.prepare_cached(sql).map_err(internal)?;
     let rows = statement
         .query_map(params, |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+            ))
         })
         .map_err(internal)?;
     let mut products = Vec::new();
@@ -183,7 +193,10 @@ impl Store for SqliteStore {
                 )?,
             };
             Ok(match &query.text {
-                Some(text) => products.into_iter().filter(|p| p.matches_text(text)).collect(),
+                Some(text) => products
+                    .into_iter()
+                    .filter(|p| p.matches_text(text))
+                    .collect(),
                 None => products,
             })
         })
@@ -265,7 +278,13 @@ impl Store for SqliteStore {
                     .execute(
                         "INSERT INTO idempotency (key, request_hash, status, body, created_at)
                          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
-                        params![record.key, record.request_hash, record.status, record.body, unix(record.created_at)],
+                        params![
+                            record.key,
+                            record.request_hash,
+                            record.status,
+                            record.body,
+                            unix(record.created_at)
+                        ],
                     )
                     .map_err(internal)?;
                 if inserted == 0 {
@@ -307,7 +326,11 @@ impl Store for SqliteStore {
                     .map_err(internal)?;
                 if changed == 0 {
                     let available: Option<i64> = tx
-                        .query_row("SELECT stock FROM products WHERE sku = ?1", params![take.sku.as_str()], |r| r.get(0))
+                        .query_row(
+                            "SELECT stock FROM products WHERE sku = ?1",
+                            params![take.sku.as_str()],
+                            |r| r.get(0),
+                        )
                         .optional()
                         .map_err(internal)?;
                     return Err(StoreError::InsufficientStock {
@@ -327,7 +350,11 @@ impl Store for SqliteStore {
         let id = id.clone();
         self.run(move |connection| {
             let doc: Option<String> = connection
-                .query_row("SELECT doc FROM orders WHERE id = ?1", params![id.as_str()], |r| r.get(0))
+                .query_row(
+                    "SELECT doc FROM orders WHERE id = ?1",
+                    params![id.as_str()],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(internal)?;
             doc.as_deref().map(from_json).transpose()
@@ -358,7 +385,10 @@ impl Store for SqliteStore {
                 )
                 .map_err(internal)?;
             if changed == 0 {
-                return Err(StoreError::VersionConflict { entity: "order", expected });
+                return Err(StoreError::VersionConflict {
+                    entity: "order",
+                    expected,
+                });
             }
             insert_events(&tx, &events)?;
             tx.commit().map_err(internal)
@@ -403,7 +433,9 @@ impl Store for SqliteStore {
     async fn pending_events(&self, limit: usize) -> Result<Vec<Event>, StoreError> {
         self.run(move |connection| {
             let mut statement = connection
-                .prepare_cached("SELECT event FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?1")
+                .prepare_cached(
+                    "SELECT event FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT ?1",
+                )
                 .map_err(internal)?;
             let rows = statement
                 .query_map(params![limit as i64], |row| row.get::<_, String>(0))
@@ -423,15 +455,22 @@ impl Store for SqliteStore {
             let now = unix(OffsetDateTime::now_utc());
             let tx = connection.transaction().map_err(internal)?;
             for id in &ids {
-                tx.execute("UPDATE outbox SET published_at = ?1 WHERE event_id = ?2", params![now, id])
-                    .map_err(internal)?;
+                tx.execute(
+                    "UPDATE outbox SET published_at = ?1 WHERE event_id = ?2",
+                    params![now, id],
+                )
+                .map_err(internal)?;
             }
             tx.commit().map_err(internal)
         })
         .await
     }
 
-    async fn record_processed(&self, consumer: &str, event_id: &EventId) -> Result<bool, StoreError> {
+    async fn record_processed(
+        &self,
+        consumer: &str,
+        event_id: &EventId,
+    ) -> Result<bool, StoreError> {
         let consumer = consumer.to_string();
         let event_id = event_id.clone();
         self.run(move |connection| {

@@ -40,7 +40,10 @@ async fn data_survives_reopening_the_file() {
     {
         let store = SqliteStore::open(&path).expect("open");
         store
-            .put_product(&kontor_testkit::fixtures::product("A", "1.00", 3, false), None)
+            .put_product(
+                &kontor_testkit::fixtures::product("A", "1.00", 3, false),
+                None,
+            )
             .await
             .expect("create");
     }

@@ -91,15 +91,23 @@ async fn stock_of(store: &dyn Store, sku: &str) -> u32 {
 }
 
 pub async fn products_are_version_checked(store: Arc<dyn Store>) {
-    let created = store.put_product(&product("A", "10.00", 5, false), None).await.expect("create");
+    let created = store
+        .put_product(&product("A", "10.00", 5, false), None)
+        .await
+        .expect("create");
     assert_eq!(created.version, 1);
     assert!(matches!(
-        store.put_product(&product("A", "10.00", 5, false), None).await,
+        store
+            .put_product(&product("A", "10.00", 5, false), None)
+            .await,
         Err(StoreError::AlreadyExists { .. })
     ));
     let mut edited = created.clone();
     edited.stock = 7;
-    let saved = store.put_product(&edited, Some(1)).await.expect("update at version 1");
+    let saved = store
+        .put_product(&edited, Some(1))
+        .await
+        .expect("update at version 1");
     assert_eq!(saved.version, 2);
     // A second edit made from the same read is stale.
     assert!(matches!(
@@ -114,17 +122,29 @@ pub async fn products_are_listed_and_found(store: Arc<dyn Store>) {
     belt.category = "belts".into();
     belt.name = "Leather belt".into();
     store.put_product(&belt, None).await.expect("create");
-    store.put_product(&product("CHINO", "50.00", 1, false), None).await.expect("create");
+    store
+        .put_product(&product("CHINO", "50.00", 1, false), None)
+        .await
+        .expect("create");
 
-    let all = store.list_products(&ProductQuery::default()).await.expect("list");
+    let all = store
+        .list_products(&ProductQuery::default())
+        .await
+        .expect("list");
     assert_eq!(all.len(), 2);
     let belts = store
-        .list_products(&ProductQuery { category: Some("belts".into()), text: None })
+        .list_products(&ProductQuery {
+            category: Some("belts".into()),
+            text: None,
+        })
         .await
         .expect("list");
     assert_eq!(belts.len(), 1);
     let leather = store
-        .list_products(&ProductQuery { category: None, text: Some("LEATHER".into()) })
+        .list_products(&ProductQuery {
+            category: None,
+            text: Some("LEATHER".into()),
+        })
         .await
         .expect("list");
     assert_eq!(leather.len(), 1);
@@ -133,20 +153,38 @@ pub async fn products_are_listed_and_found(store: Arc<dyn Store>) {
         .await
         .expect("batch read");
     assert_eq!(found.len(), 1);
-    assert!(store.get_product(&Sku::parse("NOPE").unwrap()).await.expect("read").is_none());
+    assert!(store
+        .get_product(&Sku::parse("NOPE").unwrap())
+        .await
+        .expect("read")
+        .is_none());
 }
 
 pub async fn placing_an_order_commits_everything(store: Arc<dyn Store>) {
-    store.put_product(&product("A", "10.00", 5, false), None).await.expect("create");
-    store.put_product(&product("B", "10.00", 1, true), None).await.expect("create");
+    store
+        .put_product(&product("A", "10.00", 5, false), None)
+        .await
+        .expect("create");
+    store
+        .put_product(&product("B", "10.00", 1, true), None)
+        .await
+        .expect("create");
     let placement = placement(store.as_ref(), &[("A", 2), ("B", 3)], 1).await;
     store.place_order(&placement).await.expect("place");
 
-    let order = store.get_order(&placement.order.id).await.expect("read").expect("order stored");
+    let order = store
+        .get_order(&placement.order.id)
+        .await
+        .expect("read")
+        .expect("order stored");
     assert_eq!(order, placement.order);
     assert_eq!(stock_of(store.as_ref(), "A").await, 3);
     assert_eq!(stock_of(store.as_ref(), "B").await, 0);
-    let record = store.get_idempotency("key-1").await.expect("read").expect("record stored");
+    let record = store
+        .get_idempotency("key-1")
+        .await
+        .expect("read")
+        .expect("record stored");
     assert_eq!(record.status, 201);
     assert_eq!(record.body, "{\"n\":1}");
     let pending = store.pending_events(100).await.expect("outbox");
@@ -154,13 +192,26 @@ pub async fn placing_an_order_commits_everything(store: Arc<dyn Store>) {
 }
 
 pub async fn placing_an_order_is_all_or_nothing(store: Arc<dyn Store>) {
-    store.put_product(&product("A", "10.00", 5, false), None).await.expect("create");
-    store.put_product(&product("B", "10.00", 2, false), None).await.expect("create");
+    store
+        .put_product(&product("A", "10.00", 5, false), None)
+        .await
+        .expect("create");
+    store
+        .put_product(&product("B", "10.00", 2, false), None)
+        .await
+        .expect("create");
     let placement = placement(store.as_ref(), &[("A", 1), ("B", 2)], 1).await;
     // Somebody takes one B between our read and our write.
-    let mut b = store.get_product(&Sku::parse("B").unwrap()).await.unwrap().unwrap();
+    let mut b = store
+        .get_product(&Sku::parse("B").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     b.stock = 1;
-    store.put_product(&b, Some(b.version)).await.expect("stock edit");
+    store
+        .put_product(&b, Some(b.version))
+        .await
+        .expect("stock edit");
 
     match store.place_order(&placement).await {
         Err(StoreError::InsufficientStock { sku, available }) => {
@@ -169,35 +220,70 @@ pub async fn placing_an_order_is_all_or_nothing(store: Arc<dyn Store>) {
         }
         other => panic!("expected InsufficientStock, got {other:?}"),
     }
-    assert!(store.get_order(&placement.order.id).await.unwrap().is_none());
-    assert_eq!(stock_of(store.as_ref(), "A").await, 5, "A's decrement was rolled back");
+    assert!(store
+        .get_order(&placement.order.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        stock_of(store.as_ref(), "A").await,
+        5,
+        "A's decrement was rolled back"
+    );
     assert!(store.get_idempotency("key-1").await.unwrap().is_none());
     assert!(store.pending_events(100).await.unwrap().is_empty());
 }
 
 pub async fn idempotency_keys_and_numbers_are_taken_once(store: Arc<dyn Store>) {
-    store.put_product(&product("A", "10.00", 10, false), None).await.expect("create");
+    store
+        .put_product(&product("A", "10.00", 10, false), None)
+        .await
+        .expect("create");
     let first = placement(store.as_ref(), &[("A", 1)], 1).await;
     store.place_order(&first).await.expect("place");
 
     let mut same_key = placement(store.as_ref(), &[("A", 1)], 2).await;
     same_key.idempotency = first.idempotency.clone();
-    assert!(matches!(store.place_order(&same_key).await, Err(StoreError::IdempotencyKeyTaken)));
+    assert!(matches!(
+        store.place_order(&same_key).await,
+        Err(StoreError::IdempotencyKeyTaken)
+    ));
 
     let mut same_number = placement(store.as_ref(), &[("A", 1)], 3).await;
     same_number.order.number = first.order.number.clone();
-    assert!(matches!(store.place_order(&same_number).await, Err(StoreError::OrderNumberTaken)));
+    assert!(matches!(
+        store.place_order(&same_number).await,
+        Err(StoreError::OrderNumberTaken)
+    ));
 
-    assert_eq!(stock_of(store.as_ref(), "A").await, 9, "only the first order took stock");
+    assert_eq!(
+        stock_of(store.as_ref(), "A").await,
+        9,
+        "only the first order took stock"
+    );
     assert!(store.get_order(&same_key.order.id).await.unwrap().is_none());
-    assert!(store.get_order(&same_number.order.id).await.unwrap().is_none());
+    assert!(store
+        .get_order(&same_number.order.id)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 pub async fn stale_order_versions_are_refused(store: Arc<dyn Store>) {
-    store.put_product(&product("A", "10.00", 10, false), None).await.expect("create");
+    store
+        .put_product(&product("A", "10.00", 10, false), None)
+        .await
+        .expect("create");
     let placement = placement(store.as_ref(), &[("A", 1)], 1).await;
     store.place_order(&placement).await.expect("place");
-    store.mark_published(&placement.events.iter().map(|e| e.event_id.clone()).collect::<Vec<_>>())
+    store
+        .mark_published(
+            &placement
+                .events
+                .iter()
+                .map(|e| e.event_id.clone())
+                .collect::<Vec<_>>(),
+        )
         .await
         .expect("publish");
 
@@ -207,7 +293,10 @@ pub async fn stale_order_versions_are_refused(store: Arc<dyn Store>) {
     let mut event = placement.events[0].clone();
     event.event_id = EventId::parse("edit-1").unwrap();
     event.order_version = 2;
-    store.save_order(&first_edit, &[event.clone()]).await.expect("save at version 1");
+    store
+        .save_order(&first_edit, &[event.clone()])
+        .await
+        .expect("save at version 1");
 
     // A second writer that also read version 1 loses, and its events with it.
     let mut second_edit = placement.order.clone();
@@ -226,7 +315,10 @@ pub async fn stale_order_versions_are_refused(store: Arc<dyn Store>) {
 }
 
 pub async fn the_outbox_hands_out_events_until_published(store: Arc<dyn Store>) {
-    store.put_product(&product("A", "10.00", 10, false), None).await.expect("create");
+    store
+        .put_product(&product("A", "10.00", 10, false), None)
+        .await
+        .expect("create");
     let first = placement(store.as_ref(), &[("A", 1)], 1).await;
     let second = placement(store.as_ref(), &[("A", 1)], 2).await;
     store.place_order(&first).await.expect("place");
@@ -237,7 +329,10 @@ pub async fn the_outbox_hands_out_events_until_published(store: Arc<dyn Store>) 
     assert_eq!(pending, expected, "oldest first");
     assert_eq!(store.pending_events(1).await.unwrap().len(), 1);
 
-    store.mark_published(&[first.events[0].event_id.clone()]).await.unwrap();
+    store
+        .mark_published(&[first.events[0].event_id.clone()])
+        .await
+        .unwrap();
     let rest = store.pending_events(100).await.unwrap();
     assert_eq!(rest.len(), expected.len() - 1);
     assert!(!rest.contains(&first.events[0]));
@@ -247,13 +342,19 @@ pub async fn consumers_record_each_event_once(store: Arc<dyn Store>) {
     let id = EventId::parse("event-1").unwrap();
     assert!(store.record_processed("notifier", &id).await.unwrap());
     assert!(!store.record_processed("notifier", &id).await.unwrap());
-    assert!(store.record_processed("other", &id).await.unwrap(), "scoped per consumer");
+    assert!(
+        store.record_processed("other", &id).await.unwrap(),
+        "scoped per consumer"
+    );
 }
 
 /// 200 concurrent orders of one unit each against a stock of 50: exactly 50
 /// succeed, the others find the stock gone, and the stock ends at 0.
 pub async fn concurrent_orders_never_oversell(store: Arc<dyn Store>) {
-    store.put_product(&product("HOT", "10.00", 50, false), None).await.expect("create");
+    store
+        .put_product(&product("HOT", "10.00", 50, false), None)
+        .await
+        .expect("create");
     let mut placements = Vec::new();
     for n in 0..200 {
         placements.push(placement(store.as_ref(), &[("HOT", 1)], n).await);

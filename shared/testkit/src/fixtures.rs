@@ -19,7 +19,10 @@ pub fn product(sku: &str, price: &str, stock: u32, allow_backorder: bool) -> Pro
         name: format!("Product {sku}"),
         description: format!("Description of {sku}"),
         category: "trousers".into(),
-        price: Money::new(price.parse::<Decimal>().expect("fixture price"), Currency::Eur),
+        price: Money::new(
+            price.parse::<Decimal>().expect("fixture price"),
+            Currency::Eur,
+        ),
         tax_class: TaxClass::Standard,
         stock,
         allow_backorder,
@@ -32,7 +35,9 @@ pub fn product(sku: &str, price: &str, stock: u32, allow_backorder: bool) -> Pro
 
 /// Parses a list of skus.
 pub fn skus(list: &[&str]) -> Vec<Sku> {
-    list.iter().map(|s| Sku::parse(s).expect("fixture sku")).collect()
+    list.iter()
+        .map(|s| Sku::parse(s).expect("fixture sku"))
+        .collect()
 }
 
 /// A checkout body for the given lines.
@@ -62,7 +67,10 @@ pub fn state_over(store: Arc<dyn Store>) -> AppState {
 pub async fn state_with(products: &[Product]) -> AppState {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().expect("in-memory store"));
     for product in products {
-        store.put_product(product, None).await.expect("seed product");
+        store
+            .put_product(product, None)
+            .await
+            .expect("seed product");
     }
     state_over(store)
 }

@@ -34,8 +34,16 @@ impl TestResponse {
 
     /// Asserts a problem+json answer with `status` naming `field`.
     pub fn assert_problem(&self, status: u16, field: Option<&str>) -> serde_json::Value {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
-        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
         let problem = self.json();
         assert_eq!(problem["status"], status);
         if let Some(field) = field {
@@ -48,19 +56,37 @@ impl TestResponse {
 impl TestApp {
     pub fn new(router: OpenApiRouter<AppState>, state: AppState) -> Self {
         let (router, _) = router.split_for_parts();
-        Self { router: router.with_state(state.clone()), state }
+        Self {
+            router: router.with_state(state.clone()),
+            state,
+        }
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router.clone().oneshot(request).await.expect("infallible router");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible router");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        TestResponse { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        TestResponse {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
     }
 
     pub async fn get(&self, uri: &str) -> TestResponse {
-        self.send(Request::get(uri).body(Body::empty()).expect("request")).await
+        self.send(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
     }
 
     /// POSTs raw text as JSON, with extra headers.
@@ -72,10 +98,16 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        self.send(request.body(Body::from(body.to_string())).expect("request")).await
+        self.send(request.body(Body::from(body.to_string())).expect("request"))
+            .await
     }
 
-    pub async fn post(&self, uri: &str, body: &serde_json::Value, headers: &[(&str, &str)]) -> TestResponse {
+    pub async fn post(
+        &self,
+        uri: &str,
+        body: &serde_json::Value,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
         self.post_raw(uri, &body.to_string(), headers).await
     }
 }

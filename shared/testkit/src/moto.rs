@@ -86,7 +86,10 @@ impl Moto {
                 while matches!(stderr.read(&mut sink), Ok(n) if n > 0) {}
             });
         }
-        Moto { port, _child: Mutex::new(child) }
+        Moto {
+            port,
+            _child: Mutex::new(child),
+        }
     }
 
     pub fn endpoint(&self) -> String {
