@@ -57,8 +57,9 @@ impl Money {
         Self { amount, currency }
     }
 
+    /// Zero, written with the currency's minor digits (`0.00`).
     pub fn zero(currency: Currency) -> Self {
-        Self::new(Decimal::ZERO, currency)
+        Self::new(Decimal::new(0, currency.minor_unit_digits()), currency)
     }
 
     pub fn amount(&self) -> Decimal {

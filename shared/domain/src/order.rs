@@ -366,14 +366,14 @@ fn order_placed(order: &Order) -> OrderPlaced {
                 name: line.name.clone(),
                 quantity: line.quantity.get(),
                 backordered: line.backordered,
-                unit_price: line.unit_price.amount(),
-                total: line.total.amount(),
+                unit_price: line.unit_price.rounded().amount(),
+                total: line.total.rounded().amount(),
             })
             .collect(),
-        subtotal: order.totals.subtotal.amount(),
-        shipping: order.totals.shipping.amount(),
-        tax: order.totals.tax.amount(),
-        total: order.totals.total.amount(),
+        subtotal: order.totals.subtotal.rounded().amount(),
+        shipping: order.totals.shipping.rounded().amount(),
+        tax: order.totals.tax.rounded().amount(),
+        total: order.totals.total.rounded().amount(),
     }
 }
 
