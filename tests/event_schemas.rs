@@ -122,3 +122,12 @@ async fn the_schemas_refuse_what_consumers_could_not_read() {
         );
     }
 }
+
+/// The sample events in `events/samples/` (for `cargo lambda invoke`) carry
+/// valid events.
+#[test]
+fn the_samples_carry_valid_events() {
+    let bridge = read_json("samples/OrderPlaced.eventbridge.json");
+    assert_eq!(bridge["detail-type"], bridge["detail"]["type"]);
+    assert_valid(&bridge["detail"]);
+}
