@@ -150,3 +150,31 @@ async fn storefront_pages_are_served() {
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+/// The SAM template routes every API route to a function, and deploys every
+/// function binary of `functions/`.
+#[test]
+fn the_template_deploys_every_route_and_function() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let template = std::fs::read_to_string(root.join("infra/template.yaml")).unwrap();
+    let normalized = template.replace('"', "");
+    for (method, path) in ROUTES {
+        let route = format!("Method: {}, Path: {path} }}", method.to_uppercase());
+        assert!(normalized.contains(&route), "infra/template.yaml has no HttpApi event for {method} {path}");
+    }
+    for entry in std::fs::read_dir(root.join("functions")).unwrap() {
+        let main = entry.unwrap().path().join("src/main.rs");
+        if !main.exists() {
+            continue;
+        }
+        let manifest = std::fs::read_to_string(main.parent().unwrap().parent().unwrap().join("Cargo.toml")).unwrap();
+        let binary = manifest
+            .split("[[bin]]")
+            .nth(1)
+            .and_then(|bin| bin.lines().find(|l| l.trim_start().starts_with("name")))
+            .and_then(|line| line.split('"').nth(1))
+            .expect("each function names its binary");
+        assert!(template.contains(&format!("Binary: {binary}\n")), "infra/template.yaml does not deploy {binary}");
+    }
+    assert!(!template.contains("/local/"), "the local token endpoint never reaches AWS");
+}
