@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use kontor_domain::events::Event;
 use kontor_http::AppState;
-use kontor_platform::{ConsumeError, EventConsumer, Store, StoreError};
+use kontor_platform::{ConsumeError, EventConsumer, Mailer, Store, StoreError};
+
+use crate::Config;
 use tokio::sync::watch;
 
 /// How often the outbox is polled; short enough that an e-mail follows an
@@ -22,10 +24,22 @@ use tokio::sync::watch;
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
 const BATCH: usize = 100;
 
-/// The consumers the local runtime runs; each is wired the same way as its
-/// Lambda function's EventBridge rule.
-pub fn consumers(_state: &AppState) -> Vec<Arc<dyn EventConsumer>> {
-    Vec::new()
+/// The consumers the local runtime runs; each subscribes to the same event
+/// types as its Lambda function's EventBridge rule in `infra/`.
+pub fn consumers(
+    state: &AppState,
+    mailer: Arc<dyn Mailer>,
+    config: &Config,
+) -> Vec<Arc<dyn EventConsumer>> {
+    let mut shop = kontor_notifier::shop_from_env();
+    if std::env::var_os("KONTOR_SHOP_URL").is_none() {
+        shop.url = format!("http://{}/", config.addr);
+    }
+    vec![Arc::new(kontor_notifier::Notifier::new(
+        Arc::clone(&state.store),
+        mailer,
+        shop,
+    ))]
 }
 
 pub struct LocalBus {

@@ -18,7 +18,8 @@ pub mod seed;
 use std::sync::Arc;
 
 use kontor_http::AppState;
-use kontor_platform::Store;
+use kontor_platform::Mailer;
+use kontor_ses::SesMailer;
 use kontor_store_dynamodb::DynamoStore;
 use kontor_store_sqlite::SqliteStore;
 
@@ -42,11 +43,15 @@ pub enum RuntimeError {
     Serve(std::io::Error),
 }
 
-/// The handlers' state on the backend the configuration names, with the demo
-/// catalog seeded into an empty store.
-pub async fn state(config: &Config) -> Result<AppState, RuntimeError> {
-    let state = match config.backend {
-        Backend::Embedded => embedded_state(config).await?,
+/// The handlers' state and the mailer on the backend the configuration
+/// names, with the demo catalog seeded into an empty store.
+pub async fn assemble(config: &Config) -> Result<(AppState, Arc<dyn Mailer>), RuntimeError> {
+    let (state, mailer): (AppState, Arc<dyn Mailer>) = match config.backend {
+        Backend::Embedded => {
+            let store = open_embedded_store(config)?;
+            let mailer = Arc::new(store.mail_outbox(Some(&config.data_dir.join("outbox"))));
+            (AppState::with_store(Arc::new(store)), mailer)
+        }
         Backend::Aws => {
             let state = AppState::aws().await;
             if config.create_table {
@@ -60,21 +65,20 @@ pub async fn state(config: &Config) -> Result<AppState, RuntimeError> {
                     }
                 }
             }
-            state
+            (state, Arc::new(SesMailer::from_env().await))
         }
     };
     seed::seed_if_empty(state.store.as_ref(), &state.settings).await?;
-    Ok(state)
+    Ok((state, mailer))
 }
 
-/// Opens the embedded store under the data folder and builds the handlers' state.
-pub async fn embedded_state(config: &Config) -> Result<AppState, RuntimeError> {
+/// Opens the embedded store under the data folder.
+fn open_embedded_store(config: &Config) -> Result<SqliteStore, RuntimeError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| RuntimeError::DataFolder {
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("kontor.db"))?);
-    Ok(AppState::with_store(store))
+    Ok(SqliteStore::open(&config.data_dir.join("kontor.db"))?)
 }
 
 /// Serves the shop until `shutdown` resolves, relaying events meanwhile.
@@ -82,8 +86,11 @@ pub async fn serve(
     config: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), RuntimeError> {
-    let state = state(&config).await?;
-    let bus = bus::LocalBus::new(Arc::clone(&state.store), bus::consumers(&state));
+    let (state, mailer) = assemble(&config).await?;
+    let bus = bus::LocalBus::new(
+        Arc::clone(&state.store),
+        bus::consumers(&state, mailer, &config),
+    );
     let (stop_relay, relay_stopped) = tokio::sync::watch::channel(false);
     let relay = tokio::spawn(bus.run(relay_stopped));
 

@@ -160,21 +160,32 @@ fn the_template_deploys_every_route_and_function() {
     let normalized = template.replace('"', "");
     for (method, path) in ROUTES {
         let route = format!("Method: {}, Path: {path} }}", method.to_uppercase());
-        assert!(normalized.contains(&route), "infra/template.yaml has no HttpApi event for {method} {path}");
+        assert!(
+            normalized.contains(&route),
+            "infra/template.yaml has no HttpApi event for {method} {path}"
+        );
     }
     for entry in std::fs::read_dir(root.join("functions")).unwrap() {
         let main = entry.unwrap().path().join("src/main.rs");
         if !main.exists() {
             continue;
         }
-        let manifest = std::fs::read_to_string(main.parent().unwrap().parent().unwrap().join("Cargo.toml")).unwrap();
+        let manifest =
+            std::fs::read_to_string(main.parent().unwrap().parent().unwrap().join("Cargo.toml"))
+                .unwrap();
         let binary = manifest
             .split("[[bin]]")
             .nth(1)
             .and_then(|bin| bin.lines().find(|l| l.trim_start().starts_with("name")))
             .and_then(|line| line.split('"').nth(1))
             .expect("each function names its binary");
-        assert!(template.contains(&format!("Binary: {binary}\n")), "infra/template.yaml does not deploy {binary}");
+        assert!(
+            template.contains(&format!("Binary: {binary}\n")),
+            "infra/template.yaml does not deploy {binary}"
+        );
     }
-    assert!(!template.contains("/local/"), "the local token endpoint never reaches AWS");
+    assert!(
+        !template.contains("/local/"),
+        "the local token endpoint never reaches AWS"
+    );
 }

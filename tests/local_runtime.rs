@@ -92,6 +92,28 @@ async fn a_guest_buys_trousers_and_a_belt() {
     buy_trousers_and_a_belt(&runtime).await;
     let (id, token) = buy_trousers_and_a_belt_order(&runtime).await;
 
+    // The outbox reached the notifier: both confirmations are in the local
+    // mail outbox as .eml files, the first in English, the second in German.
+    let outbox = data.path().join("outbox");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mails = loop {
+        let mut files: Vec<_> = std::fs::read_dir(&outbox)
+            .map(|dir| dir.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        if files.len() >= 2 || std::time::Instant::now() > deadline {
+            break files;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(mails.len(), 2, "one confirmation per order");
+    let first = std::fs::read_to_string(&mails[0]).unwrap();
+    assert!(first.contains("To: anna@example.de"));
+    assert!(first.contains("Subject: Your order K-"), "{first}");
+    assert!(first.contains("Total: €94.80"));
+    let second = std::fs::read_to_string(&mails[1]).unwrap();
+    assert!(second.contains("Subject: Deine Bestellung K-"));
+
     runtime.stop();
 
     // The data folder keeps the order and the reduced stock across a restart,

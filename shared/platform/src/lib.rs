@@ -7,6 +7,7 @@
 //! - [`store`]: products, orders, idempotency records and the outbox.
 //! - [`clock`] and [`ids`]: time and fresh identifiers, injected so tests fix them.
 //! - [`consumer`]: an event consumer, fed by EventBridge or by the local bus.
+//! - [`mailer`]: sends e-mail (SES in AWS, a mail outbox locally).
 //! - [`publisher`]: puts committed events on the bus (EventBridge).
 //! - [`telemetry`]: the JSON logs every Lambda function writes.
 //! - [`settings`]: the shop's selling settings (currency, taxes, shipping).
@@ -14,6 +15,7 @@
 pub mod clock;
 pub mod consumer;
 pub mod ids;
+pub mod mailer;
 pub mod publisher;
 pub mod settings;
 pub mod store;
@@ -22,6 +24,7 @@ pub mod telemetry;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use consumer::{ConsumeError, EventConsumer};
 pub use ids::{IdSource, RandomIds, SequentialIds};
+pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use publisher::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
 pub use settings::ShopSettings;
 pub use store::{IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};

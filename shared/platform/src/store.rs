@@ -101,4 +101,6 @@ pub trait Store: Send + Sync {
         consumer: &str,
         event_id: &EventId,
     ) -> Result<bool, StoreError>;
+    /// Whether `consumer` has recorded `event_id` as handled.
+    async fn has_processed(&self, consumer: &str, event_id: &EventId) -> Result<bool, StoreError>;
 }

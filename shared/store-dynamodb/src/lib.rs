@@ -420,4 +420,11 @@ impl Store for DynamoStore {
             Err(error) => Err(service_error(error)),
         }
     }
+
+    async fn has_processed(&self, consumer: &str, event_id: &EventId) -> Result<bool, StoreError> {
+        Ok(self
+            .get(Keys::processed(consumer, event_id))
+            .await?
+            .is_some())
+    }
 }

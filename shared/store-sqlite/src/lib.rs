@@ -9,6 +9,10 @@
 //! rusqlite is synchronous: calls run on Tokio's blocking pool behind one
 //! connection. A std `Mutex` (not a Tokio one) guards it, since it is only
 //! ever held inside `spawn_blocking` and never across an `.await`.
+//!
+//! The same file keeps the local mail outbox ([`MailOutbox`]).
+
+mod mail;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -21,6 +25,8 @@ use kontor_domain::{EventId, OrderId, Sku};
 use kontor_platform::store::{IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
+
+pub use mail::{MailOutbox, StoredMail};
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS products (
@@ -55,6 +61,15 @@ CREATE TABLE IF NOT EXISTS outbox (
     published_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (published_at, seq);
+CREATE TABLE IF NOT EXISTS mail_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    to_addr TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    text TEXT NOT NULL,
+    html TEXT NOT NULL,
+    order_id TEXT,
+    sent_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS processed_events (
     consumer TEXT NOT NULL,
     event_id TEXT NOT NULL,
@@ -96,7 +111,7 @@ impl SqliteStore {
     }
 
     /// Runs `work` on the connection on the blocking pool.
-    async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -113,7 +128,7 @@ impl SqliteStore {
     }
 }
 
-fn internal(error: rusqlite::Error) -> StoreError {
+pub(crate) fn internal(error: rusqlite::Error) -> StoreError {
     match error.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             StoreError::Unavailable(error.to_string())
@@ -481,6 +496,23 @@ impl Store for SqliteStore {
                 )
                 .map_err(internal)?;
             Ok(inserted == 1)
+        })
+        .await
+    }
+
+    async fn has_processed(&self, consumer: &str, event_id: &EventId) -> Result<bool, StoreError> {
+        let consumer = consumer.to_string();
+        let event_id = event_id.clone();
+        self.run(move |connection| {
+            connection
+                .query_row(
+                    "SELECT 1 FROM processed_events WHERE consumer = ?1 AND event_id = ?2",
+                    params![consumer, event_id.as_str()],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map(|found| found.is_some())
+                .map_err(internal)
         })
         .await
     }

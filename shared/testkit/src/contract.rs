@@ -340,7 +340,10 @@ pub async fn the_outbox_hands_out_events_until_published(store: Arc<dyn Store>) 
 
 pub async fn consumers_record_each_event_once(store: Arc<dyn Store>) {
     let id = EventId::parse("event-1").unwrap();
+    assert!(!store.has_processed("notifier", &id).await.unwrap());
     assert!(store.record_processed("notifier", &id).await.unwrap());
+    assert!(store.has_processed("notifier", &id).await.unwrap());
+    assert!(!store.has_processed("other", &id).await.unwrap());
     assert!(!store.record_processed("notifier", &id).await.unwrap());
     assert!(
         store.record_processed("other", &id).await.unwrap(),

@@ -1,0 +1,95 @@
+//! The notifier: turns events into customer e-mails.
+//!
+//! It is an event consumer: EventBridge rules deliver to its Lambda in AWS,
+//! the local bus calls it in-process. Delivery is at least once, so it sends
+//! for an event id only if it has not recorded that id yet, and records it
+//! after sending. (A crash between the two could send a second copy; losing
+//! an e-mail would be worse, so the record follows the send.)
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use kontor_domain::events::{Event, EventPayload};
+use kontor_notifications::{order_confirmation, ShopDetails};
+use kontor_platform::{ConsumeError, EventConsumer, MailError, Mailer, Store};
+use serde::Deserialize;
+
+pub const NAME: &str = "notifier";
+
+pub struct Notifier {
+    store: Arc<dyn Store>,
+    mailer: Arc<dyn Mailer>,
+    shop: ShopDetails,
+}
+
+impl Notifier {
+    pub fn new(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, shop: ShopDetails) -> Self {
+        Self {
+            store,
+            mailer,
+            shop,
+        }
+    }
+}
+
+/// The shop's details for e-mails from `KONTOR_SHOP_NAME`, `KONTOR_SHOP_URL`
+/// and `KONTOR_BANK_ACCOUNT`, with the demo shop's as defaults.
+pub fn shop_from_env() -> ShopDetails {
+    let defaults = ShopDetails::default();
+    ShopDetails {
+        name: std::env::var("KONTOR_SHOP_NAME").unwrap_or(defaults.name),
+        url: std::env::var("KONTOR_SHOP_URL").unwrap_or(defaults.url),
+        bank_account: std::env::var("KONTOR_BANK_ACCOUNT").unwrap_or(defaults.bank_account),
+    }
+}
+
+fn retry(error: impl std::fmt::Display) -> ConsumeError {
+    ConsumeError::Retryable(error.to_string())
+}
+
+#[async_trait]
+impl EventConsumer for Notifier {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn subscribes_to(&self) -> &'static [&'static str] {
+        &["OrderPlaced"]
+    }
+
+    async fn handle(&self, event: &Event) -> Result<(), ConsumeError> {
+        let mail = match &event.payload {
+            EventPayload::OrderPlaced(placed) => {
+                order_confirmation(&event.order_id, placed, &self.shop)
+            }
+            _ => return Ok(()),
+        };
+        if self
+            .store
+            .has_processed(NAME, &event.event_id)
+            .await
+            .map_err(retry)?
+        {
+            tracing::info!(event_id = %event.event_id, "already sent; skipping the repeat");
+            return Ok(());
+        }
+        self.mailer.send(&mail).await.map_err(|error| match error {
+            MailError::Unavailable(reason) => ConsumeError::Retryable(reason),
+            MailError::Rejected(reason) => ConsumeError::Permanent(reason),
+        })?;
+        self.store
+            .record_processed(NAME, &event.event_id)
+            .await
+            .map_err(retry)?;
+        tracing::info!(event_id = %event.event_id, order_id = %event.order_id, kind = event.name(), "customer e-mail sent");
+        Ok(())
+    }
+}
+
+/// An event as an EventBridge rule delivers it to a Lambda function.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BridgeEvent {
+    #[serde(rename = "detail-type")]
+    pub detail_type: String,
+    pub detail: Event,
+}

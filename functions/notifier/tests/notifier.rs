@@ -1,0 +1,146 @@
+//! The notifier with the local mail outbox: one confirmation per order, in
+//! the order's language, however often the event arrives.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use kontor_domain::events::Event;
+use kontor_domain::order::Language;
+use kontor_notifications::ShopDetails;
+use kontor_notifier::{BridgeEvent, Notifier};
+use kontor_platform::{ConsumeError, EventConsumer, MailError, Mailer, OutgoingMail, Store};
+use kontor_store_sqlite::SqliteStore;
+use kontor_testkit::contract::placement;
+use kontor_testkit::fixtures::product;
+
+async fn placed_events(store: &SqliteStore, language: Language) -> Vec<Event> {
+    store
+        .put_product(&product("TR", "59.90", 5, false), None)
+        .await
+        .unwrap();
+    store
+        .put_product(&product("BE", "34.90", 0, true), None)
+        .await
+        .unwrap();
+    let mut placement = placement(store, &[("TR", 1), ("BE", 2)], 1).await;
+    placement.order.language = language;
+    if let kontor_domain::events::EventPayload::OrderPlaced(placed) =
+        &mut placement.events[0].payload
+    {
+        placed.language = language;
+    }
+    store.place_order(&placement).await.unwrap();
+    store.pending_events(10).await.unwrap()
+}
+
+#[tokio::test]
+async fn sends_one_confirmation_per_order_however_often_it_arrives() {
+    let store = SqliteStore::in_memory().unwrap();
+    let outbox = store.mail_outbox(None);
+    let notifier = Notifier::new(
+        Arc::new(store.clone()),
+        Arc::new(outbox.clone()),
+        ShopDetails::default(),
+    );
+    let events = placed_events(&store, Language::De).await;
+    for event in events.iter().chain(&events) {
+        if notifier.subscribes_to().contains(&event.name()) {
+            notifier.handle(event).await.unwrap();
+        }
+    }
+    let mails = outbox.list(10).await.unwrap();
+    assert_eq!(mails.len(), 1, "a replayed event sends nothing");
+    let mail = &mails[0];
+    assert_eq!(mail.to, "anna@example.de");
+    assert_eq!(
+        mail.subject,
+        "Deine Bestellung K-TEST-0001 bei Kontor Demo Shop"
+    );
+    assert!(
+        mail.text.contains("1 × Product TR  59,90 €"),
+        "{}",
+        mail.text
+    );
+    assert!(
+        mail.text.contains("nachgeliefert"),
+        "the backorder is explained"
+    );
+    assert!(mail.text.contains("Gesamt: 129,70 €"), "{}", mail.text);
+    assert!(mail.html.contains("<strong>129,70 €</strong>"));
+    assert_eq!(mail.order_id.as_deref(), Some("order-1"));
+}
+
+#[tokio::test]
+async fn writes_english_for_english_orders() {
+    let store = SqliteStore::in_memory().unwrap();
+    let outbox = store.mail_outbox(None);
+    let notifier = Notifier::new(
+        Arc::new(store.clone()),
+        Arc::new(outbox.clone()),
+        ShopDetails::default(),
+    );
+    let events = placed_events(&store, Language::En).await;
+    notifier.handle(&events[0]).await.unwrap();
+    let mail = &outbox.list(10).await.unwrap()[0];
+    assert_eq!(mail.subject, "Your order K-TEST-0001 at Kontor Demo Shop");
+    assert!(mail.text.contains("Total: €129.70"), "{}", mail.text);
+}
+
+/// A mail service that is down the first `failures` times.
+struct Flaky {
+    failures: AtomicUsize,
+    sent: AtomicUsize,
+}
+
+#[async_trait]
+impl Mailer for Flaky {
+    async fn send(&self, _: &OutgoingMail) -> Result<(), MailError> {
+        if self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(MailError::Unavailable("throttled".into()));
+        }
+        self.sent.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_send_is_retried_not_forgotten() {
+    let store = SqliteStore::in_memory().unwrap();
+    let mailer = Arc::new(Flaky {
+        failures: AtomicUsize::new(1),
+        sent: AtomicUsize::new(0),
+    });
+    let notifier = Notifier::new(
+        Arc::new(store.clone()),
+        mailer.clone(),
+        ShopDetails::default(),
+    );
+    let events = placed_events(&store, Language::De).await;
+    assert!(matches!(
+        notifier.handle(&events[0]).await,
+        Err(ConsumeError::Retryable(_))
+    ));
+    assert!(!store
+        .has_processed("notifier", &events[0].event_id)
+        .await
+        .unwrap());
+    notifier.handle(&events[0]).await.unwrap();
+    notifier.handle(&events[0]).await.unwrap();
+    assert_eq!(mailer.sent.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn reads_the_sample_eventbridge_event() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../events/samples/OrderPlaced.eventbridge.json"
+    );
+    let event: BridgeEvent = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(event.detail_type, "OrderPlaced");
+    assert_eq!(event.detail.name(), "OrderPlaced");
+}
