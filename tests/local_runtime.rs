@@ -225,26 +225,15 @@ async fn buy_trousers_and_a_belt(runtime: &Runtime) {
     );
 
     let order_request = json!({"lines": lines, "email": "anna@example.de", "shipping_address": address(), "payment_method": "prepayment", "language": "en"});
-    let placed = http
-        .post(runtime.url("/checkout"))
-        .header("Idempotency-Key", "e2e-order-1")
-        .json(&order_request)
-        .send()
-        .await
-        .unwrap();
+    let placed = checkout(runtime, "e2e-order-1", &order_request).await;
     assert_eq!(placed.status(), 201);
     let placed: serde_json::Value = placed.json().await.unwrap();
     let id = placed["id"].as_str().unwrap().to_string();
     let token = placed["access_token"].as_str().unwrap().to_string();
 
     // A retry of the same request gets the same order.
-    let retry: serde_json::Value = http
-        .post(runtime.url("/checkout"))
-        .header("Idempotency-Key", "e2e-order-1")
-        .json(&order_request)
-        .send()
+    let retry: serde_json::Value = checkout(runtime, "e2e-order-1", &order_request)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -271,19 +260,13 @@ async fn buy_trousers_and_a_belt(runtime: &Runtime) {
     assert_eq!(hidden.headers()["content-type"], "application/problem+json");
 }
 
-/// Places one more order of a pair of trousers and a belt.
-/// Returns the order's id and access token.
+/// Places one more order of a pair of trousers and a belt; returns the
+/// order's id and access token.
 async fn buy_trousers_and_a_belt_order(runtime: &Runtime) -> (String, String) {
-    let http = reqwest::Client::new();
     let lines = json!([{"sku": "TR-CHINO-BEIGE", "quantity": 1}, {"sku": "BE-LEATHER-BROWN", "quantity": 1}]);
     let request = json!({"lines": lines, "email": "ben@example.de", "shipping_address": address(), "payment_method": "invoice"});
-    let placed: serde_json::Value = http
-        .post(runtime.url("/checkout"))
-        .header("Idempotency-Key", "e2e-order-2")
-        .json(&request)
-        .send()
+    let placed: serde_json::Value = checkout(runtime, "e2e-order-2", &request)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -291,6 +274,16 @@ async fn buy_trousers_and_a_belt_order(runtime: &Runtime) -> (String, String) {
         placed["id"].as_str().unwrap().into(),
         placed["access_token"].as_str().unwrap().into(),
     )
+}
+
+async fn checkout(runtime: &Runtime, key: &str, body: &serde_json::Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(runtime.url("/checkout"))
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use kontor_platform::Store;
 use kontor_store_dynamodb::{table, DynamoStore};
-use kontor_testkit::contract;
 use kontor_testkit::moto::Moto;
 
 static TABLES: AtomicUsize = AtomicUsize::new(0);
@@ -32,23 +31,4 @@ async fn fresh() -> Arc<dyn Store> {
     Arc::new(DynamoStore::new(client, name))
 }
 
-macro_rules! contract_tests {
-    ($($check:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-        async fn $check() {
-            contract::$check(fresh().await).await;
-        }
-    )*};
-}
-
-contract_tests!(
-    products_are_version_checked,
-    products_are_listed_and_found,
-    placing_an_order_commits_everything,
-    placing_an_order_is_all_or_nothing,
-    idempotency_keys_and_numbers_are_taken_once,
-    stale_order_versions_are_refused,
-    the_outbox_hands_out_events_until_published,
-    consumers_record_each_event_once,
-    concurrent_orders_never_oversell,
-);
+kontor_testkit::store_contract_tests!(fresh().await);

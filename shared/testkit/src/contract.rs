@@ -398,3 +398,29 @@ where
     consumers_record_each_event_once(fresh().await).await;
     concurrent_orders_never_oversell(fresh().await).await;
 }
+
+/// Declares one `#[tokio::test]` per contract check, each on a fresh store
+/// from `$fresh` (an async expression giving an `Arc<dyn Store>`), so every
+/// adapter runs the same list and a failure names its check.
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($fresh:expr) => {
+        $crate::store_contract_tests!(@each $fresh;
+            products_are_version_checked,
+            products_are_listed_and_found,
+            placing_an_order_commits_everything,
+            placing_an_order_is_all_or_nothing,
+            idempotency_keys_and_numbers_are_taken_once,
+            stale_order_versions_are_refused,
+            the_outbox_hands_out_events_until_published,
+            consumers_record_each_event_once,
+            concurrent_orders_never_oversell,
+        );
+    };
+    (@each $fresh:expr; $($check:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $check() {
+            $crate::contract::$check($fresh).await;
+        }
+    )*};
+}
