@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use aws_sdk_eventbridge::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_eventbridge::Client;
+use kontor_aws_errors::{classify, AwsFailure};
 use kontor_domain::events::Event;
 use kontor_domain::EventId;
 use kontor_platform::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
@@ -96,19 +97,8 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match &error {
-        SdkError::ServiceError(context) => {
-            let code = context.err().code().unwrap_or("unknown");
-            let message = format!("{code}: {}", context.err().message().unwrap_or(""));
-            if code.contains("Throttl")
-                || code.contains("InternalException")
-                || code.contains("ServiceUnavailable")
-            {
-                PublishError::Unavailable(message)
-            } else {
-                PublishError::Rejected(message)
-            }
-        }
-        _ => PublishError::Unavailable(format!("{error:?}")),
+    match classify(&error, &[]) {
+        AwsFailure::Retryable(message) => PublishError::Unavailable(message),
+        AwsFailure::Refused(message) => PublishError::Rejected(message),
     }
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sesv2::Client;
+use kontor_aws_errors::{classify, AwsFailure};
 use kontor_platform::{MailError, Mailer, OutgoingMail};
 
 #[derive(Clone)]
@@ -67,23 +68,16 @@ impl Mailer for SesMailer {
     }
 }
 
+/// SES's own code for "try again": the account's sending rate was exceeded.
+const RETRYABLE_CODES: &[&str] = &["LimitExceededException"];
+
 fn mail_error<E, R>(error: SdkError<E, R>) -> MailError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match &error {
-        SdkError::ServiceError(context) => {
-            let code = context.err().code().unwrap_or("unknown");
-            let message = format!("{code}: {}", context.err().message().unwrap_or(""));
-            match code {
-                "TooManyRequestsException"
-                | "LimitExceededException"
-                | "InternalFailure"
-                | "ServiceUnavailable" => MailError::Unavailable(message),
-                _ => MailError::Rejected(message),
-            }
-        }
-        _ => MailError::Unavailable(format!("{error:?}")),
+    match classify(&error, RETRYABLE_CODES) {
+        AwsFailure::Retryable(message) => MailError::Unavailable(message),
+        AwsFailure::Refused(message) => MailError::Rejected(message),
     }
 }

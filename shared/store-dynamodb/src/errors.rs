@@ -9,14 +9,12 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
+use kontor_aws_errors::{classify, AwsFailure};
 use kontor_platform::store::StoreError;
 
+/// DynamoDB's own codes for "try again", beyond those every service uses.
 const RETRYABLE_CODES: &[&str] = &[
     "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
     "TransactionConflictException",
     "TransactionInProgressException",
 ];
@@ -26,21 +24,12 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match &error {
-        SdkError::ServiceError(context) => {
-            let code = context.err().code().unwrap_or("unknown");
-            let message = format!("{code}: {}", context.err().message().unwrap_or(""));
-            if RETRYABLE_CODES.contains(&code) {
-                tracing::warn!(%message, "DynamoDB asked us to back off");
-                StoreError::Unavailable(message)
-            } else {
-                StoreError::Internal(message)
-            }
+    match classify(&error, RETRYABLE_CODES) {
+        AwsFailure::Retryable(message) => {
+            tracing::warn!(%message, "DynamoDB asked us to back off");
+            StoreError::Unavailable(message)
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            StoreError::Unavailable(format!("DynamoDB unreachable: {error:?}"))
-        }
-        _ => StoreError::Internal(format!("DynamoDB request failed: {error:?}")),
+        AwsFailure::Refused(message) => StoreError::Internal(message),
     }
 }
 
