@@ -24,9 +24,9 @@ class NoManagedPolicies:
         return {}
 
 
-def main():
-    out = sys.argv[1]
-    code_uri = sys.argv[2] if len(sys.argv) > 2 else "s3://kontor-artifacts/functions.zip"
+def translate(code_uri="s3://kontor-artifacts/functions.zip"):
+    """The template in plain CloudFormation; exits with the translator's
+    complaints when the SAM form is invalid."""
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "template.yaml")) as f:
@@ -35,11 +35,16 @@ def main():
         if resource["Type"] == "AWS::Serverless::Function":
             resource["Properties"]["CodeUri"] = code_uri
     try:
-        translated = transform(template, {}, NoManagedPolicies())
+        return transform(template, {}, NoManagedPolicies())
     except InvalidDocumentException as error:
         for cause in error.causes:
             print(f"infra/template.yaml: {cause.message}", file=sys.stderr)
         sys.exit(1)
+
+
+def main():
+    out = sys.argv[1]
+    translated = translate(*sys.argv[2:3])
     with open(out, "w") as f:
         json.dump(translated, f, indent=2, default=str)
 

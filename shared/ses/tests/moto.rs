@@ -1,5 +1,5 @@
 //! The SES mailer against moto: the message arrives with its subject, both
-//! parts and the recipient (moto records sent mail at /moto-api/data.json).
+//! parts and the recipient (as moto recorded it).
 
 use aws_sdk_sesv2::config::{BehaviorVersion, Credentials, Region};
 use kontor_domain::Email;
@@ -43,14 +43,7 @@ async fn sends_through_ses_from_a_verified_sender() {
         .await
         .unwrap();
 
-    let data: serde_json::Value =
-        reqwest::get(format!("{}/moto-api/data.json", Moto::shared().endpoint()))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    let sent = data["ses"]["Message"].as_array().expect("moto's sent mail");
+    let sent = Moto::shared().sent_mail();
     let ours = sent
         .iter()
         .find(|m| m["subject"] == "Deine Bestellung K-0000-0001")

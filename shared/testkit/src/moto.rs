@@ -8,7 +8,7 @@
 //! server reads its standard input and exits when that closes, so it ends
 //! with the test process however that ends.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -28,6 +28,14 @@ pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The project's Python, which has moto, boto3 and cargo-lambda: the
+/// virtualenv that `scripts/test` creates, unless `KONTOR_PYTHON` names another.
+pub fn python() -> PathBuf {
+    std::env::var_os("KONTOR_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".venv/bin/python"))
+}
+
 impl Moto {
     /// The test process's moto server, started on first use.
     pub fn shared() -> &'static Moto {
@@ -37,9 +45,7 @@ impl Moto {
     /// Starts a new server (most tests want [`Moto::shared`]).
     pub fn start() -> Moto {
         let root = workspace_root();
-        let python = std::env::var_os("KONTOR_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join(".venv/bin/python"));
+        let python = python();
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -98,5 +104,19 @@ impl Moto {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The e-mails SES has accepted so far (`source`, `subject`, `body`,
+    /// `destinations.ToAddresses`), from the server's `/kontor/sent-mail`.
+    pub fn sent_mail(&self) -> Vec<serde_json::Value> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("moto listens");
+        stream
+            .write_all(b"GET /kontor/sent-mail HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .expect("moto takes the request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("moto answers");
+        let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+        assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{head}");
+        serde_json::from_str(body).expect("a JSON list of e-mails")
     }
 }

@@ -1,17 +1,13 @@
-// PARKED (not compiled: cargo builds only tests/*.rs). Every step of this
-// test passes (order placed through /lambda-url/checkout, the relay publishes
-// the stream's three events, the notifier sends one confirmation through SES
-// and skips the repeat), but its teardown does not stop `cargo lambda watch`
-// and the function processes it started; they keep the test runner's output
-// pipe open, which would hang CI. Move it back to tests/ once teardown is
-// fixed (see the handoff note in docs/handoff.md).
-
 //! End to end on the AWS side: the functions as Lambdas under
-//! `cargo lambda watch`, against moto. A shopper buys through the checkout
-//! function; the table's stream records go to the outbox relay (as the
-//! event source mapping would hand them over), which puts OrderPlaced on
-//! EventBridge; the rule's queue holds it, and it goes to the notifier (as
-//! the rule would invoke it), which sends the confirmation through SES.
+//! `cargo lambda watch`, against what infra/template.yaml creates when its
+//! plain-CloudFormation translation is deployed to moto
+//! (tests/aws/deploy_stack.py says how that form differs). The functions
+//! run with the environment the template gives them. A shopper buys through
+//! the checkout function; the table's stream records go to the outbox relay
+//! (as the event source mapping would hand them over), which puts
+//! OrderPlaced on EventBridge; the template's rule routes it to a queue, and
+//! from there it goes to the notifier (as the rule would invoke it), which
+//! sends the confirmation through SES.
 
 use std::collections::HashMap;
 use std::os::unix::process::CommandExt;
@@ -21,13 +17,19 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
 use kontor_platform::{ShopSettings, Store};
-use kontor_store_dynamodb::{table, DynamoStore};
-use kontor_testkit::moto::{workspace_root, Moto};
+use kontor_store_dynamodb::DynamoStore;
+use kontor_testkit::moto::{python, workspace_root, Moto};
 use serde_json::{json, Value};
 
-const TABLE: &str = "kontor-lambda-e2e";
-const BUS: &str = "kontor-lambda-e2e";
+const STACK: &str = "kontor-lambda-e2e";
 const SENDER: &str = "shop@kontor.example";
+
+/// What the deployed stack is called and gives the functions.
+struct Stack {
+    table: String,
+    environment: Vec<(String, String)>,
+    notifier_queue: String,
+}
 
 fn sdk_config() -> aws_config::SdkConfig {
     aws_config::SdkConfig::builder()
@@ -40,29 +42,47 @@ fn sdk_config() -> aws_config::SdkConfig {
         .build()
 }
 
-/// `cargo lambda watch`, in its own process group so that stopping it also
-/// stops the function processes it started.
+/// `cargo lambda watch` and every process it starts. They all carry
+/// `KONTOR_E2E_RUN` in their environment, which is how teardown finds the
+/// function processes the watcher spawned in process groups of their own:
+/// left running, they would hold the test runner's output open forever.
 struct Watch {
     child: Child,
     port: u16,
+    marker: String,
 }
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let group = format!("-{pid}");
-        let _ = Command::new("kill").args(["-TERM", &group, &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // The functions may be restarted by a watcher still on its way out,
+        // so look again until none is left.
+        let needle = format!("KONTOR_E2E_RUN={}", self.marker);
+        for _ in 0..50 {
+            let stragglers = processes_with(&needle);
+            if stragglers.is_empty() {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            for pid in stragglers {
+                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
-        // cargo lambda watch does not always stop on SIGTERM.
-        let _ = Command::new("kill").args(["-KILL", &group, &pid]).status();
-        let _ = self.child.wait();
     }
+}
+
+/// The processes whose environment holds `needle` (`NAME=value`).
+fn processes_with(needle: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|environ| environ.split(|b| *b == 0).any(|var| var == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .collect()
 }
 
 fn path_with_venv() -> String {
@@ -70,51 +90,55 @@ fn path_with_venv() -> String {
     format!("{}:{}", venv.display(), std::env::var("PATH").unwrap_or_default())
 }
 
-fn lambda_env() -> Vec<(&'static str, String)> {
-    vec![
-        ("PATH", path_with_venv()),
-        ("AWS_ENDPOINT_URL", Moto::shared().endpoint()),
-        ("AWS_REGION", "eu-central-1".into()),
-        ("AWS_ACCESS_KEY_ID", "test".into()),
-        ("AWS_SECRET_ACCESS_KEY", "test".into()),
-        ("KONTOR_TABLE", TABLE.into()),
-        ("KONTOR_EVENT_BUS", BUS.into()),
-        ("KONTOR_SENDER", SENDER.into()),
-    ]
+/// The environment of the functions: the template's variables, and moto as AWS.
+fn lambda_env(stack: &Stack) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = vec![
+        ("PATH".into(), path_with_venv()),
+        ("AWS_ENDPOINT_URL".into(), Moto::shared().endpoint()),
+        ("AWS_REGION".into(), "eu-central-1".into()),
+        ("AWS_ACCESS_KEY_ID".into(), "test".into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+    ];
+    env.extend(stack.environment.iter().cloned());
+    env
 }
 
-fn start_watch(log: &Path) -> Watch {
+fn start_watch(stack: &Stack, log: &Path) -> Watch {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let log = std::fs::File::create(log).unwrap();
+    let marker = format!("{}-{port}", std::process::id());
     // cargo-lambda itself rather than `cargo lambda`, so that the child is
     // the watcher and can be stopped with its function processes.
     let child = Command::new(workspace_root().join(".venv/bin/cargo-lambda"))
         .args(["lambda", "watch", "-A", "127.0.0.1", "-P", &port.to_string()])
         .current_dir(workspace_root())
-        .envs(lambda_env())
+        .envs(lambda_env(stack))
+        .env("KONTOR_E2E_RUN", &marker)
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .process_group(0)
         .spawn()
         .expect("cargo lambda (installed into .venv by scripts/test)");
+    let watch = Watch { child, port, marker };
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "cargo lambda watch did not listen");
         std::thread::sleep(Duration::from_millis(100));
     }
-    Watch { child, port }
+    watch
 }
 
 /// `cargo lambda invoke <function> --data-file <file>`; returns its answer.
-fn invoke(watch: &Watch, function: &str, payload: &Value, dir: &Path) -> Value {
+fn invoke(watch: &Watch, stack: &Stack, function: &str, payload: &Value, dir: &Path) -> Value {
     let file = dir.join(format!("{function}.json"));
     std::fs::write(&file, payload.to_string()).unwrap();
     let output = Command::new("cargo")
         .args(["lambda", "invoke", function, "-A", "127.0.0.1", "-P", &watch.port.to_string(), "--data-file"])
         .arg(&file)
         .current_dir(workspace_root())
-        .envs(lambda_env())
+        .envs(lambda_env(stack))
+        .env("KONTOR_E2E_RUN", &watch.marker)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -138,10 +162,10 @@ fn image(map: Option<&HashMap<String, AttributeValue>>) -> Value {
 
 /// Every record of the table's stream, as the event source mapping would
 /// deliver them to the relay.
-async fn stream_event(config: &aws_config::SdkConfig) -> Value {
+async fn stream_event(config: &aws_config::SdkConfig, table: &str) -> Value {
     let tables = aws_sdk_dynamodb::Client::new(config);
     let streams = aws_sdk_dynamodbstreams::Client::new(config);
-    let arn = tables.describe_table().table_name(TABLE).send().await.unwrap().table.unwrap().latest_stream_arn.unwrap();
+    let arn = tables.describe_table().table_name(table).send().await.unwrap().table.unwrap().latest_stream_arn.unwrap();
     let shards = streams.describe_stream().stream_arn(&arn).send().await.unwrap().stream_description.unwrap().shards.unwrap_or_default();
     let mut records = Vec::new();
     for shard in shards {
@@ -170,54 +194,40 @@ async fn stream_event(config: &aws_config::SdkConfig) -> Value {
     json!({ "Records": records })
 }
 
-async fn prepare_aws(config: &aws_config::SdkConfig) -> String {
-    let dynamodb = aws_sdk_dynamodb::Client::new(config);
-    table::create_table(&dynamodb, TABLE).await.unwrap();
-    let store = DynamoStore::new(dynamodb, TABLE);
+/// Deploys the template to moto, verifies the sender (moto's CloudFormation
+/// skips SES identities) and stocks the deployed table with the demo catalog.
+async fn deploy(config: &aws_config::SdkConfig) -> Stack {
+    let output = Command::new(python())
+        .arg(workspace_root().join("tests/aws/deploy_stack.py"))
+        .args([Moto::shared().endpoint().as_str(), STACK, SENDER])
+        .output()
+        .expect("python from .venv (scripts/test creates it)");
+    assert!(output.status.success(), "deploying the template failed: {}", String::from_utf8_lossy(&output.stderr));
+    let deployed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let stack = Stack {
+        table: deployed["table"].as_str().unwrap().to_string(),
+        environment: deployed["environment"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .collect(),
+        notifier_queue: deployed["queues"]["NotifierFunction"].as_str().expect("the notifier's rule").to_string(),
+    };
+    aws_sdk_sesv2::Client::new(config).create_email_identity().email_identity(SENDER).send().await.unwrap();
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(config), &stack.table);
     for product in kontor::seed::demo_catalog(&ShopSettings::default()) {
         store.put_product(&product, None).await.unwrap();
     }
-    let events = aws_sdk_eventbridge::Client::new(config);
-    events.create_event_bus().name(BUS).send().await.unwrap();
-    let queues = aws_sdk_sqs::Client::new(config);
-    let queue_url = queues.create_queue().queue_name("kontor-lambda-e2e-notifier").send().await.unwrap().queue_url.unwrap();
-    let queue_arn = queues
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    // The same pattern as the notifier's rule in infra/template.yaml.
-    events
-        .put_rule()
-        .name("notifier")
-        .event_bus_name(BUS)
-        .event_pattern(r#"{"source":["kontor.orders"],"detail-type":["OrderPlaced"]}"#)
-        .send()
-        .await
-        .unwrap();
-    events
-        .put_targets()
-        .rule("notifier")
-        .event_bus_name(BUS)
-        .targets(aws_sdk_eventbridge::types::Target::builder().id("queue").arn(queue_arn).build().unwrap())
-        .send()
-        .await
-        .unwrap();
-    aws_sdk_sesv2::Client::new(config).create_email_identity().email_identity(SENDER).send().await.unwrap();
-    queue_url
+    stack
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
     let config = sdk_config();
-    let queue_url = prepare_aws(&config).await;
+    let stack = deploy(&config).await;
     let dir = tempfile::tempdir().unwrap();
-    let watch = start_watch(&dir.path().join("watch.log"));
+    let watch = start_watch(&stack, &dir.path().join("watch.log"));
     let http = reqwest::Client::builder().timeout(Duration::from_secs(900)).build().unwrap();
 
     // The first request builds the function, so it may take a while.
@@ -242,26 +252,24 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
     let number = placed["number"].as_str().unwrap().to_string();
 
     // The stream holds the order's outbox rows; the relay publishes them.
-    let stream = stream_event(&config).await;
-    let answer = invoke(&watch, "outbox-relay", &stream, dir.path());
+    let stream = stream_event(&config, &stack.table).await;
+    let answer = invoke(&watch, &stack, "outbox-relay", &stream, dir.path());
     assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
 
     // The rule routed OrderPlaced (and only it) to the notifier's queue.
     let queues = aws_sdk_sqs::Client::new(&config);
-    let messages = queues.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap().messages.unwrap_or_default();
+    let messages = queues.receive_message().queue_url(&stack.notifier_queue).max_number_of_messages(10).send().await.unwrap().messages.unwrap_or_default();
     assert_eq!(messages.len(), 1, "one OrderPlaced, no StockChanged");
     let bridge_event: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
     assert_eq!(bridge_event["detail"]["number"], number.as_str());
-    invoke(&watch, "notifier", &bridge_event, dir.path());
+    invoke(&watch, &stack, "notifier", &bridge_event, dir.path());
     // EventBridge delivers at least once: a second delivery sends nothing.
-    invoke(&watch, "notifier", &bridge_event, dir.path());
+    invoke(&watch, &stack, "notifier", &bridge_event, dir.path());
 
-    let sent: Value = http.get(format!("{}/moto-api/data.json", Moto::shared().endpoint())).send().await.unwrap().json().await.unwrap();
-    let confirmations: Vec<&Value> = sent["ses"]["Message"]
-        .as_array()
-        .map(|all| all.iter().filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(&number))).collect())
-        .unwrap_or_default();
-    assert_eq!(confirmations.len(), 1, "exactly one confirmation: {sent}");
+    let sent = Moto::shared().sent_mail();
+    let confirmations: Vec<&Value> =
+        sent.iter().filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(&number))).collect();
+    assert_eq!(confirmations.len(), 1, "exactly one confirmation: {sent:?}");
     assert_eq!(confirmations[0]["source"], SENDER);
     assert_eq!(confirmations[0]["destinations"]["ToAddresses"][0], "anna@example.de");
 }
