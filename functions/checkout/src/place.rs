@@ -151,10 +151,6 @@ pub(crate) async fn checkout(
 ) -> Result<Response, Problem> {
     let request_hash = hex::encode(Sha256::digest(body.document.to_string()));
     let record_key = record_key(&key);
-    if let Some(record) = state.store.get_idempotency(&record_key).await? {
-        return replay(&record, &key, &request_hash);
-    }
-
     let request = body.value;
     if let Some(coupon) = request.coupon.as_deref().filter(|c| !c.trim().is_empty()) {
         return Err(unknown_coupon(coupon));
@@ -170,7 +166,13 @@ pub(crate) async fn checkout(
     let skus: Vec<Sku> = details.lines.iter().map(|l| l.sku.clone()).collect();
 
     for attempt in 1..=MAX_ATTEMPTS {
-        let products = state.store.get_products(&skus).await?;
+        // One read round trip: a retry finds its first answer, a new order
+        // finds the products it decides on.
+        let read = state.store.read_for_checkout(&record_key, &skus).await?;
+        if let Some(record) = read.replay {
+            return replay(&record, &key, &request_hash);
+        }
+        let products = read.products;
         let access_token = state.ids.access_token();
         let context = NewOrderContext {
             id: state.ids.order_id(),

@@ -58,6 +58,15 @@ pub struct IdempotencyRecord {
     pub created_at: OffsetDateTime,
 }
 
+/// What a checkout reads before it decides, in one round trip.
+#[derive(Debug, Clone, Default)]
+pub struct CheckoutRead {
+    /// The first answer, when this request is a retry of a placed order.
+    pub replay: Option<IdempotencyRecord>,
+    /// The products asked for, as [`Store::get_products`] answers.
+    pub products: Vec<Product>,
+}
+
 /// Everything a checkout writes, in one transaction.
 #[derive(Debug, Clone)]
 pub struct OrderPlacement {
@@ -91,6 +100,9 @@ pub trait Store: Send + Sync {
     async fn save_order(&self, order: &Order, events: &[Event]) -> Result<(), StoreError>;
 
     async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// The idempotency record under `key` and the products of `skus`, read
+    /// together: a checkout makes one read round trip before its one write.
+    async fn read_for_checkout(&self, key: &str, skus: &[Sku]) -> Result<CheckoutRead, StoreError>;
 
     /// Events not yet handed to the bus, oldest first.
     async fn pending_events(&self, limit: usize) -> Result<Vec<Event>, StoreError>;

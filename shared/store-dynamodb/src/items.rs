@@ -21,6 +21,8 @@ pub const CATALOG: &str = "CATALOG";
 /// removes the row from it).
 pub const OUTBOX_PENDING: &str = "OUTBOX#PENDING";
 
+/// The sort key of idempotency records.
+const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
 const DAY: i64 = 24 * 60 * 60;
 /// An idempotency record answers retries for a day.
 const IDEMPOTENCY_TTL: i64 = DAY;
@@ -81,7 +83,7 @@ impl Keys {
     pub fn idempotency(key: &str) -> Self {
         Self {
             pk: format!("IDEMPOTENCY#{key}"),
-            sk: "IDEMPOTENCY",
+            sk: IDEMPOTENCY_SK,
         }
     }
 
@@ -128,6 +130,11 @@ impl Item {
 
     pub fn into_map(self) -> HashMap<String, AttributeValue> {
         self.0
+    }
+
+    /// Whether this is an idempotency record (by its sort key).
+    pub fn is_idempotency(&self) -> bool {
+        matches!(self.0.get("SK"), Some(AttributeValue::S(sk)) if sk == IDEMPOTENCY_SK)
     }
 
     fn text(&self, name: &str) -> Result<&str, StoreError> {

@@ -28,7 +28,7 @@ use kontor_domain::events::Event;
 use kontor_domain::order::Order;
 use kontor_domain::product::Product;
 use kontor_domain::{EventId, OrderId, Sku};
-use kontor_platform::store::{IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};
+use kontor_platform::store::{CheckoutRead, IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};
 
 use crate::errors::{build_error, cancellation_reasons, is_conditional_failure, service_error};
 use crate::items::{Item, Keys};
@@ -67,6 +67,47 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The items under `keys` that exist, in any order: one `BatchGetItem`
+    /// per hundred keys, asked again for any keys DynamoDB left unprocessed.
+    async fn batch_get(&self, keys: Vec<HashMap<String, AttributeValue>>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(MAX_BATCH_GET) {
+            let mut pending = chunk.to_vec();
+            // BatchGetItem may leave keys unprocessed under load; ask again
+            // for those until none is left.
+            while !pending.is_empty() {
+                let keys = KeysAndAttributes::builder()
+                    .set_keys(Some(pending))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(build_error)?;
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys)
+                    .send()
+                    .await
+                    .map_err(service_error)?;
+                found.extend(
+                    output
+                        .responses
+                        .unwrap_or_default()
+                        .remove(&self.table)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(Item::from),
+                );
+                pending = output
+                    .unprocessed_keys
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+            }
+        }
+        Ok(found)
     }
 
     async fn get(&self, keys: Keys) -> Result<Option<Item>, StoreError> {
@@ -125,6 +166,26 @@ enum TransactFailure {
     Store(StoreError),
 }
 
+/// Each sku once, so a batch never asks for the same key twice (DynamoDB
+/// refuses that).
+fn unique_skus(skus: &[Sku]) -> Vec<&Sku> {
+    let mut unique: Vec<&Sku> = skus.iter().collect();
+    unique.sort();
+    unique.dedup();
+    unique
+}
+
+/// The products found, in the order asked, as the SQLite store answers.
+fn products_in_order(skus: &[Sku], mut found: Vec<Product>) -> Vec<Product> {
+    let mut ordered = Vec::with_capacity(found.len());
+    for sku in skus {
+        if let Some(position) = found.iter().position(|p| &p.sku == sku) {
+            ordered.push(found.swap_remove(position));
+        }
+    }
+    ordered
+}
+
 #[async_trait]
 impl Store for DynamoStore {
     async fn list_products(&self, query: &ProductQuery) -> Result<Vec<Product>, StoreError> {
@@ -167,54 +228,25 @@ impl Store for DynamoStore {
     }
 
     async fn get_products(&self, skus: &[Sku]) -> Result<Vec<Product>, StoreError> {
-        let mut unique: Vec<&Sku> = skus.iter().collect();
-        unique.sort();
-        unique.dedup();
-        let mut found = Vec::with_capacity(unique.len());
-        for chunk in unique.chunks(MAX_BATCH_GET) {
-            let mut pending: Vec<HashMap<String, AttributeValue>> = chunk
-                .iter()
-                .map(|sku| Keys::product(sku).into_map())
-                .collect();
-            // BatchGetItem may leave keys unprocessed under load; ask again
-            // for those until none is left.
-            while !pending.is_empty() {
-                let keys = KeysAndAttributes::builder()
-                    .set_keys(Some(pending))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(build_error)?;
-                let output = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, keys)
-                    .send()
-                    .await
-                    .map_err(service_error)?;
-                for item in output
-                    .responses
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                    .unwrap_or_default()
-                {
-                    found.push(Item::from(item).product()?);
-                }
-                pending = output
-                    .unprocessed_keys
-                    .unwrap_or_default()
-                    .remove(&self.table)
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
+        let keys = unique_skus(skus).into_iter().map(|sku| Keys::product(sku).into_map()).collect();
+        let items = self.batch_get(keys).await?;
+        Ok(products_in_order(skus, items.iter().map(Item::product).collect::<Result<_, _>>()?))
+    }
+
+    async fn read_for_checkout(&self, key: &str, skus: &[Sku]) -> Result<CheckoutRead, StoreError> {
+        let mut keys: Vec<_> = unique_skus(skus).into_iter().map(|sku| Keys::product(sku).into_map()).collect();
+        keys.push(Keys::idempotency(key).into_map());
+        let mut read = CheckoutRead::default();
+        let mut products = Vec::with_capacity(skus.len());
+        for item in self.batch_get(keys).await? {
+            if item.is_idempotency() {
+                read.replay = Some(item.idempotency()?);
+            } else {
+                products.push(item.product()?);
             }
         }
-        // Answer in the order asked, as the SQLite store does.
-        let mut ordered = Vec::with_capacity(found.len());
-        for sku in unique {
-            if let Some(position) = found.iter().position(|p| &p.sku == sku) {
-                ordered.push(found.swap_remove(position));
-            }
-        }
-        Ok(ordered)
+        read.products = products_in_order(skus, products);
+        Ok(read)
     }
 
     async fn put_product(

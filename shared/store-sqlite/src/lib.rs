@@ -22,7 +22,7 @@ use kontor_domain::events::Event;
 use kontor_domain::order::Order;
 use kontor_domain::product::Product;
 use kontor_domain::{EventId, OrderId, Sku};
-use kontor_platform::store::{IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};
+use kontor_platform::store::{CheckoutRead, IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
 
@@ -190,6 +190,49 @@ fn read_products(
     Ok(products)
 }
 
+/// The products of `skus` that exist, in the order asked.
+fn read_products_by_sku(connection: &Connection, skus: &[String]) -> Result<Vec<Product>, StoreError> {
+    let mut found = Vec::with_capacity(skus.len());
+    for sku in skus {
+        found.extend(read_products(
+            connection,
+            "SELECT stock, version, doc FROM products WHERE sku = ?1",
+            params![sku],
+        )?);
+    }
+    Ok(found)
+}
+
+fn read_idempotency(connection: &Connection, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+    connection
+        .query_row(
+            "SELECT key, request_hash, status, body, created_at FROM idempotency WHERE key = ?1",
+            params![key],
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, u16>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, i64>(4)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(internal)?
+        .map(|(key, request_hash, status, body, created_at)| {
+            Ok(IdempotencyRecord {
+                key,
+                request_hash,
+                status,
+                body,
+                created_at: OffsetDateTime::from_unix_timestamp(created_at)
+                    .map_err(|e| StoreError::Internal(e.to_string()))?,
+            })
+        })
+        .transpose()
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn list_products(&self, query: &ProductQuery) -> Result<Vec<Product>, StoreError> {
@@ -233,18 +276,8 @@ impl Store for SqliteStore {
 
     async fn get_products(&self, skus: &[Sku]) -> Result<Vec<Product>, StoreError> {
         let skus: Vec<String> = skus.iter().map(|s| s.as_str().to_string()).collect();
-        self.run(move |connection| {
-            let mut found = Vec::with_capacity(skus.len());
-            for sku in &skus {
-                found.extend(read_products(
-                    connection,
-                    "SELECT stock, version, doc FROM products WHERE sku = ?1",
-                    params![sku],
-                )?);
-            }
-            Ok(found)
-        })
-        .await
+        self.run(move |connection| read_products_by_sku(connection, &skus))
+            .await
     }
 
     async fn put_product(
@@ -413,34 +446,22 @@ impl Store for SqliteStore {
 
     async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         let key = key.to_string();
+        self.run(move |connection| read_idempotency(connection, &key))
+            .await
+    }
+
+    async fn read_for_checkout(&self, key: &str, skus: &[Sku]) -> Result<CheckoutRead, StoreError> {
+        let key = key.to_string();
+        let skus: Vec<String> = skus.iter().map(|s| s.as_str().to_string()).collect();
         self.run(move |connection| {
-            connection
-                .query_row(
-                    "SELECT key, request_hash, status, body, created_at FROM idempotency WHERE key = ?1",
-                    params![key],
-                    |row| {
-                        Ok((
-                            row.get::<_, String>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, u16>(2)?,
-                            row.get::<_, String>(3)?,
-                            row.get::<_, i64>(4)?,
-                        ))
-                    },
-                )
-                .optional()
-                .map_err(internal)?
-                .map(|(key, request_hash, status, body, created_at)| {
-                    Ok(IdempotencyRecord {
-                        key,
-                        request_hash,
-                        status,
-                        body,
-                        created_at: OffsetDateTime::from_unix_timestamp(created_at)
-                            .map_err(|e| StoreError::Internal(e.to_string()))?,
-                    })
-                })
-                .transpose()
+            // One read transaction, so both answers come from the same state.
+            let tx = connection.unchecked_transaction().map_err(internal)?;
+            let read = CheckoutRead {
+                replay: read_idempotency(&tx, &key)?,
+                products: read_products_by_sku(&tx, &skus)?,
+            };
+            tx.finish().map_err(internal)?;
+            Ok(read)
         })
         .await
     }

@@ -191,6 +191,34 @@ pub async fn placing_an_order_commits_everything(store: Arc<dyn Store>) {
     assert_eq!(pending, placement.events);
 }
 
+pub async fn a_checkout_reads_its_replay_and_products_together(store: Arc<dyn Store>) {
+    store
+        .put_product(&product("A", "10.00", 5, false), None)
+        .await
+        .expect("create");
+    store
+        .put_product(&product("B", "10.00", 5, false), None)
+        .await
+        .expect("create");
+    let skus = [
+        Sku::parse("B").unwrap(),
+        Sku::parse("NOPE").unwrap(),
+        Sku::parse("A").unwrap(),
+    ];
+    let first = store.read_for_checkout("key-1", &skus).await.expect("read");
+    assert!(first.replay.is_none(), "no order was placed under key-1 yet");
+    let found: Vec<&str> = first.products.iter().map(|p| p.sku.as_str()).collect();
+    assert_eq!(found, ["B", "A"], "existing products, in the order asked");
+
+    let placement = placement(store.as_ref(), &[("A", 1)], 1).await;
+    store.place_order(&placement).await.expect("place");
+    let retry = store.read_for_checkout("key-1", &skus).await.expect("read");
+    assert_eq!(retry.replay, placement.idempotency);
+    assert_eq!(retry.products.len(), 2);
+    let other = store.read_for_checkout("key-2", &skus).await.expect("read");
+    assert!(other.replay.is_none(), "another key has no answer yet");
+}
+
 pub async fn placing_an_order_is_all_or_nothing(store: Arc<dyn Store>) {
     store
         .put_product(&product("A", "10.00", 5, false), None)
@@ -409,6 +437,7 @@ macro_rules! store_contract_tests {
             products_are_version_checked,
             products_are_listed_and_found,
             placing_an_order_commits_everything,
+            a_checkout_reads_its_replay_and_products_together,
             placing_an_order_is_all_or_nothing,
             idempotency_keys_and_numbers_are_taken_once,
             stale_order_versions_are_refused,
