@@ -9,17 +9,18 @@
 //! from there it goes to the notifier (as the rule would invoke it), which
 //! sends the confirmation through SES.
 
-use std::collections::HashMap;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
 use kontor_platform::{ShopSettings, Store};
 use kontor_store_dynamodb::DynamoStore;
 use kontor_testkit::moto::{python, workspace_root, Moto};
 use serde_json::{json, Value};
+use support::{sdk_config, stream_event};
+
+mod support;
 
 const STACK: &str = "kontor-lambda-e2e";
 const SENDER: &str = "shop@kontor.example";
@@ -29,17 +30,6 @@ struct Stack {
     table: String,
     environment: Vec<(String, String)>,
     notifier_queue: String,
-}
-
-fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .endpoint_url(Moto::shared().endpoint())
-        .region(aws_config::Region::new("eu-central-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
-            aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "moto"),
-        ))
-        .build()
 }
 
 /// `cargo lambda watch` and every process it starts. They all carry
@@ -144,54 +134,6 @@ fn invoke(watch: &Watch, stack: &Stack, function: &str, payload: &Value, dir: &P
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "invoke {function} failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_str(stdout.trim()).unwrap_or(Value::Null)
-}
-
-/// A stream attribute in the DynamoDB JSON that Lambda hands to functions.
-fn lambda_json(value: &AttributeValue) -> Value {
-    match value {
-        AttributeValue::S(s) => json!({"S": s}),
-        AttributeValue::N(n) => json!({"N": n}),
-        AttributeValue::Bool(b) => json!({"BOOL": b}),
-        _ => json!({"NULL": true}),
-    }
-}
-
-fn image(map: Option<&HashMap<String, AttributeValue>>) -> Value {
-    Value::Object(map.into_iter().flatten().map(|(k, v)| (k.clone(), lambda_json(v))).collect())
-}
-
-/// Every record of the table's stream, as the event source mapping would
-/// deliver them to the relay.
-async fn stream_event(config: &aws_config::SdkConfig, table: &str) -> Value {
-    let tables = aws_sdk_dynamodb::Client::new(config);
-    let streams = aws_sdk_dynamodbstreams::Client::new(config);
-    let arn = tables.describe_table().table_name(table).send().await.unwrap().table.unwrap().latest_stream_arn.unwrap();
-    let shards = streams.describe_stream().stream_arn(&arn).send().await.unwrap().stream_description.unwrap().shards.unwrap_or_default();
-    let mut records = Vec::new();
-    for shard in shards {
-        let iterator = streams
-            .get_shard_iterator()
-            .stream_arn(&arn)
-            .shard_id(shard.shard_id.unwrap())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator;
-        let output = streams.get_records().set_shard_iterator(iterator).send().await.unwrap();
-        for record in output.records.unwrap_or_default() {
-            let change = record.dynamodb.unwrap();
-            records.push(json!({
-                "eventName": record.event_name.map(|n| n.as_str().to_string()),
-                "dynamodb": {
-                    "SequenceNumber": change.sequence_number,
-                    "Keys": image(change.keys.as_ref()),
-                    "NewImage": image(change.new_image.as_ref()),
-                }
-            }));
-        }
-    }
-    json!({ "Records": records })
 }
 
 /// Deploys the template to moto, verifies the sender (moto's CloudFormation

@@ -1,0 +1,162 @@
+//! The AWS calls each workflow makes, counted by an SDK interceptor on the
+//! real DynamoDB, EventBridge and SES clients (against moto). Each workflow
+//! runs through the same handler, relay or consumer code its Lambda runs,
+//! and its calls are asserted exactly: a change that adds a round trip fails
+//! here, and `docs/figures.md` shows the same list.
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use kontor_eventbridge::EventBridgePublisher;
+use kontor_notifications::ShopDetails;
+use kontor_notifier::Notifier;
+use kontor_outbox_relay::{outbox_events, relay, StreamEvent};
+use kontor_platform::{EventConsumer, Mailer, Store};
+use kontor_ses::SesMailer;
+use kontor_store_dynamodb::{table, DynamoStore};
+use kontor_testkit::fixtures::{checkout_body, product, state_over};
+use kontor_testkit::http::TestApp;
+use support::{sdk_config, stream_event};
+
+mod support;
+
+const TABLE: &str = "kontor-aws-calls";
+const BUS: &str = "kontor-aws-calls";
+const SENDER: &str = "shop@kontor.example";
+
+/// Notes the service and operation of every SDK call, in order. It hooks in
+/// before serialisation, which happens once per call (the operation's name
+/// is not in the configuration yet when execution starts), so it counts
+/// calls, not retry attempts.
+#[derive(Debug, Clone, Default)]
+struct CallLog(Arc<Mutex<Vec<String>>>);
+
+impl Intercept for CallLog {
+    fn name(&self) -> &'static str {
+        "kontor-call-log"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let metadata = cfg.load::<Metadata>().expect("every operation names itself");
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("{}.{}", metadata.service(), metadata.name()));
+        Ok(())
+    }
+}
+
+impl CallLog {
+    /// The calls since the last `take`.
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_workflow_makes_the_calls_documented_in_figures() {
+    let config = sdk_config();
+    let calls = CallLog::default();
+    let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&config)
+            .interceptor(calls.clone())
+            .build(),
+    );
+    let eventbridge = aws_sdk_eventbridge::Client::from_conf(
+        aws_sdk_eventbridge::config::Builder::from(&config)
+            .interceptor(calls.clone())
+            .build(),
+    );
+    let ses = aws_sdk_sesv2::Client::from_conf(
+        aws_sdk_sesv2::config::Builder::from(&config)
+            .interceptor(calls.clone())
+            .build(),
+    );
+
+    table::create_table(&dynamodb, TABLE).await.unwrap();
+    eventbridge.create_event_bus().name(BUS).send().await.unwrap();
+    ses.create_email_identity().email_identity(SENDER).send().await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(dynamodb.clone(), TABLE));
+    store.put_product(&product("SHIRT", "29.90", 10, false), None).await.unwrap();
+    let mut belt = product("BELT", "19.90", 10, false);
+    belt.cross_sell = vec![kontor_domain::Sku::parse("SHIRT").unwrap()];
+    belt.checkout_sell = vec![kontor_domain::Sku::parse("SHIRT").unwrap()];
+    store.put_product(&belt, None).await.unwrap();
+    let state = state_over(store.clone());
+    calls.take();
+
+    let catalog = TestApp::new(kontor_catalog::router(), state.clone());
+    let checkout = TestApp::new(kontor_checkout::router(), state.clone());
+    let orders = TestApp::new(kontor_orders::router(), state.clone());
+
+    assert_eq!(catalog.get("/catalog/products").await.status, 200);
+    assert_eq!(calls.take(), ["DynamoDB.Query"], "the catalog is one page of one index");
+
+    assert_eq!(catalog.get("/catalog/products/BELT").await.status, 200);
+    assert_eq!(
+        calls.take(),
+        ["DynamoDB.GetItem", "DynamoDB.BatchGetItem"],
+        "a product, then its cross-sells in one batch"
+    );
+
+    let cart = serde_json::json!({"lines": [{"sku": "BELT", "quantity": 1}], "shipping_country": "DE"});
+    assert_eq!(checkout.post("/cart/evaluate", &cart, &[]).await.status, 200);
+    assert_eq!(
+        calls.take(),
+        ["DynamoDB.BatchGetItem", "DynamoDB.BatchGetItem"],
+        "the cart's products, then the checkout-sell suggestions not in the cart"
+    );
+
+    let body = checkout_body(&[("BELT", 1), ("SHIRT", 2)]);
+    let placed = checkout.post("/checkout", &body, &[("Idempotency-Key", "calls-1")]).await;
+    assert_eq!(placed.status, 201, "{}", placed.text);
+    assert_eq!(
+        calls.take(),
+        ["DynamoDB.BatchGetItem", "DynamoDB.TransactWriteItems"],
+        "a checkout is one read round trip and one transaction"
+    );
+
+    let retried = checkout.post("/checkout", &body, &[("Idempotency-Key", "calls-1")]).await;
+    assert_eq!(retried.status, 201);
+    assert_eq!(calls.take(), ["DynamoDB.BatchGetItem"], "a retry only reads its first answer");
+
+    let order = placed.json();
+    let uri = format!("/orders/{}?token={}", order["id"].as_str().unwrap(), order["access_token"].as_str().unwrap());
+    assert_eq!(orders.get(&uri).await.status, 200);
+    assert_eq!(calls.take(), ["DynamoDB.GetItem"]);
+
+    // The relay gets the table's stream, as the event source mapping hands it over.
+    let stream: StreamEvent = serde_json::from_value(stream_event(&config, TABLE).await).unwrap();
+    calls.take();
+    let events = outbox_events(&stream).len();
+    assert_eq!(events, 3, "OrderPlaced and one StockChanged per product");
+    let publisher = EventBridgePublisher::new(eventbridge.clone(), BUS);
+    let answer = relay(&stream, &publisher, store.as_ref()).await;
+    assert!(answer.batch_item_failures.is_empty());
+    let mut expected = vec!["EventBridge.PutEvents".to_string()];
+    expected.extend(std::iter::repeat_n("DynamoDB.UpdateItem".to_string(), events));
+    assert_eq!(calls.take(), expected, "one PutEvents per ten events, one mark per event");
+
+    let order_placed = outbox_events(&stream)
+        .into_iter()
+        .filter_map(|(_, event)| event.ok())
+        .find(|event| event.payload.name() == "OrderPlaced")
+        .expect("OrderPlaced in the stream");
+    let mailer: Arc<dyn Mailer> = Arc::new(SesMailer::new(ses.clone(), SENDER));
+    let notifier = Notifier::new(store.clone(), mailer, ShopDetails::default());
+    notifier.handle(&order_placed).await.unwrap();
+    assert_eq!(
+        calls.take(),
+        ["DynamoDB.GetItem", "SESv2.SendEmail", "DynamoDB.PutItem"],
+        "look for the event, send, note it handled"
+    );
+    notifier.handle(&order_placed).await.unwrap();
+    assert_eq!(calls.take(), ["DynamoDB.GetItem"], "a repeated event is only looked up");
+}
