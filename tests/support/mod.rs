@@ -8,10 +8,17 @@ use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
 use kontor_testkit::moto::Moto;
 use serde_json::{json, Value};
 
+/// The SDK configuration for the test process's moto server.
+#[allow(dead_code)] // Not every test file that shares this module uses moto.
 pub fn sdk_config() -> aws_config::SdkConfig {
+    sdk_config_at(&Moto::shared().endpoint())
+}
+
+/// The SDK configuration for an AWS stand-in at `endpoint`.
+pub fn sdk_config_at(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
-        .endpoint_url(Moto::shared().endpoint())
+        .endpoint_url(endpoint)
         .region(aws_config::Region::new("eu-central-1"))
         .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
             aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "moto"),
@@ -35,6 +42,7 @@ fn image(map: Option<&HashMap<String, AttributeValue>>) -> Value {
 
 /// Every record of the table's stream, as the event source mapping would
 /// deliver them to the relay.
+#[allow(dead_code)]
 pub async fn stream_event(config: &aws_config::SdkConfig, table: &str) -> Value {
     let tables = aws_sdk_dynamodb::Client::new(config);
     let streams = aws_sdk_dynamodbstreams::Client::new(config);
