@@ -2,11 +2,13 @@
 //!
 //! A function's `main` hands its router to [`run`]; this sets up JSON logs
 //! for CloudWatch, builds the AWS adapters once per container, and serves
-//! API Gateway requests through the same router the local runtime mounts.
+//! API Gateway requests through the same router the local runtime mounts,
+//! with the JWT authorizer's claims as the caller's [`identity::Claims`].
 
 use axum::Router;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::identity;
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +22,9 @@ pub async fn run(router: fn() -> OpenApiRouter<AppState>) -> Result<(), StartupE
     kontor_platform::telemetry::init_lambda_logs();
     let state = AppState::aws().await;
     let (router, _api): (Router<AppState>, _) = router().split_for_parts();
-    lambda_http::run(router.with_state(state)).await?;
+    let router = router
+        .with_state(state)
+        .layer(axum::middleware::from_fn(identity::claims_from_lambda_context));
+    lambda_http::run(router).await?;
     Ok(())
 }

@@ -8,14 +8,17 @@
 //! - [`extract`]: JSON body and query extractors that name the bad field.
 //! - [`state`]: the ports a handler can reach.
 //! - [`views`]: the JSON shapes several functions share.
+//! - [`identity`]: the caller's claims and the extractors that require them.
 //! - [`lambda`]: the entry point every function's `main` calls.
 
 pub mod extract;
+pub mod identity;
 pub mod lambda;
 pub mod problem;
 pub mod state;
 pub mod views;
 
 pub use extract::{JsonBody, QueryParams};
+pub use identity::{Claims, MaybeSignedIn, SignedIn, Staff};
 pub use problem::Problem;
 pub use state::AppState;

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::money::Currency;
 use crate::order::{Address, Language, PaymentMethod};
-use crate::types::{Email, EventId, LineId, OrderId, OrderNumber, Sku};
+use crate::types::{CustomerId, Email, EventId, LineId, OrderId, OrderNumber, Sku};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -56,7 +56,7 @@ pub const EVENT_NAMES: &[&str] = &["OrderPlaced", "StockChanged"];
 pub struct OrderPlaced {
     pub number: OrderNumber,
     pub email: Email,
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     pub language: Language,
     pub currency: Currency,
     pub payment_method: PaymentMethod,

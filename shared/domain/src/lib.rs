@@ -10,10 +10,12 @@
 //! - [`product`]: the catalog entry with its stock and its selling links.
 //! - [`pricing`]: pricing a cart: lines, shipping, tax breakdown, total.
 //! - [`order`]: the order aggregate and placing an order.
+//! - [`customer`]: a signed-in shopper's record across orders.
 //! - [`events`]: what the aggregates tell the rest of the system.
 //! - [`access`]: guest order access tokens, kept only as hashes.
 
 pub mod access;
+pub mod customer;
 pub mod events;
 pub mod money;
 pub mod order;
@@ -24,5 +26,6 @@ pub mod types;
 
 pub use money::{Currency, Money};
 pub use types::{
-    CountryCode, Email, EventId, LineId, OrderId, OrderNumber, ParseError, Quantity, Sku, TextLine,
+    CountryCode, CustomerId, Email, EventId, LineId, OrderId, OrderNumber, ParseError, Quantity,
+    Sku, TextLine,
 };

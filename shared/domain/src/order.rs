@@ -19,7 +19,7 @@ use crate::pricing::{price_cart, PricingSettings, TaxLine};
 use crate::product::Product;
 use crate::tax::TaxClass;
 use crate::types::{
-    CountryCode, Email, EventId, LineId, OrderId, OrderNumber, Quantity, Sku, TextLine,
+    CountryCode, CustomerId, Email, EventId, LineId, OrderId, OrderNumber, Quantity, Sku, TextLine,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +113,7 @@ pub struct Order {
     pub created_at: OffsetDateTime,
     pub currency: Currency,
     pub email: Email,
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     pub shipping_address: Address,
     pub billing_address: Address,
     pub lines: Vec<OrderLine>,
@@ -160,7 +160,7 @@ pub struct NewOrderContext {
     pub id: OrderId,
     pub number: OrderNumber,
     pub now: OffsetDateTime,
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     pub access_token_hash: Option<AccessTokenHash>,
 }
 

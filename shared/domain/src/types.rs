@@ -252,6 +252,10 @@ id_newtype!(
     /// The human order number shown to shoppers, such as `K-7F3K-9QX2`.
     OrderNumber
 );
+id_newtype!(
+    /// A signed-in shopper: the identity provider's subject (`sub`).
+    CustomerId
+);
 
 #[cfg(test)]
 mod tests {

@@ -348,7 +348,7 @@ impl Store for SqliteStore {
                     order.id.as_str(),
                     order.number.as_str(),
                     order.email.normalized(),
-                    order.customer_id,
+                    order.customer_id.as_ref().map(|c| c.as_str()),
                     unix(order.created_at),
                     order.version,
                     to_json(order)?
@@ -425,7 +425,7 @@ impl Store for SqliteStore {
                     params![
                         order.id.as_str(),
                         order.email.normalized(),
-                        order.customer_id,
+                        order.customer_id.as_ref().map(|c| c.as_str()),
                         order.version,
                         to_json(&order)?,
                         expected
