@@ -1,21 +1,27 @@
 //! The local runtime's router: every function's routes at the paths the
-//! HTTP API uses in AWS, the generated `/openapi.json`, and the storefront.
+//! HTTP API uses in AWS, the routes only the local runtime has (its sign-in
+//! and the mail outbox), the generated `/openapi.json`, and the storefront
+//! with the admin page.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{FromRef, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use kontor_http::AppState;
-use kontor_http::Problem;
+use kontor_http::{AppState, Problem, QueryParams, Staff};
+use kontor_store_sqlite::MailOutbox;
+use serde::{Deserialize, Serialize};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::local_auth::{self, LocalTokens};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,9 +34,19 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "catalog", description = "Products with cross-sell and checkout-sell links"),
         (name = "checkout", description = "Cart pricing and order placement"),
         (name = "orders", description = "Orders as shoppers see them"),
-    )
+        (name = "local", description = "Only in the local runtime: sign-in tokens and the mail outbox"),
+    ),
+    components(schemas(kontor_http::Problem))
 )]
 struct ApiDoc;
+
+/// What only the local runtime serves.
+#[derive(Clone)]
+pub struct Local {
+    pub tokens: LocalTokens,
+    /// The local mail outbox; `None` when mail goes to SES.
+    pub outbox: Option<MailOutbox>,
+}
 
 /// Every function's router merged, with the OpenAPI document they generate.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -41,17 +57,96 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
+impl FromRef<Local> for LocalTokens {
+    fn from_ref(local: &Local) -> Self {
+        local.tokens.clone()
+    }
+}
+
+/// The routes only the local runtime has, with their description.
+pub fn local_api() -> (Router<Local>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::new()
+        .routes(routes!(outbox))
+        .merge(local_auth::router())
+        .split_for_parts()
+}
+
 /// The whole local application.
-pub fn app(state: AppState, storefront_dir: &Path) -> Router {
-    let (api, openapi) = api();
-    let api = documented_only(api, &openapi);
+pub fn app(state: AppState, local: Local, storefront_dir: &Path) -> Router {
+    let (api, mut openapi) = api();
+    let (local_routes, local_openapi) = local_api();
+    openapi.merge(local_openapi);
+    let api = documented_only(api, &openapi).with_state(state);
+    let local_routes = documented_only(local_routes, &openapi).with_state(local.clone());
     let storefront = ServeDir::new(storefront_dir)
         .append_index_html_on_directories(true)
         .not_found_service(ServeFile::new(storefront_dir.join("404.html")));
-    api.with_state(state)
+    api.merge(local_routes)
         .route("/openapi.json", get(move || async move { Json(openapi) }))
         .fallback_service(storefront)
+        .layer(middleware::from_fn_with_state(
+            local.tokens,
+            local_auth::verify_bearer,
+        ))
         .layer(TraceLayer::new_for_http())
+}
+
+/// A sent e-mail as the admin page's outbox shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailView {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub order_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub sent_at: time::OffsetDateTime,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OutboxQuery {
+    /// How many, newest first (default 100, at most 500).
+    pub limit: Option<usize>,
+}
+
+/// Every e-mail sent, newest first (staff; local runtime only — in AWS, mail goes to SES).
+#[utoipa::path(
+    get,
+    path = "/admin/outbox",
+    tag = "local",
+    params(OutboxQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = [MailView]),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "Mail goes to SES, not to a local outbox."),
+    )
+)]
+async fn outbox(
+    State(local): State<Local>,
+    Staff(_): Staff,
+    QueryParams(query): QueryParams<OutboxQuery>,
+) -> Result<Json<Vec<MailView>>, Problem> {
+    let outbox = local
+        .outbox
+        .ok_or_else(|| Problem::not_found("mail outbox (mail goes to SES)"))?;
+    let limit = query.limit.unwrap_or(100).min(500);
+    let mails = outbox.list(limit).await?;
+    Ok(Json(
+        mails
+            .into_iter()
+            .map(|m| MailView {
+                to: m.to,
+                subject: m.subject,
+                text: m.text,
+                html: m.html,
+                order_id: m.order_id,
+                sent_at: m.sent_at,
+            })
+            .collect(),
+    ))
 }
 
 /// In debug builds (every test run), a request that reaches a route missing

@@ -9,10 +9,12 @@
 //! - [`app`]: the router: API, `/openapi.json`, static pages.
 //! - [`bus`]: the in-process event bus that drains the outbox.
 //! - [`seed`]: the demo catalog a fresh data folder starts with.
+//! - [`local_auth`]: the runtime's own sign-in, standing in for Cognito.
 
 pub mod app;
 pub mod bus;
 pub mod config;
+pub mod local_auth;
 pub mod seed;
 
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use kontor_http::AppState;
 use kontor_platform::Mailer;
 use kontor_ses::SesMailer;
 use kontor_store_dynamodb::DynamoStore;
-use kontor_store_sqlite::SqliteStore;
+use kontor_store_sqlite::{MailOutbox, SqliteStore};
 
 pub use config::{Backend, Config};
 
@@ -32,6 +34,8 @@ pub enum RuntimeError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    TokenKey(#[from] local_auth::KeyError),
     #[error("cannot open the store: {0}")]
     Store(#[from] kontor_platform::StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -43,14 +47,26 @@ pub enum RuntimeError {
     Serve(std::io::Error),
 }
 
+/// The parts of a running shop.
+pub struct Assembled {
+    pub state: AppState,
+    pub mailer: Arc<dyn Mailer>,
+    /// The local mail outbox, when mail stays on this machine.
+    pub outbox: Option<MailOutbox>,
+}
+
 /// The handlers' state and the mailer on the backend the configuration
 /// names, with the demo catalog seeded into an empty store.
-pub async fn assemble(config: &Config) -> Result<(AppState, Arc<dyn Mailer>), RuntimeError> {
-    let (state, mailer): (AppState, Arc<dyn Mailer>) = match config.backend {
+pub async fn assemble(config: &Config) -> Result<Assembled, RuntimeError> {
+    let (state, mailer, outbox): (AppState, Arc<dyn Mailer>, _) = match config.backend {
         Backend::Embedded => {
             let store = open_embedded_store(config)?;
-            let mailer = Arc::new(store.mail_outbox(Some(&config.data_dir.join("outbox"))));
-            (AppState::with_store(Arc::new(store)), mailer)
+            let outbox = store.mail_outbox(Some(&config.data_dir.join("outbox")));
+            (
+                AppState::with_store(Arc::new(store)),
+                Arc::new(outbox.clone()),
+                Some(outbox),
+            )
         }
         Backend::Aws => {
             let state = AppState::aws().await;
@@ -65,11 +81,15 @@ pub async fn assemble(config: &Config) -> Result<(AppState, Arc<dyn Mailer>), Ru
                     }
                 }
             }
-            (state, Arc::new(SesMailer::from_env().await))
+            (state, Arc::new(SesMailer::from_env().await), None)
         }
     };
     seed::seed_if_empty(state.store.as_ref(), &state.settings).await?;
-    Ok((state, mailer))
+    Ok(Assembled {
+        state,
+        mailer,
+        outbox,
+    })
 }
 
 /// Opens the embedded store under the data folder.
@@ -86,7 +106,12 @@ pub async fn serve(
     config: Config,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), RuntimeError> {
-    let (state, mailer) = assemble(&config).await?;
+    let Assembled {
+        state,
+        mailer,
+        outbox,
+    } = assemble(&config).await?;
+    let tokens = local_auth::LocalTokens::for_data_dir(&config.data_dir, Arc::clone(&state.clock))?;
     let bus = bus::LocalBus::new(
         Arc::clone(&state.store),
         bus::consumers(&state, mailer, &config),
@@ -107,7 +132,7 @@ pub async fn serve(
         "Kontor is running: shop at http://{}/ , API description at /openapi.json",
         config.addr
     );
-    let app = app::app(state, &config.storefront_dir);
+    let app = app::app(state, app::Local { tokens, outbox }, &config.storefront_dir);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -7,11 +7,15 @@ use std::collections::BTreeSet;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use std::sync::Arc;
+
+use kontor::local_auth::LocalTokens;
 use kontor_platform::ShopSettings;
 use kontor_testkit::fixtures::state_with;
 use tower::ServiceExt;
 
-/// The routes built so far, as (method, OpenAPI path).
+/// The functions' routes built so far, as (method, OpenAPI path): mounted
+/// locally, described, and deployed by infra/template.yaml.
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/catalog/products"),
     ("get", "/catalog/products/{sku}"),
@@ -19,6 +23,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/checkout"),
     ("get", "/orders/{id}"),
 ];
+
+/// Routes only the local runtime has: described, never deployed.
+const LOCAL_ROUTES: &[(&str, &str)] = &[("post", "/local/token"), ("get", "/admin/outbox")];
+
+fn all_routes() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    ROUTES.iter().chain(LOCAL_ROUTES)
+}
 
 fn documented(openapi: &serde_json::Value) -> BTreeSet<(String, String)> {
     openapi["paths"]
@@ -38,7 +49,11 @@ fn documented(openapi: &serde_json::Value) -> BTreeSet<(String, String)> {
 async fn app() -> axum::Router {
     let state = state_with(&kontor::seed::demo_catalog(&ShopSettings::default())).await;
     let storefront = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("storefront");
-    kontor::app::app(state, &storefront)
+    let local = kontor::app::Local {
+        tokens: LocalTokens::new(b"api-surface-test-key".to_vec(), Arc::clone(&state.clock)),
+        outbox: None,
+    };
+    kontor::app::app(state, local, &storefront)
 }
 
 async fn openapi_json(app: &axum::Router) -> serde_json::Value {
@@ -57,13 +72,12 @@ async fn every_route_is_described_and_every_description_is_a_route() {
     let app = app().await;
     let openapi = openapi_json(&app).await;
     assert_eq!(openapi["openapi"], "3.1.0");
-    let expected: BTreeSet<(String, String)> = ROUTES
-        .iter()
+    let expected: BTreeSet<(String, String)> = all_routes()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
     assert_eq!(documented(&openapi), expected);
 
-    for (method, path) in ROUTES {
+    for (method, path) in all_routes() {
         let uri = path
             .replace("{sku}", "TR-CHINO-BEIGE")
             .replace("{id}", "unknown");
@@ -184,8 +198,38 @@ fn the_template_deploys_every_route_and_function() {
             "infra/template.yaml does not deploy {binary}"
         );
     }
+    for (method, path) in LOCAL_ROUTES {
+        assert!(
+            !normalized.contains(&format!("Path: {path} ")),
+            "{method} {path} is the local runtime's own and never reaches AWS"
+        );
+    }
     assert!(
         !template.contains("/local/"),
         "the local token endpoint never reaches AWS"
     );
+}
+
+/// The Lambda functions cannot issue tokens: the local sign-in lives in the
+/// runtime crate alone.
+#[test]
+fn no_function_mounts_the_local_sign_in() {
+    fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("functions"), &mut files);
+    assert!(files.len() > 10);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(!text.contains("/local/"), "{} mentions a local route", file.display());
+        assert!(!text.contains("LocalTokens"), "{} issues tokens", file.display());
+    }
 }

@@ -44,7 +44,9 @@ impl Intercept for CallLog {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let metadata = cfg.load::<Metadata>().expect("every operation names itself");
+        let metadata = cfg
+            .load::<Metadata>()
+            .expect("every operation names itself");
         self.0
             .lock()
             .unwrap()
@@ -81,10 +83,22 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
     );
 
     table::create_table(&dynamodb, TABLE).await.unwrap();
-    eventbridge.create_event_bus().name(BUS).send().await.unwrap();
-    ses.create_email_identity().email_identity(SENDER).send().await.unwrap();
+    eventbridge
+        .create_event_bus()
+        .name(BUS)
+        .send()
+        .await
+        .unwrap();
+    ses.create_email_identity()
+        .email_identity(SENDER)
+        .send()
+        .await
+        .unwrap();
     let store: Arc<dyn Store> = Arc::new(DynamoStore::new(dynamodb.clone(), TABLE));
-    store.put_product(&product("SHIRT", "29.90", 10, false), None).await.unwrap();
+    store
+        .put_product(&product("SHIRT", "29.90", 10, false), None)
+        .await
+        .unwrap();
     let mut belt = product("BELT", "19.90", 10, false);
     belt.cross_sell = vec![kontor_domain::Sku::parse("SHIRT").unwrap()];
     belt.checkout_sell = vec![kontor_domain::Sku::parse("SHIRT").unwrap()];
@@ -97,7 +111,11 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
     let orders = TestApp::new(kontor_orders::router(), state.clone());
 
     assert_eq!(catalog.get("/catalog/products").await.status, 200);
-    assert_eq!(calls.take(), ["DynamoDB.Query"], "the catalog is one page of one index");
+    assert_eq!(
+        calls.take(),
+        ["DynamoDB.Query"],
+        "the catalog is one page of one index"
+    );
 
     assert_eq!(catalog.get("/catalog/products/BELT").await.status, 200);
     assert_eq!(
@@ -106,8 +124,12 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         "a product, then its cross-sells in one batch"
     );
 
-    let cart = serde_json::json!({"lines": [{"sku": "BELT", "quantity": 1}], "shipping_country": "DE"});
-    assert_eq!(checkout.post("/cart/evaluate", &cart, &[]).await.status, 200);
+    let cart =
+        serde_json::json!({"lines": [{"sku": "BELT", "quantity": 1}], "shipping_country": "DE"});
+    assert_eq!(
+        checkout.post("/cart/evaluate", &cart, &[]).await.status,
+        200
+    );
     assert_eq!(
         calls.take(),
         ["DynamoDB.BatchGetItem", "DynamoDB.BatchGetItem"],
@@ -115,7 +137,9 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
     );
 
     let body = checkout_body(&[("BELT", 1), ("SHIRT", 2)]);
-    let placed = checkout.post("/checkout", &body, &[("Idempotency-Key", "calls-1")]).await;
+    let placed = checkout
+        .post("/checkout", &body, &[("Idempotency-Key", "calls-1")])
+        .await;
     assert_eq!(placed.status, 201, "{}", placed.text);
     assert_eq!(
         calls.take(),
@@ -123,12 +147,22 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         "a checkout is one read round trip and one transaction"
     );
 
-    let retried = checkout.post("/checkout", &body, &[("Idempotency-Key", "calls-1")]).await;
+    let retried = checkout
+        .post("/checkout", &body, &[("Idempotency-Key", "calls-1")])
+        .await;
     assert_eq!(retried.status, 201);
-    assert_eq!(calls.take(), ["DynamoDB.BatchGetItem"], "a retry only reads its first answer");
+    assert_eq!(
+        calls.take(),
+        ["DynamoDB.BatchGetItem"],
+        "a retry only reads its first answer"
+    );
 
     let order = placed.json();
-    let uri = format!("/orders/{}?token={}", order["id"].as_str().unwrap(), order["access_token"].as_str().unwrap());
+    let uri = format!(
+        "/orders/{}?token={}",
+        order["id"].as_str().unwrap(),
+        order["access_token"].as_str().unwrap()
+    );
     assert_eq!(orders.get(&uri).await.status, 200);
     assert_eq!(calls.take(), ["DynamoDB.GetItem"]);
 
@@ -141,8 +175,15 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
     let answer = relay(&stream, &publisher, store.as_ref()).await;
     assert!(answer.batch_item_failures.is_empty());
     let mut expected = vec!["EventBridge.PutEvents".to_string()];
-    expected.extend(std::iter::repeat_n("DynamoDB.UpdateItem".to_string(), events));
-    assert_eq!(calls.take(), expected, "one PutEvents per ten events, one mark per event");
+    expected.extend(std::iter::repeat_n(
+        "DynamoDB.UpdateItem".to_string(),
+        events,
+    ));
+    assert_eq!(
+        calls.take(),
+        expected,
+        "one PutEvents per ten events, one mark per event"
+    );
 
     let order_placed = outbox_events(&stream)
         .into_iter()
@@ -158,5 +199,9 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         "look for the event, send, note it handled"
     );
     notifier.handle(&order_placed).await.unwrap();
-    assert_eq!(calls.take(), ["DynamoDB.GetItem"], "a repeated event is only looked up");
+    assert_eq!(
+        calls.take(),
+        ["DynamoDB.GetItem"],
+        "a repeated event is only looked up"
+    );
 }

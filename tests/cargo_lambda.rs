@@ -55,7 +55,9 @@ impl Drop for Watch {
                 return;
             }
             for pid in stragglers {
-                let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -64,12 +66,18 @@ impl Drop for Watch {
 
 /// The processes whose environment holds `needle` (`NAME=value`).
 fn processes_with(needle: &str) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     entries
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/environ"))
-                .map(|environ| environ.split(|b| *b == 0).any(|var| var == needle.as_bytes()))
+                .map(|environ| {
+                    environ
+                        .split(|b| *b == 0)
+                        .any(|var| var == needle.as_bytes())
+                })
                 .unwrap_or(false)
         })
         .collect()
@@ -77,7 +85,11 @@ fn processes_with(needle: &str) -> Vec<u32> {
 
 fn path_with_venv() -> String {
     let venv = workspace_root().join(".venv/bin");
-    format!("{}:{}", venv.display(), std::env::var("PATH").unwrap_or_default())
+    format!(
+        "{}:{}",
+        venv.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 /// The environment of the functions: the template's variables, and moto as AWS.
@@ -94,13 +106,24 @@ fn lambda_env(stack: &Stack) -> Vec<(String, String)> {
 }
 
 fn start_watch(stack: &Stack, log: &Path) -> Watch {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let log = std::fs::File::create(log).unwrap();
     let marker = format!("{}-{port}", std::process::id());
     // cargo-lambda itself rather than `cargo lambda`, so that the child is
     // the watcher and can be stopped with its function processes.
     let child = Command::new(workspace_root().join(".venv/bin/cargo-lambda"))
-        .args(["lambda", "watch", "-A", "127.0.0.1", "-P", &port.to_string()])
+        .args([
+            "lambda",
+            "watch",
+            "-A",
+            "127.0.0.1",
+            "-P",
+            &port.to_string(),
+        ])
         .current_dir(workspace_root())
         .envs(lambda_env(stack))
         .env("KONTOR_E2E_RUN", &marker)
@@ -110,10 +133,17 @@ fn start_watch(stack: &Stack, log: &Path) -> Watch {
         .process_group(0)
         .spawn()
         .expect("cargo lambda (installed into .venv by scripts/test)");
-    let watch = Watch { child, port, marker };
+    let watch = Watch {
+        child,
+        port,
+        marker,
+    };
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "cargo lambda watch did not listen");
+        assert!(
+            Instant::now() < deadline,
+            "cargo lambda watch did not listen"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     watch
@@ -124,7 +154,16 @@ fn invoke(watch: &Watch, stack: &Stack, function: &str, payload: &Value, dir: &P
     let file = dir.join(format!("{function}.json"));
     std::fs::write(&file, payload.to_string()).unwrap();
     let output = Command::new("cargo")
-        .args(["lambda", "invoke", function, "-A", "127.0.0.1", "-P", &watch.port.to_string(), "--data-file"])
+        .args([
+            "lambda",
+            "invoke",
+            function,
+            "-A",
+            "127.0.0.1",
+            "-P",
+            &watch.port.to_string(),
+            "--data-file",
+        ])
         .arg(&file)
         .current_dir(workspace_root())
         .envs(lambda_env(stack))
@@ -132,7 +171,11 @@ fn invoke(watch: &Watch, stack: &Stack, function: &str, payload: &Value, dir: &P
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "invoke {function} failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "invoke {function} failed: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_str(stdout.trim()).unwrap_or(Value::Null)
 }
 
@@ -144,7 +187,11 @@ async fn deploy(config: &aws_config::SdkConfig) -> Stack {
         .args([Moto::shared().endpoint().as_str(), STACK, SENDER])
         .output()
         .expect("python from .venv (scripts/test creates it)");
-    assert!(output.status.success(), "deploying the template failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "deploying the template failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let deployed: Value = serde_json::from_slice(&output.stdout).unwrap();
     let stack = Stack {
         table: deployed["table"].as_str().unwrap().to_string(),
@@ -154,9 +201,17 @@ async fn deploy(config: &aws_config::SdkConfig) -> Stack {
             .iter()
             .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
             .collect(),
-        notifier_queue: deployed["queues"]["NotifierFunction"].as_str().expect("the notifier's rule").to_string(),
+        notifier_queue: deployed["queues"]["NotifierFunction"]
+            .as_str()
+            .expect("the notifier's rule")
+            .to_string(),
     };
-    aws_sdk_sesv2::Client::new(config).create_email_identity().email_identity(SENDER).send().await.unwrap();
+    aws_sdk_sesv2::Client::new(config)
+        .create_email_identity()
+        .email_identity(SENDER)
+        .send()
+        .await
+        .unwrap();
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(config), &stack.table);
     for product in kontor::seed::demo_catalog(&ShopSettings::default()) {
         store.put_product(&product, None).await.unwrap();
@@ -170,7 +225,10 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
     let stack = deploy(&config).await;
     let dir = tempfile::tempdir().unwrap();
     let watch = start_watch(&stack, &dir.path().join("watch.log"));
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(900)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(900))
+        .build()
+        .unwrap();
 
     // The first request builds the function, so it may take a while.
     let body = json!({
@@ -181,7 +239,10 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
         "language": "en"
     });
     let response = http
-        .post(format!("http://127.0.0.1:{}/lambda-url/checkout/checkout", watch.port))
+        .post(format!(
+            "http://127.0.0.1:{}/lambda-url/checkout/checkout",
+            watch.port
+        ))
         .header("Idempotency-Key", "lambda-e2e-1")
         .json(&body)
         .send()
@@ -189,7 +250,12 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
         .unwrap();
     let status = response.status();
     let text = response.text().await.unwrap();
-    assert_eq!(status, 201, "{text}\n{}", std::fs::read_to_string(dir.path().join("watch.log")).unwrap_or_default());
+    assert_eq!(
+        status,
+        201,
+        "{text}\n{}",
+        std::fs::read_to_string(dir.path().join("watch.log")).unwrap_or_default()
+    );
     let placed: Value = serde_json::from_str(&text).unwrap();
     let number = placed["number"].as_str().unwrap().to_string();
 
@@ -200,7 +266,15 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
 
     // The rule routed OrderPlaced (and only it) to the notifier's queue.
     let queues = aws_sdk_sqs::Client::new(&config);
-    let messages = queues.receive_message().queue_url(&stack.notifier_queue).max_number_of_messages(10).send().await.unwrap().messages.unwrap_or_default();
+    let messages = queues
+        .receive_message()
+        .queue_url(&stack.notifier_queue)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
     assert_eq!(messages.len(), 1, "one OrderPlaced, no StockChanged");
     let bridge_event: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
     assert_eq!(bridge_event["detail"]["number"], number.as_str());
@@ -209,9 +283,14 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
     invoke(&watch, &stack, "notifier", &bridge_event, dir.path());
 
     let sent = Moto::shared().sent_mail();
-    let confirmations: Vec<&Value> =
-        sent.iter().filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(&number))).collect();
+    let confirmations: Vec<&Value> = sent
+        .iter()
+        .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(&number)))
+        .collect();
     assert_eq!(confirmations.len(), 1, "exactly one confirmation: {sent:?}");
     assert_eq!(confirmations[0]["source"], SENDER);
-    assert_eq!(confirmations[0]["destinations"]["ToAddresses"][0], "anna@example.de");
+    assert_eq!(
+        confirmations[0]["destinations"]["ToAddresses"][0],
+        "anna@example.de"
+    );
 }

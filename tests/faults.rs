@@ -65,16 +65,26 @@ async fn every_route_says_try_later(fault: Fault) {
 
     assert_try_later(&catalog.get("/catalog/products").await, "catalog");
     assert_try_later(&catalog.get("/catalog/products/BELT").await, "product");
-    let cart = serde_json::json!({"lines": [{"sku": "BELT", "quantity": 1}], "shipping_country": "DE"});
+    let cart =
+        serde_json::json!({"lines": [{"sku": "BELT", "quantity": 1}], "shipping_country": "DE"});
     assert_try_later(&checkout.post("/cart/evaluate", &cart, &[]).await, "cart");
     let body = checkout_body(&[("BELT", 1)]);
     assert_try_later(
-        &checkout.post("/checkout", &body, &[("Idempotency-Key", "fault-1")]).await,
+        &checkout
+            .post("/checkout", &body, &[("Idempotency-Key", "fault-1")])
+            .await,
         "checkout",
     );
     let id = SequentialIds::default().order_id();
-    assert_try_later(&orders.get(&format!("/orders/{id}?token=abc")).await, "order");
-    assert_eq!(server.requests(), 5 * 3, "each call tried three times by the SDK");
+    assert_try_later(
+        &orders.get(&format!("/orders/{id}?token=abc")).await,
+        "order",
+    );
+    assert_eq!(
+        server.requests(),
+        5 * 3,
+        "each call tried three times by the SDK"
+    );
 }
 
 #[tokio::test]
@@ -95,7 +105,8 @@ fn sample(name: &str) -> serde_json::Value {
 #[tokio::test]
 async fn a_throttled_bus_leaves_the_batch_to_be_delivered_again() {
     let server = FaultServer::start(Fault::json_throttling()).await;
-    let publisher = EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&config(&server)), "kontor");
+    let publisher =
+        EventBridgePublisher::new(aws_sdk_eventbridge::Client::new(&config(&server)), "kontor");
     let stream: StreamEvent = serde_json::from_value(sample("outbox-relay.stream.json")).unwrap();
     let first = stream.records[0].dynamodb.sequence_number.clone();
     let store = SqliteStore::in_memory().unwrap();
@@ -107,8 +118,15 @@ async fn a_throttled_bus_leaves_the_batch_to_be_delivered_again() {
         .iter()
         .map(|f| f.item_identifier.as_str())
         .collect();
-    assert_eq!(failures, [first.as_str()], "the stream resumes at the first record");
-    assert!(server.requests() >= 3, "the SDK and the relay both tried again");
+    assert_eq!(
+        failures,
+        [first.as_str()],
+        "the stream resumes at the first record"
+    );
+    assert!(
+        server.requests() >= 3,
+        "the SDK and the relay both tried again"
+    );
 }
 
 #[tokio::test]
@@ -120,13 +138,20 @@ async fn a_throttled_mail_service_asks_for_the_event_again_and_records_nothing()
     ));
     let store: Arc<dyn Store> = Arc::new(SqliteStore::in_memory().unwrap());
     let notifier = Notifier::new(store.clone(), mailer, ShopDetails::default());
-    let event: Event = serde_json::from_value(sample("OrderPlaced.eventbridge.json")["detail"].clone()).unwrap();
+    let event: Event =
+        serde_json::from_value(sample("OrderPlaced.eventbridge.json")["detail"].clone()).unwrap();
 
     let outcome = notifier.handle(&event).await;
 
-    assert!(matches!(outcome, Err(ConsumeError::Retryable(_))), "{outcome:?}");
     assert!(
-        !store.has_processed(notifier.name(), &event.event_id).await.unwrap(),
+        matches!(outcome, Err(ConsumeError::Retryable(_))),
+        "{outcome:?}"
+    );
+    assert!(
+        !store
+            .has_processed(notifier.name(), &event.event_id)
+            .await
+            .unwrap(),
         "not noted as sent, so the redelivery sends it"
     );
     assert_eq!(server.requests(), 3, "the SDK tried three times");

@@ -37,7 +37,12 @@ fn lambda_json(value: &AttributeValue) -> Value {
 }
 
 fn image(map: Option<&HashMap<String, AttributeValue>>) -> Value {
-    Value::Object(map.into_iter().flatten().map(|(k, v)| (k.clone(), lambda_json(v))).collect())
+    Value::Object(
+        map.into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), lambda_json(v)))
+            .collect(),
+    )
 }
 
 /// Every record of the table's stream, as the event source mapping would
@@ -46,8 +51,26 @@ fn image(map: Option<&HashMap<String, AttributeValue>>) -> Value {
 pub async fn stream_event(config: &aws_config::SdkConfig, table: &str) -> Value {
     let tables = aws_sdk_dynamodb::Client::new(config);
     let streams = aws_sdk_dynamodbstreams::Client::new(config);
-    let arn = tables.describe_table().table_name(table).send().await.unwrap().table.unwrap().latest_stream_arn.unwrap();
-    let shards = streams.describe_stream().stream_arn(&arn).send().await.unwrap().stream_description.unwrap().shards.unwrap_or_default();
+    let arn = tables
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap()
+        .latest_stream_arn
+        .unwrap();
+    let shards = streams
+        .describe_stream()
+        .stream_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .stream_description
+        .unwrap()
+        .shards
+        .unwrap_or_default();
     let mut records = Vec::new();
     for shard in shards {
         let iterator = streams
@@ -59,7 +82,12 @@ pub async fn stream_event(config: &aws_config::SdkConfig, table: &str) -> Value 
             .await
             .unwrap()
             .shard_iterator;
-        let output = streams.get_records().set_shard_iterator(iterator).send().await.unwrap();
+        let output = streams
+            .get_records()
+            .set_shard_iterator(iterator)
+            .send()
+            .await
+            .unwrap();
         for record in output.records.unwrap_or_default() {
             let change = record.dynamodb.unwrap();
             records.push(json!({

@@ -10,9 +10,10 @@ use kontor_domain::order::{
     place_order, CartLine, CheckoutDetails, CheckoutError, Language, NewOrderContext, Order,
     PaymentMethod,
 };
+use kontor_domain::customer::Customer;
 use kontor_domain::{Email, Sku};
 use kontor_http::views::{money, AddressBody};
-use kontor_http::{AppState, JsonBody, Problem};
+use kontor_http::{AppState, JsonBody, MaybeSignedIn, Problem};
 use kontor_platform::{IdempotencyRecord, OrderPlacement, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -146,11 +147,13 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
 )]
 pub(crate) async fn checkout(
     State(state): State<AppState>,
+    MaybeSignedIn(caller): MaybeSignedIn,
     IdempotencyKey(key): IdempotencyKey,
     body: JsonBody<CheckoutRequest>,
 ) -> Result<Response, Problem> {
     let request_hash = hex::encode(Sha256::digest(body.document.to_string()));
-    let record_key = record_key(&key);
+    let customer_id = caller.as_ref().map(|c| c.subject.clone());
+    let record_key = record_key(&key, customer_id.as_ref());
     let request = body.value;
     if let Some(coupon) = request.coupon.as_deref().filter(|c| !c.trim().is_empty()) {
         return Err(unknown_coupon(coupon));
@@ -168,18 +171,23 @@ pub(crate) async fn checkout(
     for attempt in 1..=MAX_ATTEMPTS {
         // One read round trip: a retry finds its first answer, a new order
         // finds the products it decides on.
-        let read = state.store.read_for_checkout(&record_key, &skus).await?;
+        let read = state
+            .store
+            .read_for_checkout(&record_key, &skus, customer_id.as_ref())
+            .await?;
         if let Some(record) = read.replay {
             return replay(&record, &key, &request_hash);
         }
         let products = read.products;
-        let access_token = state.ids.access_token();
+        // A guest opens the order with the token in its link; a customer
+        // opens it from their account, so needs none.
+        let access_token = caller.is_none().then(|| state.ids.access_token());
         let context = NewOrderContext {
             id: state.ids.order_id(),
             number: state.ids.order_number(),
             now: state.clock.now(),
-            customer_id: None,
-            access_token_hash: Some(AccessTokenHash::of(&access_token)),
+            customer_id: customer_id.clone(),
+            access_token_hash: access_token.as_deref().map(AccessTokenHash::of),
         };
         let placed = place_order(
             &details,
@@ -190,7 +198,18 @@ pub(crate) async fn checkout(
         )
         .map_err(|e| checkout_problem(e, &details))?;
 
-        let response = CheckoutResponse::new(&placed.order, Some(access_token));
+        // The customer's record counts this order in the same transaction.
+        let customer = caller.as_ref().map(|claims| {
+            let before = read.customer.clone().unwrap_or_else(|| {
+                Customer::new(
+                    claims.subject.clone(),
+                    claims.email.clone().unwrap_or_else(|| placed.order.email.clone()),
+                    claims.groups.clone(),
+                )
+            });
+            before.after_order(&placed.order, &claims.groups)
+        });
+        let response = CheckoutResponse::new(&placed.order, access_token);
         let stored = serde_json::to_string(&response.clone().with_sealed_token(&key))
             .map_err(|e| Problem::from(StoreError::Internal(e.to_string())))?;
         let placement = OrderPlacement {
@@ -202,6 +221,7 @@ pub(crate) async fn checkout(
                 created_at: placed.order.created_at,
             }),
             order: placed.order,
+            customer,
             stock_takes: placed.stock_takes,
             events: placed.events,
         };
@@ -218,6 +238,13 @@ pub(crate) async fn checkout(
             }
             Err(StoreError::OrderNumberTaken) => {
                 tracing::warn!(attempt, "order number collision; drawing another");
+            }
+            // The same customer's other checkout committed first: count
+            // this order on top of that one.
+            Err(StoreError::VersionConflict {
+                entity: "customer", ..
+            }) => {
+                tracing::debug!(attempt, "customer record changed during checkout; retrying");
             }
             // A concurrent request with the same key won the race.
             Err(StoreError::IdempotencyKeyTaken) => {

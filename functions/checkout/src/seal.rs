@@ -6,13 +6,18 @@
 //! `Idempotency-Key`, and the token is stored XOR-ed with a pad derived from
 //! the key itself: only a client that still holds the key can read it back.
 
+use kontor_domain::CustomerId;
 use sha2::{Digest, Sha256};
 
 /// The record key for a client's `Idempotency-Key`.
-pub fn record_key(idempotency_key: &str) -> String {
-    hex::encode(Sha256::digest(format!(
-        "kontor-checkout-key:{idempotency_key}"
-    )))
+pub fn record_key(idempotency_key: &str, customer: Option<&CustomerId>) -> String {
+    // Scoped by caller, so one shopper's key can never replay another's
+    // answer; the prefixes keep a guest's key from spelling a customer's.
+    let scoped = match customer {
+        Some(customer) => format!("kontor-checkout-key:customer:{customer}:{idempotency_key}"),
+        None => format!("kontor-checkout-key:guest:{idempotency_key}"),
+    };
+    hex::encode(Sha256::digest(scoped))
 }
 
 /// Seals or unseals (the operation is its own inverse) a hex token of up to
@@ -47,8 +52,16 @@ mod tests {
 
     #[test]
     fn record_keys_do_not_reveal_the_key() {
-        assert!(!record_key("my-key").contains("my-key"));
-        assert_eq!(record_key("a"), record_key("a"));
-        assert_ne!(record_key("a"), record_key("b"));
+        assert!(!record_key("my-key", None).contains("my-key"));
+        assert_eq!(record_key("a", None), record_key("a", None));
+        assert_ne!(record_key("a", None), record_key("b", None));
+    }
+
+    #[test]
+    fn record_keys_are_scoped_by_caller() {
+        let eva = CustomerId::parse("eva").unwrap();
+        let tom = CustomerId::parse("tom").unwrap();
+        assert_ne!(record_key("a", Some(&eva)), record_key("a", None));
+        assert_ne!(record_key("a", Some(&eva)), record_key("a", Some(&tom)));
     }
 }

@@ -22,9 +22,9 @@ pub async fn run(router: fn() -> OpenApiRouter<AppState>) -> Result<(), StartupE
     kontor_platform::telemetry::init_lambda_logs();
     let state = AppState::aws().await;
     let (router, _api): (Router<AppState>, _) = router().split_for_parts();
-    let router = router
-        .with_state(state)
-        .layer(axum::middleware::from_fn(identity::claims_from_lambda_context));
+    let router = router.with_state(state).layer(axum::middleware::from_fn(
+        identity::claims_from_lambda_context,
+    ));
     lambda_http::run(router).await?;
     Ok(())
 }

@@ -125,14 +125,134 @@ pub struct Order {
     pub language: Language,
     /// Present for guest orders: the hash of the token in the order's link.
     pub access_token_hash: Option<AccessTokenHash>,
+    /// What happened to the order, oldest first: staff read it on the
+    /// order's page.
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One thing that happened to an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// What happened, as a word: `placed`, later `shipped`, `note_added`, …
+    pub action: String,
+    /// Who did it: `guest`, `customer`, `staff <e-mail>`, `carrier <name>`.
+    pub by: String,
+    /// A sentence for people.
+    pub detail: String,
 }
 
 impl Order {
+    /// The words of the names on the order (shipping and billing), folded
+    /// to lower case: what staff search by name matches.
+    pub fn name_tokens(&self) -> Vec<String> {
+        let mut tokens = name_tokens(self.shipping_address.name.as_str());
+        for token in name_tokens(self.billing_address.name.as_str()) {
+            if !tokens.contains(&token) {
+                tokens.push(token);
+            }
+        }
+        tokens
+    }
+
     /// Whether a shopper holding `token` may read this order.
     pub fn opens_with(&self, token: &str) -> bool {
         self.access_token_hash
             .as_ref()
             .is_some_and(|hash| hash.matches(token))
+    }
+}
+
+/// The words of a name or a search text, in lower case, for matching names
+/// whole-word and case-insensitively ("muster" finds "Anna Muster").
+/// Single letters are left out; they match too much to be useful.
+pub fn name_tokens(text: &str) -> Vec<String> {
+    let mut tokens: Vec<String> = Vec::new();
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        let word = word.to_lowercase();
+        if word.chars().count() >= 2 && !tokens.contains(&word) {
+            tokens.push(word);
+        }
+    }
+    tokens
+}
+
+/// What a staff search text asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderLookup {
+    /// An order number such as `K-7F3K-9QX2` (any case).
+    Number(OrderNumber),
+    /// An e-mail address: the orders placed with it.
+    Email(Email),
+    /// Words that must all be words of a name on the order.
+    Name(Vec<String>),
+    /// No text: every order.
+    All,
+}
+
+impl OrderLookup {
+    pub fn parse(text: Option<&str>) -> Self {
+        let text = text.map(str::trim).unwrap_or("");
+        let upper = text.to_uppercase();
+        let looks_like_number = upper.is_ascii()
+            && upper.len() == 11
+            && upper.starts_with("K-")
+            && upper.as_bytes()[6] == b'-'
+            && upper[2..6]
+                .chars()
+                .chain(upper[7..].chars())
+                .all(|c| c.is_ascii_alphanumeric());
+        if looks_like_number {
+            if let Ok(number) = OrderNumber::parse(&upper) {
+                return Self::Number(number);
+            }
+        }
+        if text.contains('@') {
+            if let Ok(email) = Email::parse(text) {
+                return Self::Email(email);
+            }
+        }
+        let words = name_tokens(text);
+        if words.is_empty() {
+            Self::All
+        } else {
+            Self::Name(words)
+        }
+    }
+
+    /// Whether `order` is one this lookup asks for.
+    pub fn matches(&self, order: &Order) -> bool {
+        match self {
+            Self::Number(number) => &order.number == number,
+            Self::Email(email) => order.email.normalized() == email.normalized(),
+            Self::Name(words) => {
+                let names = order.name_tokens();
+                words.iter().all(|w| names.contains(w))
+            }
+            Self::All => true,
+        }
+    }
+}
+
+/// What staff filter the order list by; every part that is set must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub payment_status: Option<PaymentStatus>,
+    pub shipping_status: Option<ShippingStatus>,
+}
+
+impl OrderFilter {
+    pub fn matches(&self, order: &Order) -> bool {
+        self.status.is_none_or(|s| s == order.status)
+            && self
+                .payment_status
+                .is_none_or(|s| s == order.payment_status)
+            && self
+                .shipping_status
+                .is_none_or(|s| s == order.shipping_status)
     }
 }
 
@@ -274,6 +394,11 @@ pub fn place_order(
         })
         .collect();
 
+    let placed_by = if context.customer_id.is_some() {
+        "customer"
+    } else {
+        "guest"
+    };
     let order = Order {
         id: context.id,
         number: context.number,
@@ -298,6 +423,16 @@ pub fn place_order(
         payment_method: details.payment_method,
         payment_status: PaymentStatus::Pending,
         status: OrderStatus::Open,
+        history: vec![HistoryEntry {
+            at: context.now,
+            action: "placed".into(),
+            by: placed_by.into(),
+            detail: format!(
+                "Order placed, {} line(s), total {}",
+                details.lines.len(),
+                priced.total
+            ),
+        }],
         shipping_status: ShippingStatus::NotShipped,
         language: details.language,
         access_token_hash: context.access_token_hash,

@@ -27,4 +27,6 @@ pub use ids::{IdSource, RandomIds, SequentialIds};
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use publisher::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
 pub use settings::ShopSettings;
-pub use store::{CheckoutRead, IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};
+pub use store::{
+    CheckoutRead, IdempotencyRecord, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
+};

@@ -7,10 +7,11 @@
 //! outbox) commit together or not at all.
 
 use async_trait::async_trait;
+use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
-use kontor_domain::order::{Order, StockTake};
+use kontor_domain::order::{Order, OrderFilter, StockTake};
 use kontor_domain::product::Product;
-use kontor_domain::{EventId, OrderId, Sku};
+use kontor_domain::{CustomerId, EventId, OrderId, Sku};
 use time::OffsetDateTime;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,12 +66,26 @@ pub struct CheckoutRead {
     pub replay: Option<IdempotencyRecord>,
     /// The products asked for, as [`Store::get_products`] answers.
     pub products: Vec<Product>,
+    /// The signed-in shopper's record, if they have one yet.
+    pub customer: Option<Customer>,
+}
+
+/// How staff look for orders: by a text (an order number, an e-mail
+/// address, or words of a name) and by statuses; newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderSearch {
+    pub text: Option<String>,
+    pub filter: OrderFilter,
+    pub limit: usize,
 }
 
 /// Everything a checkout writes, in one transaction.
 #[derive(Debug, Clone)]
 pub struct OrderPlacement {
     pub order: Order,
+    /// The customer's record with this order counted, written only if the
+    /// stored one still has the version before (or, at version 1, none).
+    pub customer: Option<Customer>,
     pub stock_takes: Vec<StockTake>,
     pub idempotency: Option<IdempotencyRecord>,
     pub events: Vec<Event>,
@@ -100,9 +115,27 @@ pub trait Store: Send + Sync {
     async fn save_order(&self, order: &Order, events: &[Event]) -> Result<(), StoreError>;
 
     async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
-    /// The idempotency record under `key` and the products of `skus`, read
-    /// together: a checkout makes one read round trip before its one write.
-    async fn read_for_checkout(&self, key: &str, skus: &[Sku]) -> Result<CheckoutRead, StoreError>;
+    /// The idempotency record under `key`, the products of `skus` and the
+    /// customer's record, read together: a checkout makes one read round
+    /// trip before its one write.
+    async fn read_for_checkout(
+        &self,
+        key: &str,
+        skus: &[Sku],
+        customer: Option<&CustomerId>,
+    ) -> Result<CheckoutRead, StoreError>;
+
+    async fn get_customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError>;
+    /// A customer's orders, newest first.
+    async fn customer_orders(
+        &self,
+        id: &CustomerId,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError>;
+    /// Orders matching a staff search, newest first, at most `limit`. A text
+    /// is an order number (exact), an e-mail address (exact, any case), or
+    /// words that must all be words of a name on the order.
+    async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<Order>, StoreError>;
 
     /// Events not yet handed to the bus, oldest first.
     async fn pending_events(&self, limit: usize) -> Result<Vec<Event>, StoreError>;

@@ -8,10 +8,11 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
 use kontor_domain::order::Order;
 use kontor_domain::product::Product;
-use kontor_domain::{EventId, OrderId, Sku};
+use kontor_domain::{CustomerId, EventId, OrderId, Sku};
 use kontor_platform::store::{IdempotencyRecord, StoreError};
 use time::OffsetDateTime;
 
@@ -21,6 +22,12 @@ pub const CATALOG: &str = "CATALOG";
 /// removes the row from it).
 pub const OUTBOX_PENDING: &str = "OUTBOX#PENDING";
 
+/// How many partitions the all-orders index (GSI3) spreads orders over, so
+/// that no single index partition takes every order's write.
+pub const ORDER_SHARDS: u32 = 4;
+
+/// The sort key of customer records.
+const CUSTOMER_SK: &str = "PROFILE";
 /// The sort key of idempotency records.
 const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
 const DAY: i64 = 24 * 60 * 60;
@@ -50,6 +57,14 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 /// Sorts like time: zero-padded Unix nanoseconds.
 fn sortable_time(at: OffsetDateTime) -> String {
     format!("{:020}", at.unix_timestamp_nanos().max(0))
+}
+
+/// The all-orders index partition an order belongs to.
+pub fn order_shard(id: &OrderId) -> String {
+    let hash = id.as_str().bytes().fold(0u32, |acc, b| {
+        acc.wrapping_mul(31).wrapping_add(u32::from(b))
+    });
+    format!("ORDERS#{}", hash % ORDER_SHARDS)
 }
 
 /// An item's primary key.
@@ -94,6 +109,13 @@ impl Keys {
         }
     }
 
+    pub fn customer(id: &CustomerId) -> Self {
+        Self {
+            pk: format!("CUSTOMER#{id}"),
+            sk: CUSTOMER_SK,
+        }
+    }
+
     pub fn processed(consumer: &str, id: &EventId) -> Self {
         Self {
             pk: format!("PROCESSED#{consumer}#{id}"),
@@ -130,6 +152,11 @@ impl Item {
 
     pub fn into_map(self) -> HashMap<String, AttributeValue> {
         self.0
+    }
+
+    /// Whether this is a customer's record (by its sort key).
+    pub fn is_customer(&self) -> bool {
+        matches!(self.0.get("SK"), Some(AttributeValue::S(sk)) if sk == CUSTOMER_SK)
     }
 
     /// Whether this is an idempotency record (by its sort key).
@@ -174,12 +201,45 @@ impl Item {
             .with("doc", s(to_json(order)?))
             .with("GSI1PK", s(format!("EMAIL#{}", order.email.normalized())))
             .with("GSI1SK", s(created.clone()));
+        item = item
+            .with("GSI3PK", s(order_shard(&order.id)))
+            .with("GSI3SK", s(created.clone()));
         if let Some(customer) = &order.customer_id {
             item = item
                 .with("GSI2PK", s(format!("CUSTOMER#{customer}")))
                 .with("GSI2SK", s(created));
         }
         Ok(item)
+    }
+
+    /// A word of a name on the order, pointing at the order: staff search
+    /// by name queries `ORDERNAME#<word>`, newest first.
+    pub fn for_order_name(order: &Order, word: &str) -> Self {
+        Self(HashMap::from([
+            ("PK".to_string(), s(format!("ORDERNAME#{word}"))),
+            (
+                "SK".to_string(),
+                s(format!("{}#{}", sortable_time(order.created_at), order.id)),
+            ),
+            ("order_id".to_string(), s(order.id.as_str())),
+        ]))
+    }
+
+    pub fn for_customer(customer: &Customer) -> Result<Self, StoreError> {
+        Ok(Self::keyed(Keys::customer(&customer.id))
+            .with("version", n(customer.version))
+            .with("doc", s(to_json(customer)?)))
+    }
+
+    pub fn customer(&self) -> Result<Customer, StoreError> {
+        let mut customer: Customer = self.doc()?;
+        customer.version = self.number("version")?;
+        Ok(customer)
+    }
+
+    /// The order an index item points at.
+    pub fn order_id(&self) -> Result<OrderId, StoreError> {
+        OrderId::parse(self.text("order_id")?).map_err(|_| corrupt("order_id"))
     }
 
     /// The claim on an order number: unique because it is created with

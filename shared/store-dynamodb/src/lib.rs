@@ -24,11 +24,14 @@ use aws_sdk_dynamodb::types::{
     Update,
 };
 use aws_sdk_dynamodb::Client;
+use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
-use kontor_domain::order::Order;
+use kontor_domain::order::{Order, OrderLookup};
 use kontor_domain::product::Product;
-use kontor_domain::{EventId, OrderId, Sku};
-use kontor_platform::store::{CheckoutRead, IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};
+use kontor_domain::{CustomerId, EventId, OrderId, Sku};
+use kontor_platform::store::{
+    CheckoutRead, IdempotencyRecord, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
+};
 
 use crate::errors::{build_error, cancellation_reasons, is_conditional_failure, service_error};
 use crate::items::{Item, Keys};
@@ -71,7 +74,10 @@ impl DynamoStore {
 
     /// The items under `keys` that exist, in any order: one `BatchGetItem`
     /// per hundred keys, asked again for any keys DynamoDB left unprocessed.
-    async fn batch_get(&self, keys: Vec<HashMap<String, AttributeValue>>) -> Result<Vec<Item>, StoreError> {
+    async fn batch_get(
+        &self,
+        keys: Vec<HashMap<String, AttributeValue>>,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(MAX_BATCH_GET) {
             let mut pending = chunk.to_vec();
@@ -133,6 +139,22 @@ impl DynamoStore {
             .map_err(build_error)
     }
 
+    /// A put of an aggregate at `version`, if the stored one is the version
+    /// before (or, at version 1, if there is none).
+    fn put_versioned(&self, item: Item, version: u64) -> Result<TransactWriteItem, StoreError> {
+        if version <= 1 {
+            return self.put_new(item);
+        }
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item.into_map()))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N((version - 1).to_string()))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
         Ok(TransactWriteItem::builder()
             .put(self.put(item, "attribute_not_exists(PK)")?)
@@ -156,6 +178,40 @@ impl DynamoStore {
                 Some(reasons) => TransactFailure::Cancelled(reasons),
                 None => TransactFailure::Store(service_error(error)),
             })
+    }
+
+    /// Orders in an index partition, newest first, that pass `wanted`, at
+    /// most `limit` (reading page after page until that many pass).
+    async fn query_orders(
+        &self,
+        index: &str,
+        partition: String,
+        limit: usize,
+        wanted: impl Fn(&Order) -> bool,
+    ) -> Result<Vec<Order>, StoreError> {
+        let mut items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#pk = :partition")
+            .expression_attribute_names("#pk", format!("{index}PK"))
+            .expression_attribute_values(":partition", AttributeValue::S(partition))
+            .scan_index_forward(false)
+            .into_paginator()
+            .items()
+            .send();
+        let mut orders = Vec::new();
+        while orders.len() < limit {
+            let Some(item) = items.next().await else {
+                break;
+            };
+            let order = Item::from(item.map_err(service_error)?).order()?;
+            if wanted(&order) {
+                orders.push(order);
+            }
+        }
+        Ok(orders)
     }
 }
 
@@ -228,19 +284,38 @@ impl Store for DynamoStore {
     }
 
     async fn get_products(&self, skus: &[Sku]) -> Result<Vec<Product>, StoreError> {
-        let keys = unique_skus(skus).into_iter().map(|sku| Keys::product(sku).into_map()).collect();
+        let keys = unique_skus(skus)
+            .into_iter()
+            .map(|sku| Keys::product(sku).into_map())
+            .collect();
         let items = self.batch_get(keys).await?;
-        Ok(products_in_order(skus, items.iter().map(Item::product).collect::<Result<_, _>>()?))
+        Ok(products_in_order(
+            skus,
+            items.iter().map(Item::product).collect::<Result<_, _>>()?,
+        ))
     }
 
-    async fn read_for_checkout(&self, key: &str, skus: &[Sku]) -> Result<CheckoutRead, StoreError> {
-        let mut keys: Vec<_> = unique_skus(skus).into_iter().map(|sku| Keys::product(sku).into_map()).collect();
+    async fn read_for_checkout(
+        &self,
+        key: &str,
+        skus: &[Sku],
+        customer: Option<&CustomerId>,
+    ) -> Result<CheckoutRead, StoreError> {
+        let mut keys: Vec<_> = unique_skus(skus)
+            .into_iter()
+            .map(|sku| Keys::product(sku).into_map())
+            .collect();
         keys.push(Keys::idempotency(key).into_map());
+        if let Some(customer) = customer {
+            keys.push(Keys::customer(customer).into_map());
+        }
         let mut read = CheckoutRead::default();
         let mut products = Vec::with_capacity(skus.len());
         for item in self.batch_get(keys).await? {
             if item.is_idempotency() {
                 read.replay = Some(item.idempotency()?);
+            } else if item.is_customer() {
+                read.customer = Some(item.customer()?);
             } else {
                 products.push(item.product()?);
             }
@@ -288,6 +363,8 @@ impl Store for DynamoStore {
             Number,
             Stock(&'a Sku),
             Event,
+            Customer,
+            Name,
         }
         let mut parts = Vec::new();
         let mut writes = Vec::new();
@@ -322,6 +399,14 @@ impl Store for DynamoStore {
             writes.push(self.put_new(Item::for_outbox(event, index)?)?);
             parts.push(Part::Event);
         }
+        if let Some(customer) = &placement.customer {
+            writes.push(self.put_versioned(Item::for_customer(customer)?, customer.version)?);
+            parts.push(Part::Customer);
+        }
+        for word in placement.order.name_tokens() {
+            writes.push(self.put_new(Item::for_order_name(&placement.order, &word))?);
+            parts.push(Part::Name);
+        }
 
         let reasons = match self.transact(writes).await {
             Ok(()) => return Ok(()),
@@ -342,6 +427,11 @@ impl Store for DynamoStore {
                     available: reason.old_number("stock").unwrap_or(0),
                 },
                 Part::Event => StoreError::AlreadyExists { entity: "event" },
+                Part::Customer => StoreError::VersionConflict {
+                    entity: "customer",
+                    expected: placement.customer.as_ref().map_or(0, |c| c.version - 1),
+                },
+                Part::Name => StoreError::AlreadyExists { entity: "order" },
             });
         }
         Err(errors::unexplained(&reasons))
@@ -382,6 +472,98 @@ impl Store for DynamoStore {
                 } else {
                     Err(errors::unexplained(&reasons))
                 }
+            }
+        }
+    }
+
+    async fn get_customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.get(Keys::customer(id))
+            .await?
+            .map(|item| item.customer())
+            .transpose()
+    }
+
+    async fn customer_orders(
+        &self,
+        id: &CustomerId,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        self.query_orders("GSI2", format!("CUSTOMER#{id}"), limit, |_| true)
+            .await
+    }
+
+    async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<Order>, StoreError> {
+        let lookup = OrderLookup::parse(search.text.as_deref());
+        let wanted = |order: &Order| lookup.matches(order) && search.filter.matches(order);
+        match &lookup {
+            OrderLookup::Number(number) => {
+                let Some(claim) = self.get(Keys::order_number(number.as_str())).await? else {
+                    return Ok(Vec::new());
+                };
+                let order = self.get_order(&claim.order_id()?).await?;
+                Ok(order.into_iter().filter(|o| wanted(o)).collect())
+            }
+            OrderLookup::Email(email) => {
+                self.query_orders(
+                    "GSI1",
+                    format!("EMAIL#{}", email.normalized()),
+                    search.limit,
+                    wanted,
+                )
+                .await
+            }
+            OrderLookup::Name(words) => {
+                // The first word's index items, newest first, then the orders
+                // they point at, checked against every word.
+                let mut found = Vec::new();
+                let mut pages = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("PK = :word")
+                    .expression_attribute_values(
+                        ":word",
+                        AttributeValue::S(format!("ORDERNAME#{}", words[0])),
+                    )
+                    .scan_index_forward(false)
+                    .into_paginator()
+                    .send();
+                while found.len() < search.limit {
+                    let Some(page) = pages.next().await else {
+                        break;
+                    };
+                    let page = page.map_err(service_error)?;
+                    let ids: Vec<OrderId> = page
+                        .items
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|item| Item::from(item).order_id())
+                        .collect::<Result<_, _>>()?;
+                    let keys = ids.iter().map(|id| Keys::order(id).into_map()).collect();
+                    let mut orders: Vec<Order> = self
+                        .batch_get(keys)
+                        .await?
+                        .iter()
+                        .map(Item::order)
+                        .collect::<Result<_, _>>()?;
+                    orders.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+                    found.extend(orders.into_iter().filter(|o| wanted(o)));
+                }
+                found.truncate(search.limit);
+                Ok(found)
+            }
+            OrderLookup::All => {
+                // Every shard of the all-orders index, newest first, merged.
+                let mut found = Vec::new();
+                for shard in 0..items::ORDER_SHARDS {
+                    found.extend(
+                        self.query_orders("GSI3", format!("ORDERS#{shard}"), search.limit, &wanted)
+                            .await?,
+                    );
+                }
+                found.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+                found.truncate(search.limit);
+                Ok(found)
             }
         }
     }

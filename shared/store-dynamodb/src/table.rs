@@ -52,6 +52,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .key_schema(key("SK", KeyType::Range)?)
         .global_secondary_indexes(index("GSI1")?)
         .global_secondary_indexes(index("GSI2")?)
+        .global_secondary_indexes(index("GSI3")?)
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
@@ -59,7 +60,9 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                 .build()
                 .map_err(build_error)?,
         );
-    for name in ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"] {
+    for name in [
+        "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK",
+    ] {
         request = request.attribute_definitions(string_attribute(name)?);
     }
     request.send().await.map_err(service_error)?;

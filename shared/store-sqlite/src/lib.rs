@@ -18,11 +18,14 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
-use kontor_domain::order::Order;
+use kontor_domain::order::{Order, OrderLookup};
 use kontor_domain::product::Product;
-use kontor_domain::{EventId, OrderId, Sku};
-use kontor_platform::store::{CheckoutRead, IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};
+use kontor_domain::{CustomerId, EventId, OrderId, Sku};
+use kontor_platform::store::{
+    CheckoutRead, IdempotencyRecord, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
+};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
 
@@ -70,6 +73,12 @@ CREATE TABLE IF NOT EXISTS mail_outbox (
     order_id TEXT,
     sent_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS customers (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_by_time ON orders (created_at);
 CREATE TABLE IF NOT EXISTS processed_events (
     consumer TEXT NOT NULL,
     event_id TEXT NOT NULL,
@@ -190,8 +199,73 @@ fn read_products(
     Ok(products)
 }
 
+fn read_orders(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Order>, StoreError> {
+    let mut statement = connection.prepare_cached(sql).map_err(internal)?;
+    let docs = statement
+        .query_map(params, |row| row.get::<_, String>(0))
+        .map_err(internal)?;
+    let mut orders = Vec::new();
+    for doc in docs {
+        orders.push(from_json(&doc.map_err(internal)?)?);
+    }
+    Ok(orders)
+}
+
+fn read_customer(connection: &Connection, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
+    let found: Option<(i64, String)> = connection
+        .query_row(
+            "SELECT version, doc FROM customers WHERE id = ?1",
+            params![id.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(internal)?;
+    found
+        .map(|(version, doc)| {
+            let mut customer: Customer = from_json(&doc)?;
+            customer.version = version as u64;
+            Ok(customer)
+        })
+        .transpose()
+}
+
+/// Writes a customer's record if the stored one is the version before.
+fn write_customer(connection: &Connection, customer: &Customer) -> Result<(), StoreError> {
+    let expected = customer.version.saturating_sub(1);
+    let doc = to_json(customer)?;
+    let changed = if expected == 0 {
+        connection
+            .execute(
+                "INSERT INTO customers (id, version, doc) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+                params![customer.id.as_str(), customer.version, doc],
+            )
+            .map_err(internal)?
+    } else {
+        connection
+            .execute(
+                "UPDATE customers SET version = ?2, doc = ?3 WHERE id = ?1 AND version = ?4",
+                params![customer.id.as_str(), customer.version, doc, expected],
+            )
+            .map_err(internal)?
+    };
+    if changed == 0 {
+        return Err(StoreError::VersionConflict {
+            entity: "customer",
+            expected,
+        });
+    }
+    Ok(())
+}
+
 /// The products of `skus` that exist, in the order asked.
-fn read_products_by_sku(connection: &Connection, skus: &[String]) -> Result<Vec<Product>, StoreError> {
+fn read_products_by_sku(
+    connection: &Connection,
+    skus: &[String],
+) -> Result<Vec<Product>, StoreError> {
     let mut found = Vec::with_capacity(skus.len());
     for sku in skus {
         found.extend(read_products(
@@ -203,7 +277,10 @@ fn read_products_by_sku(connection: &Connection, skus: &[String]) -> Result<Vec<
     Ok(found)
 }
 
-fn read_idempotency(connection: &Connection, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+fn read_idempotency(
+    connection: &Connection,
+    key: &str,
+) -> Result<Option<IdempotencyRecord>, StoreError> {
     connection
         .query_row(
             "SELECT key, request_hash, status, body, created_at FROM idempotency WHERE key = ?1",
@@ -388,8 +465,72 @@ impl Store for SqliteStore {
                 }
             }
 
+            if let Some(customer) = &placement.customer {
+                write_customer(&tx, customer)?;
+            }
             insert_events(&tx, &placement.events)?;
             tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn get_customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
+        let id = id.clone();
+        self.run(move |connection| read_customer(connection, &id))
+            .await
+    }
+
+    async fn customer_orders(
+        &self,
+        id: &CustomerId,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        let id = id.as_str().to_string();
+        self.run(move |connection| {
+            read_orders(
+                connection,
+                "SELECT doc FROM orders WHERE customer_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+                params![id, limit as i64],
+            )
+        })
+        .await
+    }
+
+    async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<Order>, StoreError> {
+        let search = search.clone();
+        self.run(move |connection| {
+            let lookup = OrderLookup::parse(search.text.as_deref());
+            let candidates = match &lookup {
+                OrderLookup::Number(number) => read_orders(
+                    connection,
+                    "SELECT doc FROM orders WHERE number = ?1",
+                    params![number.as_str()],
+                )?,
+                OrderLookup::Email(email) => read_orders(
+                    connection,
+                    "SELECT doc FROM orders WHERE email = ?1 ORDER BY created_at DESC, id DESC",
+                    params![email.normalized()],
+                )?,
+                // The documents hold the names; a LIKE narrows the rows and
+                // the domain decides, so both stores match names alike.
+                // (SQLite's lower() folds ASCII only, so other words are
+                // left to the domain alone.)
+                OrderLookup::Name(words) if words[0].is_ascii() => read_orders(
+                    connection,
+                    "SELECT doc FROM orders WHERE lower(doc) LIKE ?1 ORDER BY created_at DESC, id DESC",
+                    params![format!("%{}%", words[0])],
+                )?,
+                OrderLookup::Name(_) | OrderLookup::All => read_orders(
+                    connection,
+                    "SELECT doc FROM orders ORDER BY created_at DESC, id DESC",
+                    [],
+                )?,
+            };
+            Ok(candidates
+                .into_iter()
+                .filter(|order| lookup.matches(order) && search.filter.matches(order))
+                .take(search.limit)
+                .collect())
         })
         .await
     }
@@ -450,15 +591,25 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn read_for_checkout(&self, key: &str, skus: &[Sku]) -> Result<CheckoutRead, StoreError> {
+    async fn read_for_checkout(
+        &self,
+        key: &str,
+        skus: &[Sku],
+        customer: Option<&CustomerId>,
+    ) -> Result<CheckoutRead, StoreError> {
         let key = key.to_string();
         let skus: Vec<String> = skus.iter().map(|s| s.as_str().to_string()).collect();
+        let customer = customer.cloned();
         self.run(move |connection| {
-            // One read transaction, so both answers come from the same state.
+            // One read transaction, so the answers come from the same state.
             let tx = connection.unchecked_transaction().map_err(internal)?;
             let read = CheckoutRead {
                 replay: read_idempotency(&tx, &key)?,
                 products: read_products_by_sku(&tx, &skus)?,
+                customer: match &customer {
+                    Some(id) => read_customer(&tx, id)?,
+                    None => None,
+                },
             };
             tx.finish().map_err(internal)?;
             Ok(read)

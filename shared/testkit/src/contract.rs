@@ -8,20 +8,26 @@ use std::future::Future;
 use std::sync::Arc;
 
 use kontor_domain::access::AccessTokenHash;
+use kontor_domain::customer::Customer;
 use kontor_domain::order::{
     place_order, Address, CartLine, CheckoutDetails, Language, NewOrderContext, PaymentMethod,
 };
-use kontor_domain::{CountryCode, Email, EventId, OrderId, OrderNumber, Quantity, Sku, TextLine};
-use kontor_platform::store::{IdempotencyRecord, OrderPlacement, ProductQuery, Store, StoreError};
+use kontor_domain::order::{OrderFilter, PaymentStatus};
+use kontor_domain::{
+    CountryCode, CustomerId, Email, EventId, OrderId, OrderNumber, Quantity, Sku, TextLine,
+};
+use kontor_platform::store::{
+    IdempotencyRecord, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
+};
 use kontor_platform::ShopSettings;
 use time::macros::datetime;
 
 use crate::fixtures::product;
 
-fn address() -> Address {
+fn address_of(name: &str) -> Address {
     let text = |s: &str| TextLine::parse(s).expect("fixture text");
     Address {
-        name: text("Anna Muster"),
+        name: text(name),
         street: text("Hauptstraße 1"),
         postal_code: text("10115"),
         city: text("Berlin"),
@@ -32,6 +38,44 @@ fn address() -> Address {
 /// A placement of `lines` against the store's current products, as checkout
 /// would build it. `n` makes ids, number and idempotency key unique.
 pub async fn placement(store: &dyn Store, lines: &[(&str, u32)], n: u64) -> OrderPlacement {
+    placement_by(store, lines, n, &Shopper::guest()).await
+}
+
+/// Who places a fixture order.
+pub struct Shopper {
+    pub email: &'static str,
+    pub name: &'static str,
+    /// A customer's record as it stood before this order.
+    pub customer: Option<Customer>,
+}
+
+impl Shopper {
+    pub fn guest() -> Self {
+        Self {
+            email: "anna@example.de",
+            name: "Anna Muster",
+            customer: None,
+        }
+    }
+
+    /// A signed-in customer, as their record stands now.
+    pub fn customer(record: Customer, name: &'static str) -> Self {
+        Self {
+            email: "eva@example.de",
+            name,
+            customer: Some(record),
+        }
+    }
+}
+
+/// Like [`placement`], by `shopper`; order `n` is placed `n` minutes after
+/// 10:00, so later orders are newer.
+pub async fn placement_by(
+    store: &dyn Store,
+    lines: &[(&str, u32)],
+    n: u64,
+    shopper: &Shopper,
+) -> OrderPlacement {
     let details = CheckoutDetails {
         lines: lines
             .iter()
@@ -40,8 +84,8 @@ pub async fn placement(store: &dyn Store, lines: &[(&str, u32)], n: u64) -> Orde
                 quantity: Quantity::new(*q).expect("fixture quantity"),
             })
             .collect(),
-        email: Email::parse("anna@example.de").expect("fixture e-mail"),
-        shipping_address: address(),
+        email: Email::parse(shopper.email).expect("fixture e-mail"),
+        shipping_address: address_of(shopper.name),
         billing_address: None,
         payment_method: PaymentMethod::Invoice,
         language: Language::De,
@@ -51,8 +95,8 @@ pub async fn placement(store: &dyn Store, lines: &[(&str, u32)], n: u64) -> Orde
     let context = NewOrderContext {
         id: OrderId::parse(&format!("order-{n}")).expect("id"),
         number: OrderNumber::parse(&format!("K-TEST-{n:04}")).expect("number"),
-        now: datetime!(2026-11-28 10:00 UTC),
-        customer_id: None,
+        now: datetime!(2026-11-28 10:00 UTC) + time::Duration::minutes(n as i64),
+        customer_id: shopper.customer.as_ref().map(|c| c.id.clone()),
         access_token_hash: Some(AccessTokenHash::of("token")),
     };
     let mut event = 0;
@@ -75,9 +119,13 @@ pub async fn placement(store: &dyn Store, lines: &[(&str, u32)], n: u64) -> Orde
             body: format!("{{\"n\":{n}}}"),
             created_at: placed.order.created_at,
         }),
-        order: placed.order,
+        customer: shopper
+            .customer
+            .as_ref()
+            .map(|c| c.after_order(&placed.order, &c.groups)),
         stock_takes: placed.stock_takes,
         events: placed.events,
+        order: placed.order,
     }
 }
 
@@ -205,18 +253,248 @@ pub async fn a_checkout_reads_its_replay_and_products_together(store: Arc<dyn St
         Sku::parse("NOPE").unwrap(),
         Sku::parse("A").unwrap(),
     ];
-    let first = store.read_for_checkout("key-1", &skus).await.expect("read");
-    assert!(first.replay.is_none(), "no order was placed under key-1 yet");
+    let first = store
+        .read_for_checkout("key-1", &skus, None)
+        .await
+        .expect("read");
+    assert!(
+        first.replay.is_none(),
+        "no order was placed under key-1 yet"
+    );
     let found: Vec<&str> = first.products.iter().map(|p| p.sku.as_str()).collect();
     assert_eq!(found, ["B", "A"], "existing products, in the order asked");
 
     let placement = placement(store.as_ref(), &[("A", 1)], 1).await;
     store.place_order(&placement).await.expect("place");
-    let retry = store.read_for_checkout("key-1", &skus).await.expect("read");
+    let retry = store
+        .read_for_checkout("key-1", &skus, None)
+        .await
+        .expect("read");
     assert_eq!(retry.replay, placement.idempotency);
     assert_eq!(retry.products.len(), 2);
-    let other = store.read_for_checkout("key-2", &skus).await.expect("read");
+    let other = store
+        .read_for_checkout("key-2", &skus, None)
+        .await
+        .expect("read");
     assert!(other.replay.is_none(), "another key has no answer yet");
+}
+
+fn eva() -> Customer {
+    Customer::new(
+        CustomerId::parse("customer-eva").expect("id"),
+        Email::parse("eva@example.de").expect("e-mail"),
+        vec!["wholesale".into()],
+    )
+}
+
+pub async fn customer_records_move_with_their_orders(store: Arc<dyn Store>) {
+    store
+        .put_product(&product("A", "10.00", 10, false), None)
+        .await
+        .expect("create");
+    let first = placement_by(
+        store.as_ref(),
+        &[("A", 1)],
+        1,
+        &Shopper::customer(eva(), "Eva Berg"),
+    )
+    .await;
+    store.place_order(&first).await.expect("first order");
+    let record = store
+        .get_customer(&eva().id)
+        .await
+        .expect("read")
+        .expect("the checkout wrote the record");
+    assert_eq!(record.order_count, 1);
+    assert_eq!(record.version, 1);
+    assert_eq!(record.first_order_at, Some(first.order.created_at));
+    assert_eq!(record.groups, ["wholesale"]);
+    assert_eq!(
+        record
+            .default_shipping_address
+            .as_ref()
+            .map(|a| a.name.as_str()),
+        Some("Eva Berg")
+    );
+
+    let read = store
+        .read_for_checkout("key-2", &[Sku::parse("A").unwrap()], Some(&eva().id))
+        .await
+        .expect("read");
+    assert_eq!(
+        read.customer.as_ref(),
+        Some(&record),
+        "read with the products"
+    );
+    let second = placement_by(
+        store.as_ref(),
+        &[("A", 1)],
+        2,
+        &Shopper::customer(record.clone(), "Eva Berg"),
+    )
+    .await;
+    store.place_order(&second).await.expect("second order");
+    let record = store.get_customer(&eva().id).await.unwrap().unwrap();
+    assert_eq!((record.order_count, record.version), (2, 2));
+    assert_eq!(record.first_order_at, Some(first.order.created_at));
+    assert_eq!(record.last_order_at, Some(second.order.created_at));
+
+    // A checkout that read the record before the second order committed
+    // must not count over it: all of it is refused, stock included.
+    let stale = placement_by(
+        store.as_ref(),
+        &[("A", 1)],
+        3,
+        &Shopper::customer(first.customer.clone().unwrap(), "Eva Berg"),
+    )
+    .await;
+    assert!(matches!(
+        store.place_order(&stale).await,
+        Err(StoreError::VersionConflict {
+            entity: "customer",
+            ..
+        })
+    ));
+    assert!(store.get_order(&stale.order.id).await.unwrap().is_none());
+    assert_eq!(stock_of(store.as_ref(), "A").await, 8);
+    assert_eq!(
+        store
+            .get_customer(&eva().id)
+            .await
+            .unwrap()
+            .unwrap()
+            .order_count,
+        2
+    );
+}
+
+pub async fn customers_see_their_own_orders_newest_first(store: Arc<dyn Store>) {
+    store
+        .put_product(&product("A", "10.00", 10, false), None)
+        .await
+        .expect("create");
+    let mut record = eva();
+    let mut placed = Vec::new();
+    for n in 1..=3 {
+        let placement = placement_by(
+            store.as_ref(),
+            &[("A", 1)],
+            n,
+            &Shopper::customer(record.clone(), "Eva Berg"),
+        )
+        .await;
+        store.place_order(&placement).await.expect("place");
+        record = placement.customer.clone().unwrap();
+        placed.push(placement.order.id);
+    }
+    let guest = placement(store.as_ref(), &[("A", 1)], 4).await;
+    store.place_order(&guest).await.expect("guest order");
+
+    let orders = store.customer_orders(&eva().id, 10).await.expect("history");
+    let ids: Vec<&OrderId> = orders.iter().map(|o| &o.id).collect();
+    assert_eq!(ids, [&placed[2], &placed[1], &placed[0]]);
+    let first_two = store.customer_orders(&eva().id, 2).await.expect("history");
+    assert_eq!(first_two.len(), 2);
+    let stranger = CustomerId::parse("someone-else").unwrap();
+    assert!(store
+        .customer_orders(&stranger, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+pub async fn staff_find_orders_by_number_email_name_and_status(store: Arc<dyn Store>) {
+    store
+        .put_product(&product("A", "10.00", 10, false), None)
+        .await
+        .expect("create");
+    let anna = placement(store.as_ref(), &[("A", 1)], 1).await;
+    store.place_order(&anna).await.expect("place");
+    let eva_order = placement_by(
+        store.as_ref(),
+        &[("A", 2)],
+        2,
+        &Shopper::customer(eva(), "Eva Maria Berg"),
+    )
+    .await;
+    store.place_order(&eva_order).await.expect("place");
+    let mut paid = eva_order.order.clone();
+    paid.payment_status = PaymentStatus::Paid;
+    paid.version += 1;
+    store.save_order(&paid, &[]).await.expect("mark paid");
+
+    let search = |text: Option<&str>, filter: OrderFilter| OrderSearch {
+        text: text.map(str::to_string),
+        filter,
+        limit: 50,
+    };
+    let numbers = |orders: Vec<kontor_domain::order::Order>| -> Vec<String> {
+        orders.into_iter().map(|o| o.number.to_string()).collect()
+    };
+    let find = |text: Option<&'static str>, filter: OrderFilter| {
+        let store = Arc::clone(&store);
+        let query = search(text, filter);
+        async move { numbers(store.search_orders(&query).await.expect("search")) }
+    };
+    let anna_number = anna.order.number.to_string();
+    let eva_number = eva_order.order.number.to_string();
+    assert_eq!(
+        find(None, OrderFilter::default()).await,
+        [eva_number.as_str(), anna_number.as_str()],
+        "all, newest first"
+    );
+    assert_eq!(
+        find(Some("k-test-0001"), OrderFilter::default()).await,
+        [anna_number.as_str()],
+        "by number, any case"
+    );
+    assert_eq!(
+        find(Some("K-TEST-9999"), OrderFilter::default()).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        find(Some("EVA@example.de"), OrderFilter::default()).await,
+        [eva_number.as_str()],
+        "by e-mail"
+    );
+    assert_eq!(
+        find(Some("berg"), OrderFilter::default()).await,
+        [eva_number.as_str()],
+        "by a word of the name"
+    );
+    assert_eq!(
+        find(Some("Berg, Eva"), OrderFilter::default()).await,
+        [eva_number.as_str()],
+        "every word, any order"
+    );
+    assert_eq!(
+        find(Some("Anna Berg"), OrderFilter::default()).await,
+        Vec::<String>::new(),
+        "all words must match"
+    );
+    let paid_only = OrderFilter {
+        payment_status: Some(PaymentStatus::Paid),
+        ..OrderFilter::default()
+    };
+    assert_eq!(
+        find(None, paid_only.clone()).await,
+        [eva_number.as_str()],
+        "by payment status"
+    );
+    assert_eq!(
+        find(Some("anna@example.de"), paid_only).await,
+        Vec::<String>::new(),
+        "text and status together"
+    );
+    let limited = store
+        .search_orders(&OrderSearch {
+            text: None,
+            filter: OrderFilter::default(),
+            limit: 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(numbers(limited), [eva_number.as_str()]);
 }
 
 pub async fn placing_an_order_is_all_or_nothing(store: Arc<dyn Store>) {
@@ -438,6 +716,9 @@ macro_rules! store_contract_tests {
             products_are_listed_and_found,
             placing_an_order_commits_everything,
             a_checkout_reads_its_replay_and_products_together,
+            customer_records_move_with_their_orders,
+            customers_see_their_own_orders_newest_first,
+            staff_find_orders_by_number_email_name_and_status,
             placing_an_order_is_all_or_nothing,
             idempotency_keys_and_numbers_are_taken_once,
             stale_order_versions_are_refused,

@@ -116,7 +116,10 @@ impl Moto {
         let mut response = String::new();
         stream.read_to_string(&mut response).expect("moto answers");
         let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-        assert!(head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(
+            head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+            "{head}"
+        );
         serde_json::from_str(body).expect("a JSON list of e-mails")
     }
 }
