@@ -17,7 +17,7 @@ use kontor_store_sqlite::MailOutbox;
 use serde::{Deserialize, Serialize};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -33,12 +33,33 @@ use crate::local_auth::{self, LocalTokens};
     tags(
         (name = "catalog", description = "Products with cross-sell and checkout-sell links"),
         (name = "checkout", description = "Cart pricing and order placement"),
-        (name = "orders", description = "Orders as shoppers see them"),
+        (name = "orders", description = "Orders: the shopper's view, the customer's history, staff search"),
         (name = "local", description = "Only in the local runtime: sign-in tokens and the mail outbox"),
     ),
-    components(schemas(kontor_http::Problem))
+    components(schemas(kontor_http::Problem)),
+    modifiers(&BearerTokens)
 )]
 struct ApiDoc;
+
+/// Routes marked `security(("bearer" = []))` take `Authorization: Bearer
+/// <token>`: from Cognito in AWS, from `POST /local/token` locally.
+struct BearerTokens;
+
+impl Modify for BearerTokens {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// What only the local runtime serves.
 #[derive(Clone)]

@@ -121,6 +121,8 @@ def main():
         Parameters=[
             {"ParameterKey": "SenderEmail", "ParameterValue": sender},
             {"ParameterKey": "EventBusName", "ParameterValue": stack},
+            {"ParameterKey": "ShopDomain", "ParameterValue": SHOP_DOMAIN},
+            {"ParameterKey": "SignInDomainPrefix", "ParameterValue": stack},
         ],
         Capabilities=["CAPABILITY_IAM"],
     )

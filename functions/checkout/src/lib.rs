@@ -22,4 +22,5 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(evaluate::evaluate_cart))
         .routes(routes!(place::checkout))
+        .routes(routes!(place::customer_checkout))
 }

@@ -13,7 +13,7 @@ use kontor_domain::order::{
 use kontor_domain::customer::Customer;
 use kontor_domain::{Email, Sku};
 use kontor_http::views::{money, AddressBody};
-use kontor_http::{AppState, JsonBody, MaybeSignedIn, Problem};
+use kontor_http::{AppState, Claims, JsonBody, MaybeSignedIn, Problem, SignedIn};
 use kontor_platform::{IdempotencyRecord, OrderPlacement, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -149,6 +149,43 @@ pub(crate) async fn checkout(
     State(state): State<AppState>,
     MaybeSignedIn(caller): MaybeSignedIn,
     IdempotencyKey(key): IdempotencyKey,
+    body: JsonBody<CheckoutRequest>,
+) -> Result<Response, Problem> {
+    place(state, caller, key, body).await
+}
+
+/// Places an order as the signed-in customer: it is counted in their record
+/// and listed in their account. (In AWS the JWT authorizer cannot be
+/// optional, so customers have this route and guests `/checkout`.)
+#[utoipa::path(
+    post,
+    path = "/me/checkout",
+    tag = "checkout",
+    security(("bearer" = [])),
+    request_body = CheckoutRequest,
+    params(("Idempotency-Key" = String, Header, description = "A unique key per order attempt; a retry with the same key and body gets the first answer.")),
+    responses(
+        (status = 201, body = CheckoutResponse, description = "The order was placed; customers get no access token (they open it from their account)."),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Not enough stock: names the `sku` and the quantity `available`."),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(crate) async fn customer_checkout(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    IdempotencyKey(key): IdempotencyKey,
+    body: JsonBody<CheckoutRequest>,
+) -> Result<Response, Problem> {
+    place(state, Some(caller), key, body).await
+}
+
+async fn place(
+    state: AppState,
+    caller: Option<Claims>,
+    key: String,
     body: JsonBody<CheckoutRequest>,
 ) -> Result<Response, Problem> {
     let request_hash = hex::encode(Sha256::digest(body.document.to_string()));

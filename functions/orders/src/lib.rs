@@ -3,14 +3,22 @@
 //! `GET /orders/{id}` shows a shopper their order: lines, totals with the tax
 //! breakdown, addresses and statuses. A guest opens it with the token from
 //! the order's link; without the right token the order does not exist (404),
-//! so ids cannot be probed. Customer history and staff views build on this.
+//! so ids cannot be probed.
+//!
+//! A signed-in customer lists their orders at `GET /me/orders` and opens one
+//! at `GET /me/orders/{id}` (another customer's order is a 404 there too).
+//! Staff search every order at `GET /admin/orders` and see one whole, with
+//! its history, at `GET /admin/orders/{id}`.
 
 use axum::extract::{Path, State};
 use axum::Json;
-use kontor_domain::order::{Order, OrderStatus, PaymentMethod, PaymentStatus, ShippingStatus};
+use kontor_domain::order::{
+    HistoryEntry, Order, OrderFilter, OrderStatus, PaymentMethod, PaymentStatus, ShippingStatus,
+};
 use kontor_domain::OrderId;
 use kontor_http::views::{money, AddressBody, TaxLineView};
-use kontor_http::{AppState, Problem, QueryParams};
+use kontor_http::{AppState, Problem, QueryParams, SignedIn, Staff};
+use kontor_platform::OrderSearch;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -18,8 +26,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_order))
+    OpenApiRouter::new()
+        .routes(routes!(get_order))
+        .routes(routes!(my_orders))
+        .routes(routes!(my_order))
+        .routes(routes!(admin_orders))
+        .routes(routes!(admin_order))
 }
+
+/// How many orders a list answers at most.
+const MAX_LIST: usize = 200;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct OrderAccess {
@@ -132,4 +148,210 @@ async fn get_order(
         return Err(not_found());
     }
     Ok(Json(OrderView::from(&order)))
+}
+
+/// An order in a list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderSummaryView {
+    pub id: String,
+    pub number: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    pub email: String,
+    /// The name on the shipping address.
+    pub name: String,
+    pub currency: String,
+    pub total: String,
+    /// Units ordered, over all lines.
+    pub items: u32,
+    #[schema(value_type = String, example = "open")]
+    pub status: OrderStatus,
+    #[schema(value_type = String, example = "pending")]
+    pub payment_status: PaymentStatus,
+    #[schema(value_type = String, example = "not_shipped")]
+    pub shipping_status: ShippingStatus,
+}
+
+impl From<&Order> for OrderSummaryView {
+    fn from(order: &Order) -> Self {
+        Self {
+            id: order.id.to_string(),
+            number: order.number.to_string(),
+            created_at: order.created_at,
+            email: order.email.to_string(),
+            name: order.shipping_address.name.to_string(),
+            currency: order.currency.to_string(),
+            total: money(order.totals.total),
+            items: order.lines.iter().map(|l| l.quantity.get()).sum(),
+            status: order.status,
+            payment_status: order.payment_status,
+            shipping_status: order.shipping_status,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HistoryView {
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    pub action: String,
+    pub by: String,
+    pub detail: String,
+}
+
+impl From<&HistoryEntry> for HistoryView {
+    fn from(entry: &HistoryEntry) -> Self {
+        Self {
+            at: entry.at,
+            action: entry.action.clone(),
+            by: entry.by.clone(),
+            detail: entry.detail.clone(),
+        }
+    }
+}
+
+/// An order as staff see it: everything the shopper sees, and more.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AdminOrderView {
+    #[serde(flatten)]
+    pub order: OrderView,
+    /// The customer who placed it; none for a guest order.
+    pub customer_id: Option<String>,
+    /// Whether a guest link opens it.
+    pub guest_link: bool,
+    pub version: u64,
+    pub history: Vec<HistoryView>,
+}
+
+impl From<&Order> for AdminOrderView {
+    fn from(order: &Order) -> Self {
+        Self {
+            order: OrderView::from(order),
+            customer_id: order.customer_id.as_ref().map(ToString::to_string),
+            guest_link: order.access_token_hash.is_some(),
+            version: order.version,
+            history: order.history.iter().map(HistoryView::from).collect(),
+        }
+    }
+}
+
+/// The signed-in customer's orders, newest first.
+#[utoipa::path(
+    get,
+    path = "/me/orders",
+    tag = "orders",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = [OrderSummaryView]),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn my_orders(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+) -> Result<Json<Vec<OrderSummaryView>>, Problem> {
+    let orders = state.store.customer_orders(&caller.subject, MAX_LIST).await?;
+    Ok(Json(orders.iter().map(OrderSummaryView::from).collect()))
+}
+
+/// One of the signed-in customer's orders.
+#[utoipa::path(
+    get,
+    path = "/me/orders/{id}",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The order's id")),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order, or not this customer's."),
+    )
+)]
+async fn my_order(
+    State(state): State<AppState>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<OrderView>, Problem> {
+    let not_found = || Problem::not_found("order");
+    let id = OrderId::parse(&id).map_err(|_| not_found())?;
+    let order = state.store.get_order(&id).await?.ok_or_else(not_found)?;
+    // Another customer's order, or a guest order placed with this
+    // customer's e-mail, does not exist for them.
+    if order.customer_id.as_ref() != Some(&caller.subject) {
+        return Err(not_found());
+    }
+    Ok(Json(OrderView::from(&order)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AdminOrderQuery {
+    /// An order number, an e-mail address, or words of a name.
+    pub q: Option<String>,
+    #[param(value_type = Option<String>, example = "open")]
+    pub status: Option<OrderStatus>,
+    #[param(value_type = Option<String>, example = "pending")]
+    pub payment_status: Option<PaymentStatus>,
+    #[param(value_type = Option<String>, example = "not_shipped")]
+    pub shipping_status: Option<ShippingStatus>,
+    /// At most this many, newest first (default 50, at most 200).
+    pub limit: Option<usize>,
+}
+
+/// Search every order (staff).
+#[utoipa::path(
+    get,
+    path = "/admin/orders",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(AdminOrderQuery),
+    responses(
+        (status = 200, body = [OrderSummaryView]),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn admin_orders(
+    State(state): State<AppState>,
+    Staff(_): Staff,
+    QueryParams(query): QueryParams<AdminOrderQuery>,
+) -> Result<Json<Vec<OrderSummaryView>>, Problem> {
+    let search = OrderSearch {
+        text: query.q,
+        filter: OrderFilter {
+            status: query.status,
+            payment_status: query.payment_status,
+            shipping_status: query.shipping_status,
+        },
+        limit: query.limit.unwrap_or(50).clamp(1, MAX_LIST),
+    };
+    let orders = state.store.search_orders(&search).await?;
+    Ok(Json(orders.iter().map(OrderSummaryView::from).collect()))
+}
+
+/// One order, whole, with its history (staff).
+#[utoipa::path(
+    get,
+    path = "/admin/orders/{id}",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The order's id")),
+    responses(
+        (status = 200, body = AdminOrderView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn admin_order(
+    State(state): State<AppState>,
+    Staff(_): Staff,
+    Path(id): Path<String>,
+) -> Result<Json<AdminOrderView>, Problem> {
+    let not_found = || Problem::not_found("order");
+    let id = OrderId::parse(&id).map_err(|_| not_found())?;
+    let order = state.store.get_order(&id).await?.ok_or_else(not_found)?;
+    Ok(Json(AdminOrderView::from(&order)))
 }

@@ -70,6 +70,114 @@ impl Product {
     }
 }
 
+/// A staff member's change to a product; fields left `None` stay as they are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProductEdit {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub price: Option<Money>,
+    pub stock: Option<u32>,
+    pub allow_backorder: Option<bool>,
+    pub cross_sell: Option<Vec<Sku>>,
+    pub checkout_sell: Option<Vec<Sku>>,
+}
+
+/// Why an edit cannot be made; each names the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProductEditError {
+    #[error("the name must not be empty")]
+    EmptyName,
+    #[error("a price must not be negative")]
+    NegativePrice,
+    #[error("prices are in {expected}")]
+    WrongCurrency { expected: crate::money::Currency },
+    #[error("no product has the sku {sku}")]
+    UnknownLink {
+        field: &'static str,
+        index: usize,
+        sku: Sku,
+    },
+    #[error("a product cannot suggest itself")]
+    SelfLink { field: &'static str, index: usize },
+}
+
+impl ProductEditError {
+    /// The request field at fault, as a path (`cross_sell[2]`).
+    pub fn field(&self) -> String {
+        match self {
+            Self::EmptyName => "name".into(),
+            Self::NegativePrice | Self::WrongCurrency { .. } => "price".into(),
+            Self::UnknownLink { field, index, .. } | Self::SelfLink { field, index } => {
+                format!("{field}[{index}]")
+            }
+        }
+    }
+}
+
+impl Product {
+    /// The product with `edit` applied. Linked skus must name products that
+    /// exist (`exists`), and not this one; the version is left for the
+    /// store to bump.
+    pub fn edited(
+        &self,
+        edit: &ProductEdit,
+        exists: &dyn Fn(&Sku) -> bool,
+    ) -> Result<Product, ProductEditError> {
+        let mut product = self.clone();
+        if let Some(name) = &edit.name {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(ProductEditError::EmptyName);
+            }
+            product.name = name.to_string();
+        }
+        if let Some(description) = &edit.description {
+            product.description = description.trim().to_string();
+        }
+        if let Some(price) = edit.price {
+            if price.currency() != self.price.currency() {
+                return Err(ProductEditError::WrongCurrency {
+                    expected: self.price.currency(),
+                });
+            }
+            if price.is_negative() {
+                return Err(ProductEditError::NegativePrice);
+            }
+            product.price = price.rounded();
+        }
+        if let Some(stock) = edit.stock {
+            product.stock = stock;
+        }
+        if let Some(allow) = edit.allow_backorder {
+            product.allow_backorder = allow;
+        }
+        for (field, links, target) in [
+            ("cross_sell", &edit.cross_sell, &mut product.cross_sell),
+            ("checkout_sell", &edit.checkout_sell, &mut product.checkout_sell),
+        ] {
+            let Some(links) = links else { continue };
+            let mut kept: Vec<Sku> = Vec::with_capacity(links.len());
+            for (index, sku) in links.iter().enumerate() {
+                if sku == &self.sku {
+                    return Err(ProductEditError::SelfLink { field, index });
+                }
+                if !exists(sku) {
+                    return Err(ProductEditError::UnknownLink {
+                        field,
+                        index,
+                        sku: sku.clone(),
+                    });
+                }
+                if !kept.contains(sku) {
+                    kept.push(sku.clone());
+                }
+            }
+            *target = kept;
+        }
+        Ok(product)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod fixtures {
     use super::*;
@@ -98,6 +206,47 @@ pub(crate) mod fixtures {
 mod tests {
     use super::fixtures::product;
     use super::*;
+
+    #[test]
+    fn an_edit_changes_only_what_it_names() {
+        let belt = product("BELT", "19.90", 5, false);
+        let shirt = Sku::parse("SHIRT").unwrap();
+        let edit = ProductEdit {
+            stock: Some(12),
+            cross_sell: Some(vec![shirt.clone(), shirt.clone()]),
+            ..ProductEdit::default()
+        };
+        let edited = belt.edited(&edit, &|s| s == &shirt).unwrap();
+        assert_eq!(edited.stock, 12);
+        assert_eq!(edited.cross_sell, [shirt], "a link once");
+        assert_eq!((edited.name, edited.price), (belt.name, belt.price));
+    }
+
+    #[test]
+    fn bad_edits_name_their_field() {
+        let belt = product("BELT", "19.90", 5, false);
+        let nobody = |_: &Sku| false;
+        let negative = ProductEdit {
+            price: Some(Money::new("-1".parse().unwrap(), crate::money::Currency::Eur)),
+            ..ProductEdit::default()
+        };
+        assert_eq!(belt.edited(&negative, &nobody).unwrap_err().field(), "price");
+        let unknown = ProductEdit {
+            checkout_sell: Some(vec![Sku::parse("NOPE").unwrap()]),
+            ..ProductEdit::default()
+        };
+        assert_eq!(belt.edited(&unknown, &nobody).unwrap_err().field(), "checkout_sell[0]");
+        let itself = ProductEdit {
+            cross_sell: Some(vec![Sku::parse("BELT").unwrap()]),
+            ..ProductEdit::default()
+        };
+        assert_eq!(belt.edited(&itself, &|_| true).unwrap_err().field(), "cross_sell[0]");
+        let blank = ProductEdit {
+            name: Some("  ".into()),
+            ..ProductEdit::default()
+        };
+        assert_eq!(belt.edited(&blank, &nobody).unwrap_err(), ProductEditError::EmptyName);
+    }
 
     #[test]
     fn allocation_takes_stock_first_then_backorders() {
