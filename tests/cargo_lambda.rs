@@ -14,7 +14,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kontor_platform::{ShopSettings, Store};
+use kontor_domain::order::OrderFilter;
+use kontor_platform::{OrderSearch, ShopSettings, Store};
 use kontor_store_dynamodb::DynamoStore;
 use kontor_testkit::moto::{python, workspace_root, Moto};
 use serde_json::{json, Value};
@@ -258,6 +259,19 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
     );
     let placed: Value = serde_json::from_str(&text).unwrap();
     let number = placed["number"].as_str().unwrap().to_string();
+
+    // The deployed table has the indexes the code queries: staff find the
+    // order in the list (GSI3), by e-mail (GSI1) and by name (word items).
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), &stack.table);
+    for text in [None, Some("anna@example.de"), Some("Muster")] {
+        let search = OrderSearch {
+            text: text.map(str::to_string),
+            filter: OrderFilter::default(),
+            limit: 10,
+        };
+        let found = store.search_orders(&search).await.unwrap();
+        assert_eq!(found.iter().map(|o| o.number.to_string()).collect::<Vec<_>>(), [number.clone()], "{text:?}");
+    }
 
     // The stream holds the order's outbox rows; the relay publishes them.
     let stream = stream_event(&config, &stack.table).await;
