@@ -184,7 +184,9 @@ fn the_template_deploys_every_route_and_function() {
         let line = normalized
             .lines()
             .find(|line| line.contains(&route))
-            .unwrap_or_else(|| panic!("infra/template.yaml has no HttpApi event for {method} {path}"));
+            .unwrap_or_else(|| {
+                panic!("infra/template.yaml has no HttpApi event for {method} {path}")
+            });
         // Signed-in routes are behind the JWT authorizer, so their handlers
         // get verified claims; the others are open to anyone.
         let signed_in = path.starts_with("/me/") || path.starts_with("/admin/");
@@ -240,11 +242,22 @@ fn no_function_mounts_the_local_sign_in() {
         }
     }
     let mut files = Vec::new();
-    sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("functions"), &mut files);
+    sources(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("functions"),
+        &mut files,
+    );
     assert!(files.len() > 10);
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        assert!(!text.contains("/local/"), "{} mentions a local route", file.display());
-        assert!(!text.contains("LocalTokens"), "{} issues tokens", file.display());
+        assert!(
+            !text.contains("/local/"),
+            "{} mentions a local route",
+            file.display()
+        );
+        assert!(
+            !text.contains("LocalTokens"),
+            "{} issues tokens",
+            file.display()
+        );
     }
 }

@@ -270,7 +270,14 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
             limit: 10,
         };
         let found = store.search_orders(&search).await.unwrap();
-        assert_eq!(found.iter().map(|o| o.number.to_string()).collect::<Vec<_>>(), [number.clone()], "{text:?}");
+        assert_eq!(
+            found
+                .iter()
+                .map(|o| o.number.to_string())
+                .collect::<Vec<_>>(),
+            [number.clone()],
+            "{text:?}"
+        );
     }
 
     // The stream holds the order's outbox rows; the relay publishes them.

@@ -6,15 +6,15 @@
 //! (an edit of a product someone else changed meanwhile gets 409).
 
 use axum::extract::{Path, State};
-use axum::Json;
 use axum::http::StatusCode;
+use axum::Json;
+use kontor_domain::product::Product;
 use kontor_domain::product::ProductEdit;
 use kontor_domain::{Money, Sku};
 use kontor_http::views::ProductView;
 use kontor_http::{AppState, JsonBody, Problem, QueryParams, Staff};
-use rust_decimal::Decimal;
-use kontor_domain::product::Product;
 use kontor_platform::ProductQuery;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -217,7 +217,9 @@ async fn edit_product(
     let edit = ProductEdit {
         name: body.name,
         description: body.description,
-        price: body.price.map(|amount| Money::new(amount, product.price.currency())),
+        price: body
+            .price
+            .map(|amount| Money::new(amount, product.price.currency())),
         stock: body.stock,
         allow_backorder: body.allow_backorder,
         cross_sell: body.cross_sell,
@@ -244,7 +246,10 @@ async fn edit_product(
             }
             other => Problem::from(other),
         })?;
-    let by = staff.email.as_ref().map_or_else(|| staff.subject.to_string(), ToString::to_string);
+    let by = staff
+        .email
+        .as_ref()
+        .map_or_else(|| staff.subject.to_string(), ToString::to_string);
     tracing::info!(sku = %saved.sku, version = saved.version, stock = saved.stock, %by, "product edited");
     Ok(Json(AdminProductView::from(&saved)))
 }

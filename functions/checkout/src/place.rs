@@ -6,11 +6,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kontor_domain::access::AccessTokenHash;
+use kontor_domain::customer::Customer;
 use kontor_domain::order::{
     place_order, CartLine, CheckoutDetails, CheckoutError, Language, NewOrderContext, Order,
     PaymentMethod,
 };
-use kontor_domain::customer::Customer;
 use kontor_domain::{Email, Sku};
 use kontor_http::views::{money, AddressBody};
 use kontor_http::{AppState, Claims, JsonBody, MaybeSignedIn, Problem, SignedIn};
@@ -240,7 +240,10 @@ async fn place(
             let before = read.customer.clone().unwrap_or_else(|| {
                 Customer::new(
                     claims.subject.clone(),
-                    claims.email.clone().unwrap_or_else(|| placed.order.email.clone()),
+                    claims
+                        .email
+                        .clone()
+                        .unwrap_or_else(|| placed.order.email.clone()),
                     claims.groups.clone(),
                 )
             });

@@ -222,7 +222,9 @@ async fn the_idempotency_record_does_not_hold_the_token_or_the_key() {
         .await
         .json();
     let token = first["access_token"].as_str().unwrap();
-    let record_key = hex::encode(sha2::Sha256::digest("kontor-checkout-key:guest:client-key-1"));
+    let record_key = hex::encode(sha2::Sha256::digest(
+        "kontor-checkout-key:guest:client-key-1",
+    ));
     let record = app
         .state
         .store

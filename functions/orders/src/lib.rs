@@ -252,7 +252,10 @@ async fn my_orders(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
 ) -> Result<Json<Vec<OrderSummaryView>>, Problem> {
-    let orders = state.store.customer_orders(&caller.subject, MAX_LIST).await?;
+    let orders = state
+        .store
+        .customer_orders(&caller.subject, MAX_LIST)
+        .await?;
     Ok(Json(orders.iter().map(OrderSummaryView::from).collect()))
 }
 

@@ -153,7 +153,11 @@ impl Product {
         }
         for (field, links, target) in [
             ("cross_sell", &edit.cross_sell, &mut product.cross_sell),
-            ("checkout_sell", &edit.checkout_sell, &mut product.checkout_sell),
+            (
+                "checkout_sell",
+                &edit.checkout_sell,
+                &mut product.checkout_sell,
+            ),
         ] {
             let Some(links) = links else { continue };
             let mut kept: Vec<Sku> = Vec::with_capacity(links.len());
@@ -227,25 +231,40 @@ mod tests {
         let belt = product("BELT", "19.90", 5, false);
         let nobody = |_: &Sku| false;
         let negative = ProductEdit {
-            price: Some(Money::new("-1".parse().unwrap(), crate::money::Currency::Eur)),
+            price: Some(Money::new(
+                "-1".parse().unwrap(),
+                crate::money::Currency::Eur,
+            )),
             ..ProductEdit::default()
         };
-        assert_eq!(belt.edited(&negative, &nobody).unwrap_err().field(), "price");
+        assert_eq!(
+            belt.edited(&negative, &nobody).unwrap_err().field(),
+            "price"
+        );
         let unknown = ProductEdit {
             checkout_sell: Some(vec![Sku::parse("NOPE").unwrap()]),
             ..ProductEdit::default()
         };
-        assert_eq!(belt.edited(&unknown, &nobody).unwrap_err().field(), "checkout_sell[0]");
+        assert_eq!(
+            belt.edited(&unknown, &nobody).unwrap_err().field(),
+            "checkout_sell[0]"
+        );
         let itself = ProductEdit {
             cross_sell: Some(vec![Sku::parse("BELT").unwrap()]),
             ..ProductEdit::default()
         };
-        assert_eq!(belt.edited(&itself, &|_| true).unwrap_err().field(), "cross_sell[0]");
+        assert_eq!(
+            belt.edited(&itself, &|_| true).unwrap_err().field(),
+            "cross_sell[0]"
+        );
         let blank = ProductEdit {
             name: Some("  ".into()),
             ..ProductEdit::default()
         };
-        assert_eq!(belt.edited(&blank, &nobody).unwrap_err(), ProductEditError::EmptyName);
+        assert_eq!(
+            belt.edited(&blank, &nobody).unwrap_err(),
+            ProductEditError::EmptyName
+        );
     }
 
     #[test]

@@ -5,9 +5,19 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use kontor_http::AppState;
+use kontor_domain::{CustomerId, Email};
+use kontor_http::{AppState, Claims};
 use tower::ServiceExt;
 use utoipa_axum::router::OpenApiRouter;
+
+/// Claims as a verified token carries them.
+pub fn claims(subject: &str, email: &str, groups: &[&str]) -> Claims {
+    Claims {
+        subject: CustomerId::parse(subject).expect("fixture subject"),
+        email: Some(Email::parse(email).expect("fixture e-mail")),
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+    }
+}
 
 pub struct TestApp {
     router: Router,
@@ -62,6 +72,25 @@ impl TestApp {
         }
     }
 
+    /// The same app with every request made by `claims`, as the JWT
+    /// authorizer (or the local runtime's sign-in) would hand them over.
+    pub fn signed_in(&self, claims: Claims) -> TestApp {
+        TestApp {
+            router: self.router.clone().layer(axum::Extension(claims)),
+            state: self.state.clone(),
+        }
+    }
+
+    /// A signed-in shopper with this subject and e-mail.
+    pub fn as_customer(&self, subject: &str, email: &str) -> TestApp {
+        self.signed_in(claims(subject, email, &[]))
+    }
+
+    /// A signed-in staff member.
+    pub fn as_staff(&self) -> TestApp {
+        self.signed_in(claims("staff-1", "staff@kontor.example", &["staff"]))
+    }
+
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = self
             .router
@@ -100,6 +129,16 @@ impl TestApp {
         }
         self.send(request.body(Body::from(body.to_string())).expect("request"))
             .await
+    }
+
+    pub async fn patch(&self, uri: &str, body: &serde_json::Value) -> TestResponse {
+        let request = Request::builder()
+            .method(Method::PATCH)
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        self.send(request).await
     }
 
     pub async fn post(
