@@ -275,7 +275,7 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
                 .iter()
                 .map(|o| o.number.to_string())
                 .collect::<Vec<_>>(),
-            [number.clone()],
+            [number.as_str()],
             "{text:?}"
         );
     }
