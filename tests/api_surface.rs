@@ -152,6 +152,10 @@ async fn storefront_pages_are_served() {
         ("/js/app.js", "javascript"),
         ("/css/shop.css", "text/css"),
         ("/images/tr-chino-beige.svg", "image/svg+xml"),
+        ("/admin/", "text/html"),
+        ("/admin/js/admin.js", "javascript"),
+        ("/js/session.js", "javascript"),
+        ("/signin.html", "text/html"),
     ] {
         let response = app
             .clone()

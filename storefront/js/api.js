@@ -1,5 +1,9 @@
 // Talks to Kontor's HTTP API. Every error answer is application/problem+json;
 // it is thrown as an ApiError so views can show the message next to the field.
+// A signed-in person's token goes with every call; a 401 means it is no
+// longer good, so the session ends and the page asks them to sign in again.
+
+import * as session from './session.js';
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -9,8 +13,10 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, body, headers = {}) {
+export async function request(method, path, body, headers = {}) {
   const options = { method, headers: { Accept: 'application/json', ...headers } };
+  const token = session.token();
+  if (token) options.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {
     options.headers['Content-Type'] = 'application/json';
     options.body = JSON.stringify(body);
@@ -18,6 +24,10 @@ async function request(method, path, body, headers = {}) {
   const response = await fetch(path, options);
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
+  if (response.status === 401 && token) {
+    session.signOut();
+    window.dispatchEvent(new Event('kontor:signed-out'));
+  }
   if (!response.ok) throw new ApiError(response.status, data || {});
   return data;
 }
@@ -33,8 +43,11 @@ export const api = {
   product: (sku) => request('GET', `/catalog/products/${encodeURIComponent(sku)}`),
   evaluate: (lines, shippingCountry) =>
     request('POST', '/cart/evaluate', { lines, shipping_country: shippingCountry }),
+  // Signed-in shoppers check out as customers: the order lands in their account.
   checkout: (body, idempotencyKey) =>
-    request('POST', '/checkout', body, { 'Idempotency-Key': idempotencyKey }),
+    request('POST', session.token() ? '/me/checkout' : '/checkout', body, { 'Idempotency-Key': idempotencyKey }),
+  myOrders: () => request('GET', '/me/orders'),
+  myOrder: (id) => request('GET', `/me/orders/${encodeURIComponent(id)}`),
   order: (id, token) =>
     request('GET', `/orders/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`),
 };

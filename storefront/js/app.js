@@ -5,9 +5,13 @@
 //   #/checkout              guest checkout
 //   #/confirmation/ID       thank-you page with the order's link
 //   #/order/ID?token=T      the order page a guest opens from its link
+//   #/signin                sign in (locally with an e-mail; in AWS via Cognito)
+//   #/account               the signed-in customer's orders
+//   #/account/order/ID      one of them
 
 import { api, ApiError } from './api.js';
 import * as cart from './cart.js';
+import * as session from './session.js';
 
 const app = document.getElementById('app');
 const SHIPPING_COUNTRIES = [
@@ -177,7 +181,11 @@ async function checkoutView() {
   const lines = cart.lines();
   if (!lines.length) { location.hash = '#/cart'; return; }
   const priced = await api.evaluate(lines, 'DE');
-  app.innerHTML = `<h1>Checkout</h1><div id="checkout-alert"></div><div class="two-col">
+  const signedIn = session.current();
+  const who = signedIn
+    ? `<p class="notice" data-testid="checkout-as">Ordering as ${esc(signedIn.email)}: the order goes to your account.</p>`
+    : '<p class="muted">Ordering as a guest. <a href="#/signin?back=checkout">Sign in</a> to keep your orders in an account.</p>';
+  app.innerHTML = `<h1>Checkout</h1>${who}<div id="checkout-alert"></div><div class="two-col">
     <form class="checkout" id="checkout-form" novalidate>
       <fieldset><legend>Contact</legend>${field('email', 'E-mail', 'type="email" autocomplete="email" required')}</fieldset>
       <fieldset><legend>Shipping address</legend>
@@ -202,6 +210,7 @@ async function checkoutView() {
       ${totalsBlock(priced)}</div></div>`;
 
   const form = document.getElementById('checkout-form');
+  if (signedIn) form.email.value = signedIn.email;
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     form.querySelectorAll('.field-error').forEach((e) => { e.textContent = ''; });
@@ -233,7 +242,9 @@ async function checkoutView() {
   });
 }
 
+// A guest's order opens with the token in its link; a customer's from the account.
 function orderLink(order) {
+  if (!order.access_token) return `${location.origin}/#/account/order/${encodeURIComponent(order.id)}`;
   return `${location.origin}/#/order/${encodeURIComponent(order.id)}?token=${encodeURIComponent(order.access_token)}`;
 }
 
@@ -246,13 +257,18 @@ async function confirmationView(id) {
     <p>Your order number is <strong data-testid="order-number">${esc(order.number)}</strong>.</p>
     <p>Total: <strong>${euro(order.total)}</strong></p>
     ${order.backordered.length ? `<p class="notice">Part of your order is on backorder and ships as soon as it arrives: ${order.backordered.map((b) => `${esc(b.quantity)} × ${esc(b.sku)}`).join(', ')}.</p>` : ''}
-    <p>Follow your order at any time with this link (keep it: it is your key to the order):</p>
+    ${order.access_token
+    ? '<p>Follow your order at any time with this link (keep it: it is your key to the order):</p>'
+    : '<p>Your order is in your account:</p>'}
     <p><a href="${esc(link)}" data-testid="order-link">${esc(link)}</a></p></div>`;
 }
 
 async function orderView(id, token) {
   await renderCategories(null);
-  const order = await api.order(id, token || '');
+  showOrder(await api.order(id, token || ''));
+}
+
+function showOrder(order) {
   const address = (a) => `${esc(a.name)}<br>${esc(a.street)}<br>${esc(a.postal_code)} ${esc(a.city)}<br>${esc(a.country)}`;
   app.innerHTML = `<h1>Order <span data-testid="order-number">${esc(order.number)}</span></h1>
     <p class="muted">Placed ${esc(new Date(order.created_at).toLocaleString())}</p>
@@ -268,6 +284,68 @@ async function orderView(id, token) {
     ${totalsBlock({ ...order, discounts: [] })}`;
 }
 
+async function signInView(params) {
+  await renderCategories(null);
+  const back = params.get('back') || 'account';
+  const { cognito } = await session.config();
+  if (cognito) {
+    await session.signInWithCognito(`/#/${back}`);
+    return;
+  }
+  app.innerHTML = `<div class="narrow"><h1>Sign in</h1>
+    <p class="muted">The local shop signs you in with your e-mail address alone; in the cloud, this is Cognito's sign-in page.</p>
+    <form id="signin-form" class="checkout" novalidate>
+      ${field('email', 'E-mail', 'type="email" autocomplete="email" required')}
+      <button type="submit" data-testid="sign-in">Sign in</button>
+    </form></div>`;
+  const form = document.getElementById('signin-form');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await session.signInLocally(form.email.value.trim(), false);
+      updateAccountLink();
+      location.hash = `#/${back}`;
+    } catch (error) {
+      form.querySelector('[data-error-for="email"]').textContent = error.message;
+    }
+  });
+}
+
+async function accountView() {
+  await renderCategories(null);
+  const signedIn = session.current();
+  if (!signedIn) { location.hash = '#/signin?back=account'; return; }
+  const orders = await api.myOrders();
+  app.innerHTML = `<h1>Your orders</h1><p class="muted">Signed in as <span data-testid="account-email">${esc(signedIn.email)}</span>.
+      Orders placed as a guest open with the link from their e-mail.</p>
+    ${orders.length ? `<table class="lines" data-testid="my-orders"><thead><tr><th>Order</th><th>Placed</th><th class="num">Items</th><th class="num">Total</th><th>Status</th><th>Shipping</th></tr></thead>
+      <tbody>${orders.map((o) => `<tr data-testid="my-order" data-number="${esc(o.number)}">
+        <td><a href="#/account/order/${encodeURIComponent(o.id)}">${esc(o.number)}</a></td>
+        <td>${esc(new Date(o.created_at).toLocaleString())}</td><td class="num">${esc(o.items)}</td>
+        <td class="num">${euro(o.total)}</td><td><span class="status">${label(o.status)}</span></td>
+        <td><span class="status">${label(o.shipping_status)}</span></td></tr>`).join('')}</tbody></table>`
+    : '<p>No orders yet. <a href="#/">Start shopping</a></p>'}`;
+}
+
+async function myOrderView(id) {
+  await renderCategories(null);
+  if (!session.current()) { location.hash = `#/signin?back=${encodeURIComponent(`account/order/${id}`)}`; return; }
+  showOrder(await api.myOrder(id));
+}
+
+function updateAccountLink() {
+  const slot = document.getElementById('account');
+  const signedIn = session.current();
+  slot.innerHTML = signedIn
+    ? `<a href="#/account" data-testid="account-link">${esc(signedIn.email)}</a> <button class="link" id="sign-out">Sign out</button>`
+    : '<a href="#/signin" data-testid="sign-in-link">Sign in</a>';
+  document.getElementById('sign-out')?.addEventListener('click', () => {
+    session.signOut();
+    updateAccountLink();
+    location.hash = '#/';
+  });
+}
+
 async function route() {
   const { parts, params } = parseHash();
   try {
@@ -278,6 +356,8 @@ async function route() {
       case 'checkout': return await checkoutView();
       case 'confirmation': return await confirmationView(parts[1]);
       case 'order': return await orderView(parts[1], params.get('token'));
+      case 'signin': return await signInView(params);
+      case 'account': return parts[1] === 'order' ? await myOrderView(parts[2]) : await accountView();
       default: app.innerHTML = '<h1>Page not found</h1><p><a href="#/">Back to the shop</a></p>';
     }
   } catch (error) {
@@ -297,5 +377,7 @@ document.getElementById('search-form').addEventListener('submit', (event) => {
 cart.onChange(updateCartCount);
 window.addEventListener('storage', updateCartCount);
 window.addEventListener('hashchange', () => { route(); window.scrollTo(0, 0); });
+window.addEventListener('kontor:signed-out', updateAccountLink);
 updateCartCount();
+updateAccountLink();
 route();

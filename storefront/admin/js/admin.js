@@ -1,0 +1,236 @@
+// The staff admin page: orders (search, filters, detail with history),
+// products (price, stock, backorder and selling links, version-checked), and
+// the local mail outbox. Hash-routed like the storefront:
+//   #/orders?q=&status=&payment_status=&shipping_status=
+//   #/orders/ID
+//   #/products
+//   #/outbox
+//   #/signin
+
+import { request, ApiError } from '/js/api.js';
+import * as session from '/js/session.js';
+
+const app = document.getElementById('app');
+
+const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => (
+  { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+const euro = (amount) => `€ ${Number(amount).toLocaleString('de-DE', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const label = (status) => esc(String(status).replaceAll('_', ' '));
+const when = (at) => esc(new Date(at).toLocaleString());
+
+const STATUSES = {
+  status: ['open', 'completed', 'cancelled'],
+  payment_status: ['pending', 'paid', 'partially_refunded', 'refunded'],
+  shipping_status: ['not_shipped', 'partially_shipped', 'shipped', 'partially_delivered', 'delivered'],
+};
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/orders';
+  const [path, query = ''] = raw.split('?');
+  return { parts: path.split('/').filter(Boolean).map(decodeURIComponent), params: new URLSearchParams(query) };
+}
+
+function showError(error) {
+  if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+    const reason = error.status === 403 ? 'This account is not a staff account.' : 'Please sign in.';
+    session.signOut();
+    location.hash = `#/signin?reason=${encodeURIComponent(reason)}`;
+    return;
+  }
+  const message = error instanceof ApiError ? error.message : 'Kontor cannot be reached. Please try again.';
+  app.innerHTML = `<div class="alert">${esc(message)}</div>`;
+}
+
+async function signInView(params) {
+  const { cognito } = await session.config();
+  if (cognito) {
+    await session.signInWithCognito('/admin/#/orders');
+    return;
+  }
+  app.innerHTML = `<div class="narrow"><h1>Staff sign-in</h1>
+    ${params.get('reason') ? `<div class="alert">${esc(params.get('reason'))}</div>` : ''}
+    <p class="muted">The local runtime signs staff in with their e-mail address; in the cloud, this is Cognito's sign-in page and the account must be in the <code>staff</code> group.</p>
+    <form id="signin-form" class="checkout" novalidate>
+      <label for="email">E-mail</label><input id="email" name="email" type="email" autocomplete="email" required>
+      <div class="field-error" data-error-for="email"></div>
+      <button type="submit" data-testid="staff-sign-in">Sign in</button>
+    </form></div>`;
+  const form = document.getElementById('signin-form');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await session.signInLocally(form.email.value.trim(), true);
+      updateAccount();
+      location.hash = '#/orders';
+    } catch (error) {
+      form.querySelector('[data-error-for="email"]').textContent = error.message;
+    }
+  });
+}
+
+function select(name, text, value) {
+  return `<label>${text}<select name="${name}" data-testid="filter-${name}"><option value="">any</option>
+    ${STATUSES[name].map((s) => `<option value="${s}" ${s === value ? 'selected' : ''}>${label(s)}</option>`).join('')}</select></label>`;
+}
+
+async function ordersView(params) {
+  const query = new URLSearchParams();
+  for (const key of ['q', 'status', 'payment_status', 'shipping_status']) {
+    if (params.get(key)) query.set(key, params.get(key));
+  }
+  const orders = await request('GET', `/admin/orders?${query}`);
+  app.innerHTML = `<h1>Orders</h1>
+    <form class="toolbar" id="order-search">
+      <label>Search<input type="search" name="q" value="${esc(params.get('q') || '')}" placeholder="Order number, e-mail or name" data-testid="order-search"></label>
+      ${select('status', 'Order', params.get('status'))}
+      ${select('payment_status', 'Payment', params.get('payment_status'))}
+      ${select('shipping_status', 'Shipping', params.get('shipping_status'))}
+      <button type="submit" data-testid="order-search-submit">Search</button>
+    </form>
+    ${orders.length ? `<table class="lines" data-testid="orders"><thead><tr><th>Number</th><th>Placed</th><th>Name</th><th>E-mail</th>
+      <th class="num">Total</th><th>Order</th><th>Payment</th><th>Shipping</th></tr></thead><tbody>
+      ${orders.map((o) => `<tr class="clickable" data-testid="order-row" data-id="${esc(o.id)}" data-number="${esc(o.number)}">
+        <td><a href="#/orders/${encodeURIComponent(o.id)}">${esc(o.number)}</a></td><td>${when(o.created_at)}</td>
+        <td>${esc(o.name)}</td><td>${esc(o.email)}</td><td class="num">${euro(o.total)}</td>
+        <td><span class="status">${label(o.status)}</span></td><td><span class="status">${label(o.payment_status)}</span></td>
+        <td><span class="status">${label(o.shipping_status)}</span></td></tr>`).join('')}</tbody></table>`
+    : '<p class="muted" data-testid="no-orders">No orders match.</p>'}`;
+  document.getElementById('order-search').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const data = new FormData(event.target);
+    const next = new URLSearchParams();
+    for (const [key, value] of data) if (String(value).trim()) next.set(key, String(value).trim());
+    location.hash = `#/orders?${next}`;
+  });
+  app.querySelectorAll('tr[data-id]').forEach((row) => row.addEventListener('click', (event) => {
+    if (event.target.tagName !== 'A') location.hash = `#/orders/${encodeURIComponent(row.dataset.id)}`;
+  }));
+}
+
+const address = (a) => `${esc(a.name)}<br>${esc(a.street)}<br>${esc(a.postal_code)} ${esc(a.city)}<br>${esc(a.country)}`;
+
+async function orderView(id) {
+  const order = await request('GET', `/admin/orders/${encodeURIComponent(id)}`);
+  app.innerHTML = `<p><a href="#/orders">← All orders</a></p>
+    <h1>Order <span data-testid="order-number">${esc(order.number)}</span></h1>
+    <p class="muted">Placed ${when(order.created_at)} by ${esc(order.email)}
+      ${order.customer_id ? `(customer ${esc(order.customer_id)})` : '(guest)'} · version ${esc(order.version)}</p>
+    <div class="meta">
+      <div><strong>Order</strong><br><span class="status">${label(order.status)}</span></div>
+      <div><strong>Payment</strong><br>${label(order.payment_method)} · <span class="status">${label(order.payment_status)}</span></div>
+      <div><strong>Shipping</strong><br><span class="status">${label(order.shipping_status)}</span></div>
+      <div><strong>Ships to</strong><br>${address(order.shipping_address)}</div>
+      <div><strong>Bills to</strong><br>${address(order.billing_address)}</div>
+    </div>
+    <table class="lines"><thead><tr><th>Line</th><th>Product</th><th class="num">Quantity</th><th class="num">Backordered</th>
+      <th class="num">Unit price</th><th class="num">VAT</th><th class="num">Tax</th><th class="num">Total</th></tr></thead>
+    <tbody>${order.lines.map((l) => `<tr data-testid="order-line"><td>${esc(l.id)}</td><td>${esc(l.name)} <span class="muted">${esc(l.sku)}</span></td>
+      <td class="num">${esc(l.quantity)}</td><td class="num">${esc(l.backordered)}</td><td class="num">${euro(l.unit_price)}</td>
+      <td class="num">${esc(l.tax_rate)} %</td><td class="num">${euro(l.tax)}</td><td class="num">${euro(l.total)}</td></tr>`).join('')}</tbody></table>
+    <div class="totals">
+      <div><span>Subtotal</span><span>${euro(order.subtotal)}</span></div>
+      <div><span>Shipping</span><span>${euro(order.shipping)}</span></div>
+      <div class="grand"><span>Total</span><span>${euro(order.total)}</span></div>
+      ${order.taxes.map((t) => `<div class="tax"><span>incl. ${esc(t.rate)} % VAT on ${euro(t.gross)}</span><span>${euro(t.tax)}</span></div>`).join('')}
+    </div>
+    <h2>History</h2>
+    <ul class="history" data-testid="history">${order.history.map((h) => `<li><time>${when(h.at)}</time><strong>${label(h.action)}</strong>
+      by ${esc(h.by)} — ${esc(h.detail)}</li>`).join('')}</ul>`;
+}
+
+const skus = (text) => text.split(/[\s,]+/).map((s) => s.trim().toUpperCase()).filter(Boolean);
+
+async function productsView() {
+  const products = await request('GET', '/admin/products');
+  app.innerHTML = `<h1>Products</h1><p class="muted">Change a row and save it. If someone else saved the product meanwhile, reload and edit again.</p>
+    <div id="products-alert"></div>
+    <table class="lines" data-testid="products"><thead><tr><th>SKU</th><th>Name</th><th class="num">Price</th><th class="num">Stock</th>
+      <th>Backorder</th><th>Cross-sell</th><th>Checkout-sell</th><th></th></tr></thead><tbody>
+    ${products.map((p) => `<tr data-testid="product-row" data-sku="${esc(p.sku)}" data-version="${esc(p.version)}">
+      <td>${esc(p.sku)}</td><td>${esc(p.name)}</td>
+      <td><input name="price" value="${esc(p.price)}" inputmode="decimal" aria-label="Price of ${esc(p.sku)}"><div class="field-error" data-error-for="price"></div></td>
+      <td><input name="stock" type="number" min="0" value="${esc(p.stock)}" aria-label="Stock of ${esc(p.sku)}"><div class="field-error" data-error-for="stock"></div></td>
+      <td><input name="allow_backorder" type="checkbox" ${p.allow_backorder ? 'checked' : ''} aria-label="Backorder ${esc(p.sku)}"></td>
+      <td><input name="cross_sell" value="${esc(p.cross_sell.join(', '))}" aria-label="Cross-sell of ${esc(p.sku)}"><div class="field-error" data-error-for="cross_sell"></div></td>
+      <td><input name="checkout_sell" value="${esc(p.checkout_sell.join(', '))}" aria-label="Checkout-sell of ${esc(p.sku)}"><div class="field-error" data-error-for="checkout_sell"></div></td>
+      <td><button data-save="${esc(p.sku)}" data-testid="save-product">Save</button> <span class="saved" hidden>Saved</span></td></tr>`).join('')}
+    </tbody></table>`;
+  app.querySelectorAll('[data-save]').forEach((button) => button.addEventListener('click', () => saveProduct(button.closest('tr'))));
+}
+
+async function saveProduct(row) {
+  row.querySelectorAll('.field-error').forEach((e) => { e.textContent = ''; });
+  row.querySelector('.saved').hidden = true;
+  document.getElementById('products-alert').innerHTML = '';
+  const value = (name) => row.querySelector(`[name="${name}"]`);
+  const stock = Number(value('stock').value);
+  const body = {
+    version: Number(row.dataset.version),
+    price: value('price').value.trim().replace(',', '.'),
+    stock: Number.isInteger(stock) ? stock : value('stock').value,
+    allow_backorder: value('allow_backorder').checked,
+    cross_sell: skus(value('cross_sell').value),
+    checkout_sell: skus(value('checkout_sell').value),
+  };
+  try {
+    const saved = await request('PATCH', `/admin/products/${encodeURIComponent(row.dataset.sku)}`, body);
+    row.dataset.version = saved.version;
+    value('stock').value = saved.stock;
+    value('price').value = saved.price;
+    row.querySelector('.saved').hidden = false;
+  } catch (error) {
+    const field = (error.problem?.field || '').replace(/\[\d+\]$/, '');
+    const slot = row.querySelector(`[data-error-for="${CSS.escape(field)}"]`);
+    if (slot) slot.textContent = error.message;
+    else if (error instanceof ApiError && error.status !== 401 && error.status !== 403) {
+      document.getElementById('products-alert').innerHTML = `<div class="alert" data-testid="product-error">${esc(row.dataset.sku)}: ${esc(error.message)}</div>`;
+    } else showError(error);
+  }
+}
+
+async function outboxView() {
+  const mails = await request('GET', '/admin/outbox');
+  app.innerHTML = `<h1>Mail outbox</h1><p class="muted">Every e-mail the local shop sent, newest first (in the cloud, mail goes out through SES).</p>
+    ${mails.length ? mails.map((m) => `<div class="mail" data-testid="mail"><strong>${esc(m.subject)}</strong>
+      <div class="muted">to ${esc(m.to)} · ${when(m.sent_at)}</div>
+      <details><summary>Text</summary><pre>${esc(m.text)}</pre></details></div>`).join('')
+    : '<p class="muted">No e-mails yet.</p>'}`;
+}
+
+function updateAccount() {
+  const slot = document.getElementById('account');
+  const signedIn = session.current();
+  slot.innerHTML = signedIn
+    ? `<span data-testid="staff-email">${esc(signedIn.email)}</span> <button class="link" id="sign-out">Sign out</button>`
+    : '';
+  document.getElementById('sign-out')?.addEventListener('click', () => {
+    session.signOut();
+    updateAccount();
+    location.hash = '#/signin';
+  });
+}
+
+async function route() {
+  const { parts, params } = parseHash();
+  document.querySelectorAll('#tabs a').forEach((a) => a.classList.toggle('active', a.dataset.tab === parts[0]));
+  if (parts[0] !== 'signin' && !session.isStaff()) {
+    location.hash = '#/signin';
+    return;
+  }
+  try {
+    switch (parts[0]) {
+      case 'signin': return await signInView(params);
+      case 'orders': return parts[1] ? await orderView(parts[1]) : await ordersView(params);
+      case 'products': return await productsView();
+      case 'outbox': return await outboxView();
+      default: location.hash = '#/orders';
+    }
+  } catch (error) {
+    showError(error);
+  }
+}
+
+window.addEventListener('hashchange', () => { route(); window.scrollTo(0, 0); });
+window.addEventListener('kontor:signed-out', updateAccount);
+updateAccount();
+route();
