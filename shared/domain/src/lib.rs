@@ -11,6 +11,7 @@
 //! - [`pricing`]: pricing a cart: lines, shipping, tax breakdown, total.
 //! - [`order`]: the order aggregate and placing an order.
 //! - [`customer`]: a signed-in shopper's record across orders.
+//! - [`shipment`]: the parcels an order goes out in, and their way.
 //! - [`events`]: what the aggregates tell the rest of the system.
 //! - [`access`]: guest order access tokens, kept only as hashes.
 
@@ -21,6 +22,7 @@ pub mod money;
 pub mod order;
 pub mod pricing;
 pub mod product;
+pub mod shipment;
 pub mod tax;
 pub mod types;
 

@@ -17,6 +17,7 @@ use crate::events::{
 use crate::money::{Currency, Money};
 use crate::pricing::{price_cart, PricingSettings, TaxLine};
 use crate::product::Product;
+use crate::shipment::Shipment;
 use crate::tax::TaxClass;
 use crate::types::{
     CountryCode, CustomerId, Email, EventId, LineId, OrderId, OrderNumber, Quantity, Sku, TextLine,
@@ -129,6 +130,9 @@ pub struct Order {
     /// order's page.
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
+    /// The parcels the order goes out in.
+    #[serde(default)]
+    pub shipments: Vec<Shipment>,
 }
 
 /// One thing that happened to an order.
@@ -433,6 +437,7 @@ pub fn place_order(
                 priced.total
             ),
         }],
+        shipments: Vec::new(),
         shipping_status: ShippingStatus::NotShipped,
         language: details.language,
         access_token_hash: context.access_token_hash,
