@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::money::Currency;
-use crate::order::{Address, Language, PaymentMethod};
+use crate::order::{Address, Language, PaymentMethod, ShippingStatus};
+use crate::shipment::{Carrier, ShipmentStatus, TrackingNumber};
 use crate::types::{CustomerId, Email, EventId, LineId, OrderId, OrderNumber, Sku};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +37,9 @@ impl Event {
 pub enum EventPayload {
     OrderPlaced(OrderPlaced),
     StockChanged(StockChanged),
+    ShipmentCreated(ShipmentCreated),
+    ShipmentStatusChanged(ShipmentStatusChanged),
+    TrackingSent(TrackingSent),
 }
 
 impl EventPayload {
@@ -43,12 +47,68 @@ impl EventPayload {
         match self {
             EventPayload::OrderPlaced(_) => "OrderPlaced",
             EventPayload::StockChanged(_) => "StockChanged",
+            EventPayload::ShipmentCreated(_) => "ShipmentCreated",
+            EventPayload::ShipmentStatusChanged(_) => "ShipmentStatusChanged",
+            EventPayload::TrackingSent(_) => "TrackingSent",
         }
     }
 }
 
 /// Every event type the system emits, for schema checks and routing tables.
-pub const EVENT_NAMES: &[&str] = &["OrderPlaced", "StockChanged"];
+pub const EVENT_NAMES: &[&str] = &[
+    "OrderPlaced",
+    "StockChanged",
+    "ShipmentCreated",
+    "ShipmentStatusChanged",
+    "TrackingSent",
+];
+
+/// A parcel as the customer's e-mails describe it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParcelNotice {
+    pub number: OrderNumber,
+    pub email: Email,
+    pub language: Language,
+    pub shipment_id: String,
+    pub carrier: Carrier,
+    pub tracking_number: Option<TrackingNumber>,
+    pub tracking_url: Option<String>,
+    pub items: Vec<ParcelItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParcelItem {
+    pub line_id: LineId,
+    pub sku: Sku,
+    pub name: String,
+    pub quantity: u32,
+}
+
+/// Staff packed a parcel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentCreated {
+    pub parcel: ParcelNotice,
+}
+
+/// A parcel moved on; `notify` says whether the customer is told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentStatusChanged {
+    pub parcel: ParcelNotice,
+    pub from: ShipmentStatus,
+    pub to: ShipmentStatus,
+    pub location: Option<String>,
+    /// `staff <e-mail>` or `carrier <name>`.
+    pub by: String,
+    pub notify: bool,
+    /// The order's shipping status after the change.
+    pub shipping_status: ShippingStatus,
+}
+
+/// Staff sent the customer the parcel's tracking link again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackingSent {
+    pub parcel: ParcelNotice,
+}
 
 /// A new order: everything the confirmation e-mail and the order's
 /// downstream consumers need, without internal data.
@@ -99,4 +159,6 @@ pub struct StockChanged {
 #[serde(rename_all = "snake_case")]
 pub enum StockChangeReason {
     OrderPlaced,
+    /// Backordered units left in a parcel once stock had arrived.
+    BackorderShipped,
 }

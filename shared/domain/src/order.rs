@@ -17,7 +17,7 @@ use crate::events::{
 use crate::money::{Currency, Money};
 use crate::pricing::{price_cart, PricingSettings, TaxLine};
 use crate::product::Product;
-use crate::shipment::Shipment;
+use crate::shipment::{Shipment, TrackingNumber};
 use crate::tax::TaxClass;
 use crate::types::{
     CountryCode, CustomerId, Email, EventId, LineId, OrderId, OrderNumber, Quantity, Sku, TextLine,
@@ -190,6 +190,9 @@ pub enum OrderLookup {
     Number(OrderNumber),
     /// An e-mail address: the orders placed with it.
     Email(Email),
+    /// A parcel's tracking number (one word of 8 or more letters and
+    /// digits, with at least one digit).
+    Tracking(TrackingNumber),
     /// Words that must all be words of a name on the order.
     Name(Vec<String>),
     /// No text: every order.
@@ -218,6 +221,11 @@ impl OrderLookup {
                 return Self::Email(email);
             }
         }
+        if text.len() >= 8 && text.chars().any(|c| c.is_ascii_digit()) {
+            if let Ok(number) = TrackingNumber::parse(text) {
+                return Self::Tracking(number);
+            }
+        }
         let words = name_tokens(text);
         if words.is_empty() {
             Self::All
@@ -231,6 +239,10 @@ impl OrderLookup {
         match self {
             Self::Number(number) => &order.number == number,
             Self::Email(email) => order.email.normalized() == email.normalized(),
+            Self::Tracking(number) => order
+                .shipments
+                .iter()
+                .any(|s| s.tracking_number.as_ref() == Some(number)),
             Self::Name(words) => {
                 let names = order.name_tokens();
                 words.iter().all(|w| names.contains(w))

@@ -15,6 +15,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::events::{ParcelItem, ParcelNotice};
 use crate::order::{HistoryEntry, Order, OrderStatus, ShippingStatus, StockTake};
 use crate::types::{LineId, ParseError, Quantity, Sku};
 
@@ -482,6 +483,35 @@ impl Order {
         self.shipping_status = derive_shipping_status(self);
         self.version += 1;
         Ok(from)
+    }
+}
+
+impl Order {
+    /// The parcel as the customer's e-mails describe it.
+    pub fn parcel_notice(&self, shipment_id: &str, links: &TrackingLinks) -> Option<ParcelNotice> {
+        let shipment = self.shipment(shipment_id)?;
+        Some(ParcelNotice {
+            number: self.number.clone(),
+            email: self.email.clone(),
+            language: self.language,
+            shipment_id: shipment.id.clone(),
+            carrier: shipment.carrier,
+            tracking_number: shipment.tracking_number.clone(),
+            tracking_url: shipment
+                .tracking_number
+                .as_ref()
+                .and_then(|n| links.link(shipment.carrier, n)),
+            items: shipment
+                .items
+                .iter()
+                .map(|i| ParcelItem {
+                    line_id: i.line_id.clone(),
+                    sku: i.sku.clone(),
+                    name: i.name.clone(),
+                    quantity: i.quantity.get(),
+                })
+                .collect(),
+        })
     }
 }
 

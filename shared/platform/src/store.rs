@@ -11,6 +11,7 @@ use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
 use kontor_domain::order::{Order, OrderFilter, StockTake};
 use kontor_domain::product::Product;
+use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::{CustomerId, EventId, OrderId, Sku};
 use time::OffsetDateTime;
 
@@ -57,6 +58,26 @@ pub struct IdempotencyRecord {
     pub status: u16,
     pub body: String,
     pub created_at: OffsetDateTime,
+}
+
+/// A change to an existing order, written all or nothing: the order (if
+/// the stored version is still the one before), the stock it takes, the
+/// tracking numbers it claims, and its events.
+#[derive(Debug, Clone)]
+pub struct OrderChange {
+    pub order: Order,
+    pub stock_takes: Vec<StockTake>,
+    pub tracking: Vec<TrackingClaim>,
+    pub events: Vec<Event>,
+}
+
+/// A tracking number, unique in the shop, pointing at its parcel: how a
+/// carrier's message finds its shipment without a scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingClaim {
+    pub number: TrackingNumber,
+    pub order_id: OrderId,
+    pub shipment_id: String,
 }
 
 /// What a checkout reads before it decides, in one round trip.
@@ -112,7 +133,21 @@ pub trait Store: Send + Sync {
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
     /// Saves a changed order if the stored version is `order.version - 1`,
     /// together with its events.
-    async fn save_order(&self, order: &Order, events: &[Event]) -> Result<(), StoreError>;
+    async fn save_order(&self, order: &Order, events: &[Event]) -> Result<(), StoreError> {
+        self.save_order_change(&OrderChange {
+            order: order.clone(),
+            stock_takes: Vec::new(),
+            tracking: Vec::new(),
+            events: events.to_vec(),
+        })
+        .await
+    }
+    /// Writes an [`OrderChange`]: a stale version is a `VersionConflict`,
+    /// missing stock `InsufficientStock`, a tracking number another parcel
+    /// has `AlreadyExists`; then nothing is written.
+    async fn save_order_change(&self, change: &OrderChange) -> Result<(), StoreError>;
+    /// The parcel a tracking number belongs to.
+    async fn find_tracking(&self, number: &TrackingNumber) -> Result<Option<TrackingClaim>, StoreError>;
 
     async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     /// The idempotency record under `key`, the products of `skus` and the

@@ -12,8 +12,9 @@ use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
 use kontor_domain::order::Order;
 use kontor_domain::product::Product;
+use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::{CustomerId, EventId, OrderId, Sku};
-use kontor_platform::store::{IdempotencyRecord, StoreError};
+use kontor_platform::store::{IdempotencyRecord, StoreError, TrackingClaim};
 use time::OffsetDateTime;
 
 /// The catalog's partition in GSI1.
@@ -113,6 +114,13 @@ impl Keys {
         Self {
             pk: format!("CUSTOMER#{id}"),
             sk: CUSTOMER_SK,
+        }
+    }
+
+    pub fn tracking(number: &TrackingNumber) -> Self {
+        Self {
+            pk: format!("TRACKING#{number}"),
+            sk: "TRACKING",
         }
     }
 
@@ -223,6 +231,22 @@ impl Item {
             ),
             ("order_id".to_string(), s(order.id.as_str())),
         ]))
+    }
+
+    /// The claim on a tracking number: unique, and the lookup from a
+    /// carrier's message to its parcel.
+    pub fn for_tracking(claim: &TrackingClaim) -> Self {
+        Self::keyed(Keys::tracking(&claim.number))
+            .with("order_id", s(claim.order_id.as_str()))
+            .with("shipment_id", s(&claim.shipment_id))
+    }
+
+    pub fn tracking(&self, number: &TrackingNumber) -> Result<TrackingClaim, StoreError> {
+        Ok(TrackingClaim {
+            number: number.clone(),
+            order_id: self.order_id()?,
+            shipment_id: self.text("shipment_id")?.to_string(),
+        })
     }
 
     pub fn for_customer(customer: &Customer) -> Result<Self, StoreError> {

@@ -26,11 +26,13 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_dynamodb::Client;
 use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
-use kontor_domain::order::{Order, OrderLookup};
+use kontor_domain::order::{Order, OrderLookup, StockTake};
+use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::product::Product;
 use kontor_domain::{CustomerId, EventId, OrderId, Sku};
 use kontor_platform::store::{
-    CheckoutRead, IdempotencyRecord, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
+    CheckoutRead, IdempotencyRecord, OrderChange, OrderPlacement, OrderSearch, ProductQuery, Store,
+    StoreError, TrackingClaim,
 };
 
 use crate::errors::{build_error, cancellation_reasons, is_conditional_failure, service_error};
@@ -137,6 +139,22 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(build_error)
+    }
+
+    /// A conditional decrement of a product's stock, returning the old item
+    /// when there is not enough (so the answer can name what is left).
+    fn take_stock(&self, take: &StockTake) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::product(&take.sku).into_map()))
+            .update_expression("SET stock = stock - :quantity, version = version + :one")
+            .condition_expression("attribute_exists(PK) AND stock >= :quantity")
+            .expression_attribute_values(":quantity", AttributeValue::N(take.quantity.to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// A put of an aggregate at `version`, if the stored one is the version
@@ -377,22 +395,7 @@ impl Store for DynamoStore {
         writes.push(self.put_new(Item::for_order_number(&placement.order))?);
         parts.push(Part::Number);
         for take in &placement.stock_takes {
-            let update = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(Keys::product(&take.sku).into_map()))
-                .update_expression("SET stock = stock - :quantity, version = version + :one")
-                .condition_expression("attribute_exists(PK) AND stock >= :quantity")
-                .expression_attribute_values(
-                    ":quantity",
-                    AttributeValue::N(take.quantity.to_string()),
-                )
-                .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .build()
-                .map_err(build_error)?;
-            writes.push(TransactWriteItem::builder().update(update).build());
+            writes.push(self.take_stock(take)?);
             parts.push(Part::Stock(&take.sku));
         }
         for (index, event) in placement.events.iter().enumerate() {
@@ -444,7 +447,14 @@ impl Store for DynamoStore {
             .transpose()
     }
 
-    async fn save_order(&self, order: &Order, events: &[Event]) -> Result<(), StoreError> {
+    async fn save_order_change(&self, change: &OrderChange) -> Result<(), StoreError> {
+        enum Part<'a> {
+            Order,
+            Stock(&'a Sku),
+            Tracking,
+            Event,
+        }
+        let order = &change.order;
         let expected = order.version.saturating_sub(1);
         let put = Put::builder()
             .table_name(&self.table)
@@ -454,26 +464,51 @@ impl Store for DynamoStore {
             .build()
             .map_err(build_error)?;
         let mut writes = vec![TransactWriteItem::builder().put(put).build()];
-        for (index, event) in events.iter().enumerate() {
+        let mut parts = vec![Part::Order];
+        for take in &change.stock_takes {
+            writes.push(self.take_stock(take)?);
+            parts.push(Part::Stock(&take.sku));
+        }
+        for claim in &change.tracking {
+            writes.push(self.put_new(Item::for_tracking(claim))?);
+            parts.push(Part::Tracking);
+        }
+        for (index, event) in change.events.iter().enumerate() {
             writes.push(self.put_new(Item::for_outbox(event, index)?)?);
+            parts.push(Part::Event);
         }
-        match self.transact(writes).await {
-            Ok(()) => Ok(()),
-            Err(TransactFailure::Store(error)) => Err(error),
-            Err(TransactFailure::Cancelled(reasons)) => {
-                if reasons
-                    .first()
-                    .is_some_and(errors::Reason::is_conditional_failure)
-                {
-                    Err(StoreError::VersionConflict {
-                        entity: "order",
-                        expected,
-                    })
-                } else {
-                    Err(errors::unexplained(&reasons))
-                }
+        let reasons = match self.transact(writes).await {
+            Ok(()) => return Ok(()),
+            Err(TransactFailure::Store(error)) => return Err(error),
+            Err(TransactFailure::Cancelled(reasons)) => reasons,
+        };
+        for (part, reason) in parts.iter().zip(&reasons) {
+            if !reason.is_conditional_failure() {
+                continue;
             }
+            return Err(match part {
+                Part::Order => StoreError::VersionConflict {
+                    entity: "order",
+                    expected,
+                },
+                Part::Stock(sku) => StoreError::InsufficientStock {
+                    sku: (*sku).clone(),
+                    available: reason.old_number("stock").unwrap_or(0),
+                },
+                Part::Tracking => StoreError::AlreadyExists {
+                    entity: "tracking number",
+                },
+                Part::Event => StoreError::AlreadyExists { entity: "event" },
+            });
         }
+        Err(errors::unexplained(&reasons))
+    }
+
+    async fn find_tracking(&self, number: &TrackingNumber) -> Result<Option<TrackingClaim>, StoreError> {
+        self.get(Keys::tracking(number))
+            .await?
+            .map(|item| item.tracking(number))
+            .transpose()
     }
 
     async fn get_customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
@@ -501,6 +536,13 @@ impl Store for DynamoStore {
                     return Ok(Vec::new());
                 };
                 let order = self.get_order(&claim.order_id()?).await?;
+                Ok(order.into_iter().filter(|o| wanted(o)).collect())
+            }
+            OrderLookup::Tracking(number) => {
+                let Some(claim) = self.find_tracking(number).await? else {
+                    return Ok(Vec::new());
+                };
+                let order = self.get_order(&claim.order_id).await?;
                 Ok(order.into_iter().filter(|o| wanted(o)).collect())
             }
             OrderLookup::Email(email) => {

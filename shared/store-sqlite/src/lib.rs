@@ -20,11 +20,13 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
-use kontor_domain::order::{Order, OrderLookup};
+use kontor_domain::order::{Order, OrderLookup, StockTake};
+use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::product::Product;
 use kontor_domain::{CustomerId, EventId, OrderId, Sku};
 use kontor_platform::store::{
-    CheckoutRead, IdempotencyRecord, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
+    CheckoutRead, IdempotencyRecord, OrderChange, OrderPlacement, OrderSearch, ProductQuery, Store,
+    StoreError, TrackingClaim,
 };
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
@@ -72,6 +74,11 @@ CREATE TABLE IF NOT EXISTS mail_outbox (
     html TEXT NOT NULL,
     order_id TEXT,
     sent_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tracking (
+    number TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    shipment_id TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS customers (
     id TEXT PRIMARY KEY,
@@ -441,29 +448,7 @@ impl Store for SqliteStore {
                 }
             })?;
 
-            for take in &placement.stock_takes {
-                let changed = tx
-                    .execute(
-                        "UPDATE products SET stock = stock - ?1, version = version + 1
-                         WHERE sku = ?2 AND stock >= ?1",
-                        params![take.quantity, take.sku.as_str()],
-                    )
-                    .map_err(internal)?;
-                if changed == 0 {
-                    let available: Option<i64> = tx
-                        .query_row(
-                            "SELECT stock FROM products WHERE sku = ?1",
-                            params![take.sku.as_str()],
-                            |r| r.get(0),
-                        )
-                        .optional()
-                        .map_err(internal)?;
-                    return Err(StoreError::InsufficientStock {
-                        sku: take.sku.clone(),
-                        available: available.unwrap_or(0).max(0) as u32,
-                    });
-                }
-            }
+            take_stock(&tx, &placement.stock_takes)?;
 
             if let Some(customer) = &placement.customer {
                 write_customer(&tx, customer)?;
@@ -511,6 +496,11 @@ impl Store for SqliteStore {
                     "SELECT doc FROM orders WHERE email = ?1 ORDER BY created_at DESC, id DESC",
                     params![email.normalized()],
                 )?,
+                OrderLookup::Tracking(number) => read_orders(
+                    connection,
+                    "SELECT doc FROM orders WHERE id IN (SELECT order_id FROM tracking WHERE number = ?1)",
+                    params![number.as_str()],
+                )?,
                 // The documents hold the names; a LIKE narrows the rows and
                 // the domain decides, so both stores match names alike.
                 // (SQLite's lower() folds ASCII only, so other words are
@@ -551,13 +541,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn save_order(&self, order: &Order, events: &[Event]) -> Result<(), StoreError> {
-        let order = order.clone();
-        let events = events.to_vec();
+    async fn save_order_change(&self, change: &OrderChange) -> Result<(), StoreError> {
+        let change = change.clone();
         self.run(move |connection| {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(internal)?;
+            let order = &change.order;
             let expected = order.version.saturating_sub(1);
             let changed = tx
                 .execute(
@@ -568,7 +558,7 @@ impl Store for SqliteStore {
                         order.email.normalized(),
                         order.customer_id.as_ref().map(|c| c.as_str()),
                         order.version,
-                        to_json(&order)?,
+                        to_json(order)?,
                         expected
                     ],
                 )
@@ -579,8 +569,49 @@ impl Store for SqliteStore {
                     expected,
                 });
             }
-            insert_events(&tx, &events)?;
+            take_stock(&tx, &change.stock_takes)?;
+            for claim in &change.tracking {
+                tx.execute(
+                    "INSERT INTO tracking (number, order_id, shipment_id) VALUES (?1, ?2, ?3)",
+                    params![claim.number.as_str(), claim.order_id.as_str(), claim.shipment_id],
+                )
+                .map_err(|e| {
+                    if is_unique_violation(&e, "tracking.number") {
+                        StoreError::AlreadyExists {
+                            entity: "tracking number",
+                        }
+                    } else {
+                        internal(e)
+                    }
+                })?;
+            }
+            insert_events(&tx, &change.events)?;
             tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn find_tracking(&self, number: &TrackingNumber) -> Result<Option<TrackingClaim>, StoreError> {
+        let number = number.clone();
+        self.run(move |connection| {
+            let found: Option<(String, String)> = connection
+                .query_row(
+                    "SELECT order_id, shipment_id FROM tracking WHERE number = ?1",
+                    params![number.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(internal)?;
+            found
+                .map(|(order_id, shipment_id)| {
+                    Ok(TrackingClaim {
+                        number: number.clone(),
+                        order_id: OrderId::parse(&order_id)
+                            .map_err(|e| StoreError::Internal(e.to_string()))?,
+                        shipment_id,
+                    })
+                })
+                .transpose()
         })
         .await
     }
@@ -688,6 +719,34 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
+
+/// Takes units from stock, each only if that many are there.
+fn take_stock(tx: &rusqlite::Transaction<'_>, takes: &[StockTake]) -> Result<(), StoreError> {
+    for take in takes {
+        let changed = tx
+            .execute(
+                "UPDATE products SET stock = stock - ?1, version = version + 1
+                 WHERE sku = ?2 AND stock >= ?1",
+                params![take.quantity, take.sku.as_str()],
+            )
+            .map_err(internal)?;
+        if changed == 0 {
+            let available: Option<i64> = tx
+                .query_row(
+                    "SELECT stock FROM products WHERE sku = ?1",
+                    params![take.sku.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(internal)?;
+            return Err(StoreError::InsufficientStock {
+                sku: take.sku.clone(),
+                available: available.unwrap_or(0).max(0) as u32,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn insert_events(tx: &rusqlite::Transaction<'_>, events: &[Event]) -> Result<(), StoreError> {

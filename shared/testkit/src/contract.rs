@@ -16,8 +16,11 @@ use kontor_domain::order::{OrderFilter, PaymentStatus};
 use kontor_domain::{
     CountryCode, CustomerId, Email, EventId, OrderId, OrderNumber, Quantity, Sku, TextLine,
 };
+use kontor_domain::product::Product;
+use kontor_domain::shipment::{Carrier, NewShipment, TrackingNumber};
 use kontor_platform::store::{
-    IdempotencyRecord, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
+    IdempotencyRecord, OrderChange, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
+    TrackingClaim,
 };
 use kontor_platform::ShopSettings;
 use time::macros::datetime;
@@ -497,6 +500,95 @@ pub async fn staff_find_orders_by_number_email_name_and_status(store: Arc<dyn St
     assert_eq!(numbers(limited), [eva_number.as_str()]);
 }
 
+pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn Store>) {
+    store
+        .put_product(&product("A", "10.00", 1, true), None)
+        .await
+        .expect("create");
+    let placed = placement(store.as_ref(), &[("A", 3)], 1).await;
+    assert_eq!(placed.order.lines[0].backordered, 2);
+    store.place_order(&placed).await.expect("place");
+    let line = placed.order.lines[0].id.clone();
+    let t1 = TrackingNumber::parse("00340434161094042557").unwrap();
+    let t2 = TrackingNumber::parse("01234567890123").unwrap();
+    let now = datetime!(2026-11-29 10:00 UTC);
+
+    // The unit reserved at checkout ships without touching stock.
+    let mut order = placed.order.clone();
+    let first = NewShipment {
+        items: vec![(line.clone(), Quantity::new(1).unwrap())],
+        carrier: Carrier::Dhl,
+        tracking_number: Some(t1.clone()),
+    };
+    let packed = order.pack_shipment(&first, now, "staff", &|_| 0).expect("pack");
+    let claim = |number: &TrackingNumber, order: &kontor_domain::order::Order, shipment: &str| TrackingClaim {
+        number: number.clone(),
+        order_id: order.id.clone(),
+        shipment_id: shipment.to_string(),
+    };
+    store
+        .save_order_change(&OrderChange {
+            order: order.clone(),
+            stock_takes: packed.stock_takes,
+            tracking: vec![claim(&t1, &order, "S1")],
+            events: vec![],
+        })
+        .await
+        .expect("first parcel");
+    assert_eq!(
+        store.find_tracking(&t1).await.unwrap(),
+        Some(claim(&t1, &order, "S1"))
+    );
+    let found = store
+        .search_orders(&OrderSearch {
+            text: Some(t1.to_string().to_lowercase()),
+            filter: OrderFilter::default(),
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "staff find the order by tracking number");
+
+    // Two backordered units while none is in stock: refused whole.
+    let mut short = order.clone();
+    let second = NewShipment {
+        items: vec![(line.clone(), Quantity::new(2).unwrap())],
+        carrier: Carrier::Dpd,
+        tracking_number: Some(t2.clone()),
+    };
+    let packed = short.pack_shipment(&second, now, "staff", &|_| 2).expect("the domain was told 2");
+    assert!(matches!(
+        store
+            .save_order_change(&OrderChange {
+                order: short.clone(),
+                stock_takes: packed.stock_takes.clone(),
+                tracking: vec![claim(&t2, &short, "S2")],
+                events: vec![],
+            })
+            .await,
+        Err(StoreError::InsufficientStock { available: 0, .. })
+    ));
+    assert_eq!(store.get_order(&order.id).await.unwrap().unwrap(), order, "nothing written");
+    assert_eq!(store.find_tracking(&t2).await.unwrap(), None);
+    assert_eq!(stock_of(store.as_ref(), "A").await, 0, "stock untouched");
+
+    // A tracking number another parcel has is refused whole, too.
+    let a = store.get_product(&Sku::parse("A").unwrap()).await.unwrap().unwrap();
+    let restocked = Product { stock: 5, ..a.clone() };
+    store.put_product(&restocked, Some(a.version)).await.expect("restock");
+    let taken = OrderChange {
+        order: short.clone(),
+        stock_takes: vec![],
+        tracking: vec![claim(&t1, &short, "S2")],
+        events: vec![],
+    };
+    assert!(matches!(
+        store.save_order_change(&taken).await,
+        Err(StoreError::AlreadyExists { entity: "tracking number" })
+    ));
+    assert_eq!(store.get_order(&order.id).await.unwrap().unwrap(), order);
+}
+
 pub async fn placing_an_order_is_all_or_nothing(store: Arc<dyn Store>) {
     store
         .put_product(&product("A", "10.00", 5, false), None)
@@ -719,6 +811,7 @@ macro_rules! store_contract_tests {
             customer_records_move_with_their_orders,
             customers_see_their_own_orders_newest_first,
             staff_find_orders_by_number_email_name_and_status,
+            order_changes_take_stock_and_claim_tracking_numbers,
             placing_an_order_is_all_or_nothing,
             idempotency_keys_and_numbers_are_taken_once,
             stale_order_versions_are_refused,
