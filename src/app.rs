@@ -34,6 +34,7 @@ use crate::local_auth::{self, LocalTokens};
         (name = "catalog", description = "Products with cross-sell and checkout-sell links"),
         (name = "checkout", description = "Cart pricing and order placement"),
         (name = "orders", description = "Orders: the shopper's view, the customer's history, staff search"),
+        (name = "shipments", description = "Parcels: staff split and ship, carriers report by signed webhook"),
         (name = "local", description = "Only in the local runtime: sign-in tokens and the mail outbox"),
     ),
     components(schemas(kontor_http::Problem)),
@@ -75,6 +76,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(kontor_catalog::router())
         .merge(kontor_checkout::router())
         .merge(kontor_orders::router())
+        .merge(kontor_shipment::router())
+        .merge(kontor_tracking_update::router())
         .split_for_parts()
 }
 

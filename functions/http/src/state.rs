@@ -21,7 +21,7 @@ impl AppState {
             store,
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),
-            settings: Arc::new(ShopSettings::default()),
+            settings: Arc::new(ShopSettings::from_env()),
         }
     }
 

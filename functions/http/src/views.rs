@@ -7,6 +7,7 @@ use kontor_domain::money::Money;
 use kontor_domain::order::Address;
 use kontor_domain::pricing::TaxLine;
 use kontor_domain::product::Product;
+use kontor_domain::shipment::{Carrier, Shipment, ShipmentStatus, TrackingLinks};
 use kontor_domain::tax::TaxClass;
 use kontor_domain::{CountryCode, TextLine};
 use serde::{Deserialize, Serialize};
@@ -123,6 +124,81 @@ impl From<&TaxLine> for TaxLineView {
             net: money(line.net),
             tax: money(line.tax),
             gross: money(line.gross),
+        }
+    }
+}
+
+/// A parcel as shoppers and staff see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ShipmentView {
+    /// `S1`, `S2`, … within the order.
+    pub id: String,
+    #[schema(value_type = String, example = "dhl")]
+    pub carrier: Carrier,
+    /// The carrier's name for people (`DHL`).
+    pub carrier_name: String,
+    pub tracking_number: Option<String>,
+    /// Where the customer follows the parcel, from the carrier's template.
+    pub tracking_url: Option<String>,
+    #[schema(value_type = String, example = "in_transit")]
+    pub status: ShipmentStatus,
+    pub items: Vec<ShipmentItemView>,
+    pub history: Vec<ShipmentStepView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ShipmentItemView {
+    pub line_id: String,
+    pub sku: String,
+    pub name: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ShipmentStepView {
+    #[schema(value_type = String, example = "shipped")]
+    pub status: ShipmentStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: time::OffsetDateTime,
+    pub location: Option<String>,
+    /// `staff`, or the carrier's name.
+    pub by: String,
+}
+
+impl ShipmentView {
+    pub fn new(shipment: &Shipment, links: &TrackingLinks) -> Self {
+        Self {
+            id: shipment.id.clone(),
+            carrier: shipment.carrier,
+            carrier_name: shipment.carrier.display_name().to_string(),
+            tracking_number: shipment.tracking_number.as_ref().map(ToString::to_string),
+            tracking_url: shipment
+                .tracking_number
+                .as_ref()
+                .and_then(|n| links.link(shipment.carrier, n)),
+            status: shipment.status,
+            items: shipment
+                .items
+                .iter()
+                .map(|i| ShipmentItemView {
+                    line_id: i.line_id.to_string(),
+                    sku: i.sku.to_string(),
+                    name: i.name.clone(),
+                    quantity: i.quantity.get(),
+                })
+                .collect(),
+            history: shipment
+                .history
+                .iter()
+                .map(|s| ShipmentStepView {
+                    status: s.status,
+                    at: s.at,
+                    location: s.location.clone(),
+                    // Shoppers see who moved a parcel, not which staff member.
+                    by: if s.by.starts_with("staff") { "staff".into() } else { s.by.clone() },
+                })
+                .collect(),
         }
     }
 }

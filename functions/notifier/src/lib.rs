@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use kontor_domain::events::{Event, EventPayload};
-use kontor_notifications::{order_confirmation, ShopDetails};
-use kontor_platform::{ConsumeError, EventConsumer, MailError, Mailer, Store};
+use kontor_domain::shipment::ShipmentStatus;
+use kontor_notifications::{order_confirmation, parcel_mail, ParcelMail, ShopDetails};
+use kontor_platform::{ConsumeError, EventConsumer, MailError, Mailer, OutgoingMail, Store};
 use serde::Deserialize;
 
 pub const NAME: &str = "notifier";
@@ -47,6 +48,31 @@ fn retry(error: impl std::fmt::Display) -> ConsumeError {
     ConsumeError::Retryable(error.to_string())
 }
 
+impl Notifier {
+    /// The e-mail an event asks for, if any: the order confirmation; for a
+    /// parcel the customer is to be told about, "shipped", "delivered" or
+    /// "failed attempt" (other steps, such as "in transit", send nothing);
+    /// and the tracking link on request.
+    fn mail_for(&self, event: &Event) -> Option<OutgoingMail> {
+        match &event.payload {
+            EventPayload::OrderPlaced(placed) => Some(order_confirmation(&event.order_id, placed, &self.shop)),
+            EventPayload::ShipmentStatusChanged(changed) if changed.notify => {
+                let kind = match changed.to {
+                    ShipmentStatus::Shipped => ParcelMail::Shipped,
+                    ShipmentStatus::Delivered => ParcelMail::Delivered,
+                    ShipmentStatus::FailedAttempt => ParcelMail::FailedAttempt,
+                    _ => return None,
+                };
+                Some(parcel_mail(kind, &event.order_id, &changed.parcel, &self.shop))
+            }
+            EventPayload::TrackingSent(sent) => {
+                Some(parcel_mail(ParcelMail::Tracking, &event.order_id, &sent.parcel, &self.shop))
+            }
+            _ => None,
+        }
+    }
+}
+
 #[async_trait]
 impl EventConsumer for Notifier {
     fn name(&self) -> &'static str {
@@ -54,15 +80,12 @@ impl EventConsumer for Notifier {
     }
 
     fn subscribes_to(&self) -> &'static [&'static str] {
-        &["OrderPlaced"]
+        &["OrderPlaced", "ShipmentStatusChanged", "TrackingSent"]
     }
 
     async fn handle(&self, event: &Event) -> Result<(), ConsumeError> {
-        let mail = match &event.payload {
-            EventPayload::OrderPlaced(placed) => {
-                order_confirmation(&event.order_id, placed, &self.shop)
-            }
-            _ => return Ok(()),
+        let Some(mail) = self.mail_for(event) else {
+            return Ok(());
         };
         if self
             .store

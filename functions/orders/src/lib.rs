@@ -16,7 +16,8 @@ use kontor_domain::order::{
     HistoryEntry, Order, OrderFilter, OrderStatus, PaymentMethod, PaymentStatus, ShippingStatus,
 };
 use kontor_domain::OrderId;
-use kontor_http::views::{money, AddressBody, TaxLineView};
+use kontor_domain::shipment::TrackingLinks;
+use kontor_http::views::{money, AddressBody, ShipmentView, TaxLineView};
 use kontor_http::{AppState, Problem, QueryParams, SignedIn, Staff};
 use kontor_platform::OrderSearch;
 use serde::{Deserialize, Serialize};
@@ -84,6 +85,20 @@ pub struct OrderView {
     pub status: OrderStatus,
     #[schema(value_type = String, example = "not_shipped")]
     pub shipping_status: ShippingStatus,
+    /// The parcels, with their items, status, history and tracking link.
+    pub shipments: Vec<ShipmentView>,
+}
+
+impl OrderView {
+    pub fn new(order: &Order, links: &TrackingLinks) -> Self {
+        let mut view = Self::from(order);
+        view.shipments = order
+            .shipments
+            .iter()
+            .map(|s| ShipmentView::new(s, links))
+            .collect();
+        view
+    }
 }
 
 impl From<&Order> for OrderView {
@@ -120,6 +135,7 @@ impl From<&Order> for OrderView {
             payment_status: order.payment_status,
             status: order.status,
             shipping_status: order.shipping_status,
+            shipments: Vec::new(),
         }
     }
 }
@@ -147,7 +163,7 @@ async fn get_order(
     if !order.opens_with(&token) {
         return Err(not_found());
     }
-    Ok(Json(OrderView::from(&order)))
+    Ok(Json(OrderView::new(&order, &state.settings.tracking_links)))
 }
 
 /// An order in a list.
@@ -225,10 +241,10 @@ pub struct AdminOrderView {
     pub history: Vec<HistoryView>,
 }
 
-impl From<&Order> for AdminOrderView {
-    fn from(order: &Order) -> Self {
+impl AdminOrderView {
+    fn new(order: &Order, links: &TrackingLinks) -> Self {
         Self {
-            order: OrderView::from(order),
+            order: OrderView::new(order, links),
             customer_id: order.customer_id.as_ref().map(ToString::to_string),
             guest_link: order.access_token_hash.is_some(),
             version: order.version,
@@ -285,7 +301,7 @@ async fn my_order(
     if order.customer_id.as_ref() != Some(&caller.subject) {
         return Err(not_found());
     }
-    Ok(Json(OrderView::from(&order)))
+    Ok(Json(OrderView::new(&order, &state.settings.tracking_links)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -356,5 +372,5 @@ async fn admin_order(
     let not_found = || Problem::not_found("order");
     let id = OrderId::parse(&id).map_err(|_| not_found())?;
     let order = state.store.get_order(&id).await?.ok_or_else(not_found)?;
-    Ok(Json(AdminOrderView::from(&order)))
+    Ok(Json(AdminOrderView::new(&order, &state.settings.tracking_links)))
 }

@@ -72,6 +72,59 @@ impl Carrier {
     }
 }
 
+impl Carrier {
+    /// A status a carrier's message names: one of ours (`delivered`), or
+    /// the carrier's own code, looked up in its table.
+    pub fn status_for(self, text: &str) -> Option<ShipmentStatus> {
+        use ShipmentStatus::*;
+        let text = text.trim().to_lowercase();
+        if let Some(ours) = ShipmentStatus::parse(&text) {
+            return Some(ours);
+        }
+        let table: &[(&str, ShipmentStatus)] = match self {
+            Carrier::Dhl => &[
+                ("pre-transit", Shipped),
+                ("transit", InTransit),
+                ("out-for-delivery", OutForDelivery),
+                ("failure", FailedAttempt),
+                ("returned", ReturnedToSender),
+            ],
+            Carrier::Dpd => &[
+                ("pickup", Shipped),
+                ("inbound", InTransit),
+                ("outfordelivery", OutForDelivery),
+                ("notdelivered", FailedAttempt),
+                ("returntosender", ReturnedToSender),
+            ],
+            Carrier::Ups => &[
+                ("m", Shipped),
+                ("i", InTransit),
+                ("o", OutForDelivery),
+                ("d", Delivered),
+                ("x", FailedAttempt),
+                ("rs", ReturnedToSender),
+            ],
+            Carrier::Gls => &[
+                ("preadvice", Shipped),
+                ("intransit", InTransit),
+                ("indelivery", OutForDelivery),
+                ("notdelivered", FailedAttempt),
+                ("returned", ReturnedToSender),
+            ],
+            Carrier::Hermes => &[
+                ("1", Shipped),
+                ("2", InTransit),
+                ("3", OutForDelivery),
+                ("4", Delivered),
+                ("5", FailedAttempt),
+                ("6", ReturnedToSender),
+            ],
+            Carrier::Other => &[],
+        };
+        table.iter().find(|(code, _)| *code == text).map(|(_, status)| *status)
+    }
+}
+
 impl fmt::Display for Carrier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.display_name())
@@ -762,6 +815,11 @@ mod tests {
         );
         assert_eq!(links.link(Carrier::Other, &number), None);
         assert_eq!(Carrier::parse("DHL").unwrap(), Carrier::Dhl);
+        assert_eq!(Carrier::Dhl.status_for("delivered"), Some(ShipmentStatus::Delivered));
+        assert_eq!(Carrier::Ups.status_for("D"), Some(ShipmentStatus::Delivered));
+        assert_eq!(Carrier::Dpd.status_for("OutForDelivery"), Some(ShipmentStatus::OutForDelivery));
+        assert_eq!(Carrier::Hermes.status_for("9"), None);
+        assert_eq!(Carrier::Other.status_for("x"), None);
         assert!(Carrier::parse("fedex").is_err());
     }
 }

@@ -4,6 +4,10 @@
 //! text and an HTML part out, in the order's language (German or English).
 //! The same rendering feeds SES in AWS and the mail outbox locally.
 
+mod parcels;
+
+pub use parcels::{parcel_mail, ParcelMail};
+
 use kontor_domain::events::{OrderPlaced, PlacedLine};
 use kontor_domain::order::{Language, PaymentMethod};
 use kontor_domain::OrderId;

@@ -11,6 +11,7 @@
 //! - [`publisher`]: puts committed events on the bus (EventBridge).
 //! - [`telemetry`]: the JSON logs every Lambda function writes.
 //! - [`settings`]: the shop's selling settings (currency, taxes, shipping).
+//! - [`webhooks`]: carriers' signed webhook deliveries.
 
 pub mod clock;
 pub mod consumer;
@@ -20,6 +21,7 @@ pub mod publisher;
 pub mod settings;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use consumer::{ConsumeError, EventConsumer};
@@ -28,5 +30,6 @@ pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use publisher::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
 pub use settings::ShopSettings;
 pub use store::{
-    CheckoutRead, IdempotencyRecord, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
+    CheckoutRead, IdempotencyRecord, OrderChange, OrderPlacement, OrderSearch, ProductQuery, Store,
+    StoreError, TrackingClaim,
 };

@@ -3,15 +3,41 @@
 
 use kontor_domain::money::{Currency, Money};
 use kontor_domain::pricing::{PricingSettings, ShippingPolicy};
+use kontor_domain::shipment::{Carrier, TrackingLinks};
 use kontor_domain::tax::TaxTable;
 use kontor_domain::CountryCode;
 use rust_decimal::Decimal;
+
+use crate::webhooks::WebhookSecrets;
 
 #[derive(Debug, Clone)]
 pub struct ShopSettings {
     pub name: String,
     pub country: CountryCode,
     pub pricing: PricingSettings,
+    /// Where customers follow a parcel, per carrier.
+    pub tracking_links: TrackingLinks,
+    pub webhook_secrets: WebhookSecrets,
+}
+
+impl ShopSettings {
+    /// The defaults, with what the environment sets: carriers' webhook
+    /// secrets (see [`WebhookSecrets::from_env`]) and tracking link
+    /// templates (`KONTOR_TRACKING_URL_<CARRIER>`, `{tracking}` where the
+    /// number goes).
+    pub fn from_env() -> Self {
+        let mut settings = Self {
+            webhook_secrets: WebhookSecrets::from_env(),
+            ..Self::default()
+        };
+        for carrier in Carrier::ALL {
+            let name = format!("KONTOR_TRACKING_URL_{}", carrier.code().to_uppercase());
+            if let Ok(template) = std::env::var(name) {
+                settings.tracking_links.0.insert(carrier, template);
+            }
+        }
+        settings
+    }
 }
 
 impl Default for ShopSettings {
@@ -32,6 +58,8 @@ impl Default for ShopSettings {
                     free_from: Some(Money::new(Decimal::new(5000, 2), currency)),
                 },
             },
+            tracking_links: TrackingLinks::default(),
+            webhook_secrets: WebhookSecrets::default(),
         }
     }
 }
