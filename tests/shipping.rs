@@ -1,0 +1,254 @@
+//! A split delivery end to end, through the real routers, on both stores
+//! (SQLite, and DynamoDB on moto): an order of three products, one
+//! backordered, ships in two parcels with two tracking numbers; the
+//! customer gets a "shipped" e-mail for each with its items and link, then
+//! "delivered" e-mails from signed carrier webhooks; a replayed webhook
+//! sends nothing; the order page shows both parcels. The bad inputs of the
+//! workflow each get their problem and change nothing.
+
+use std::sync::Arc;
+
+use kontor::bus::LocalBus;
+use kontor_domain::order::OrderStatus;
+use kontor_domain::shipment::Carrier;
+use kontor_domain::{OrderId, Sku};
+use kontor_notifications::ShopDetails;
+use kontor_notifier::Notifier;
+use kontor_platform::webhooks::signature_header;
+use kontor_platform::{EventConsumer, Store, WebhookSecrets};
+use kontor_store_dynamodb::{table, DynamoStore};
+use kontor_store_sqlite::{MailOutbox, SqliteStore, StoredMail};
+use kontor_testkit::fixtures::{checkout_body, product, state_over};
+use kontor_testkit::http::{TestApp, TestResponse};
+use serde_json::{json, Value};
+use support::sdk_config;
+
+mod support;
+
+const DHL_SECRET: &str = "dhl-secret-for-tests";
+
+struct Shop {
+    store: Arc<dyn Store>,
+    staff: TestApp,
+    anyone: TestApp,
+    bus: LocalBus,
+    outbox: MailOutbox,
+}
+
+impl Shop {
+    async fn open(store: Arc<dyn Store>) -> Shop {
+        store.put_product(&product("SHIRT", "49.90", 5, false), None).await.unwrap();
+        store.put_product(&product("BELT", "34.90", 5, false), None).await.unwrap();
+        store.put_product(&product("JACKET", "119.00", 0, true), None).await.unwrap();
+        let mut state = state_over(store.clone());
+        let mut settings = (*state.settings).clone();
+        settings.webhook_secrets = WebhookSecrets::default().with(Carrier::Dhl, DHL_SECRET);
+        state.settings = Arc::new(settings);
+        let router = kontor_checkout::router()
+            .merge(kontor_orders::router())
+            .merge(kontor_catalog::router())
+            .merge(kontor_shipment::router())
+            .merge(kontor_tracking_update::router());
+        let anyone = TestApp::new(router, state);
+        // The mail outbox is the local runtime's mailer; it keeps every
+        // e-mail for counting whichever store the order lives in.
+        let outbox = SqliteStore::in_memory().unwrap().mail_outbox(None);
+        let notifier: Arc<dyn EventConsumer> =
+            Arc::new(Notifier::new(store.clone(), Arc::new(outbox.clone()), ShopDetails::default()));
+        Shop {
+            bus: LocalBus::new(store.clone(), vec![notifier]),
+            staff: anyone.as_staff(),
+            anyone,
+            store,
+            outbox,
+        }
+    }
+
+    /// Hands the outbox's events to the notifier, as the bus (or
+    /// EventBridge) would, and answers the e-mails sent since last asked.
+    async fn deliver(&self, seen: &mut usize) -> Vec<StoredMail> {
+        self.bus.relay_pending().await.unwrap();
+        let mut all = self.outbox.list(1000).await.unwrap();
+        all.reverse();
+        let new = all[*seen..].to_vec();
+        *seen = all.len();
+        new
+    }
+
+    async fn webhook(&self, carrier: &str, secret: &str, body: &Value, at: i64) -> TestResponse {
+        let raw = body.to_string();
+        let signature = signature_header(secret.as_bytes(), at, raw.as_bytes());
+        self.anyone
+            .post_raw(&format!("/webhooks/carriers/{carrier}"), &raw, &[("Kontor-Signature", signature.as_str())])
+            .await
+    }
+
+    async fn version(&self, id: &str) -> u64 {
+        self.store.get_order(&OrderId::parse(id).unwrap()).await.unwrap().unwrap().version
+    }
+}
+
+/// The clock of `state_over`: signatures are checked against it.
+const NOW: i64 = 1_795_860_000; // 2026-11-28 10:00 UTC
+
+async fn split_delivery(store: Arc<dyn Store>) {
+    assert_eq!(time::macros::datetime!(2026-11-28 10:00 UTC).unix_timestamp(), NOW);
+    let shop = Shop::open(store).await;
+    let mut seen = 0;
+
+    let placed = shop
+        .anyone
+        .post("/checkout", &checkout_body(&[("SHIRT", 1), ("BELT", 1), ("JACKET", 1)]), &[("Idempotency-Key", "split-1")])
+        .await;
+    assert_eq!(placed.status, 201, "{}", placed.text);
+    let placed = placed.json();
+    let id = placed["id"].as_str().unwrap().to_string();
+    assert_eq!(placed["backordered"][0]["sku"], "JACKET");
+    assert_eq!(shop.deliver(&mut seen).await.len(), 1, "the confirmation");
+    let shipments = format!("/admin/orders/{id}/shipments");
+
+    // Bad input first: each refused, nothing written.
+    let version = shop.version(&id).await;
+    for (body, status, field) in [
+        (json!({"items": [{"line_id": "L1", "quantity": 2}], "carrier": "dhl"}), 422, Some("items[0].quantity")),
+        (json!({"items": [{"line_id": "L9", "quantity": 1}], "carrier": "dhl"}), 422, Some("items[0].line_id")),
+        (json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl", "tracking_number": "0034 0434"}), 422, Some("tracking_number")),
+        (json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl", "tracking_number": "0034\u{7}0434"}), 422, Some("tracking_number")),
+        (json!({"items": [], "carrier": "dhl"}), 422, Some("items")),
+        (json!({"items": [{"line_id": "L3", "quantity": 1}], "carrier": "dpd"}), 409, Some("items[0].quantity")),
+    ] {
+        let answer = shop.staff.post(&shipments, &body, &[]).await;
+        let problem = answer.assert_problem(status, field);
+        if status == 409 {
+            assert_eq!((problem["sku"].as_str(), problem["available"].as_u64()), (Some("JACKET"), Some(0)));
+        }
+    }
+    shop.anyone.post(&shipments, &json!({"items": [{"line_id": "L1", "quantity": 1}]}), &[]).await.assert_problem(401, None);
+    assert_eq!(shop.version(&id).await, version, "refusals change nothing");
+
+    // Parcel 1: shirt and belt, from the stock reserved at checkout.
+    let first = shop
+        .staff
+        .post(&shipments, &json!({"items": [{"line_id": "L1", "quantity": 1}, {"line_id": "L2", "quantity": 1}], "carrier": "dhl", "tracking_number": "00340434161094042557"}), &[])
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(first.json()["shipment"]["id"], "S1");
+    let shipped = shop.staff.post(&format!("{shipments}/S1/status"), &json!({"status": "shipped", "notify": true}), &[]).await;
+    assert_eq!(shipped.status, 200, "{}", shipped.text);
+    assert_eq!(shipped.json()["shipping_status"], "partially_shipped");
+    let mails = shop.deliver(&mut seen).await;
+    assert_eq!(mails.len(), 1, "one 'shipped' e-mail");
+    assert!(mails[0].subject.contains("unterwegs"), "{}", mails[0].subject);
+    assert!(mails[0].text.contains("1 × Product SHIRT") && mails[0].text.contains("1 × Product BELT"), "{}", mails[0].text);
+    assert!(!mails[0].text.contains("JACKET"));
+    assert!(mails[0].text.contains("piececode=00340434161094042557"), "the DHL link");
+
+    // The jacket arrives; staff restock it and ship it in parcel 2.
+    let jacket = shop.store.get_product(&Sku::parse("JACKET").unwrap()).await.unwrap().unwrap();
+    let restocked = shop.staff.patch("/admin/products/JACKET", &json!({"version": jacket.version, "stock": 2})).await;
+    assert_eq!(restocked.status, 200, "{}", restocked.text);
+    let second = shop
+        .staff
+        .post(&shipments, &json!({"items": [{"line_id": "L3", "quantity": 1}], "carrier": "dpd", "tracking_number": "01234567890123"}), &[])
+        .await;
+    assert_eq!(second.status, 201, "{}", second.text);
+    assert_eq!(shop.store.get_product(&Sku::parse("JACKET").unwrap()).await.unwrap().unwrap().stock, 1, "the backorder took its unit");
+    shop.staff.post(&shipments, &json!({"items": [{"line_id": "L3", "quantity": 1}]}), &[]).await.assert_problem(422, Some("items[0].quantity"));
+    shop.staff
+        .post(&shipments, &json!({"items": [{"line_id": "L2", "quantity": 1}], "carrier": "ups", "tracking_number": "00340434161094042557"}), &[])
+        .await
+        .assert_problem(422, Some("items[0].quantity"));
+    let shipped = shop.staff.post(&format!("{shipments}/S2/status"), &json!({"status": "shipped"}), &[]).await;
+    assert_eq!(shipped.json()["shipping_status"], "shipped");
+    let mails = shop.deliver(&mut seen).await;
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].text.contains("1 × Product JACKET") && !mails[0].text.contains("SHIRT"));
+    assert!(mails[0].text.contains("tracking.dpd.de/status/de_DE/parcel/01234567890123"));
+
+    // Carriers report by signed webhook.
+    let delivered = json!({"event_id": "dhl-1", "tracking_number": "00340434161094042557", "status": "delivered", "location": "Berlin"});
+    let answer = shop.webhook("dhl", DHL_SECRET, &delivered, NOW).await;
+    assert_eq!((answer.status.as_u16(), answer.json()["outcome"].clone()), (200, json!("applied")), "{}", answer.text);
+    let mails = shop.deliver(&mut seen).await;
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].subject.contains("zugestellt"));
+    // The same message again changes nothing and sends nothing.
+    let replay = shop.webhook("dhl", DHL_SECRET, &delivered, NOW + 60).await;
+    assert_eq!(replay.json()["outcome"], "duplicate");
+    // A late "in transit" does not take a delivered parcel back.
+    let late = json!({"event_id": "dhl-0", "tracking_number": "00340434161094042557", "status": "transit"});
+    assert_eq!(shop.webhook("dhl", DHL_SECRET, &late, NOW).await.json()["outcome"], "stale");
+    assert!(shop.deliver(&mut seen).await.is_empty());
+    // DPD uses its own code and the shared local secret.
+    let dpd = json!({"event_id": "dpd-9", "tracking_number": "01234567890123", "status": "delivered"});
+    assert_eq!(shop.webhook("dpd", "local-webhook-secret", &dpd, NOW).await.json()["outcome"], "applied");
+    assert_eq!(shop.deliver(&mut seen).await.len(), 1);
+    let unknown = json!({"event_id": "dhl-2", "tracking_number": "99999999999", "status": "delivered"});
+    let answer = shop.webhook("dhl", DHL_SECRET, &unknown, NOW).await;
+    assert_eq!((answer.status.as_u16(), answer.json()["outcome"].clone()), (202, json!("unknown_tracking_number")));
+
+    // Bad deliveries: refused, nothing written.
+    let version = shop.version(&id).await;
+    let body = json!({"event_id": "dhl-3", "tracking_number": "00340434161094042557", "status": "returned"}).to_string();
+    let uri = "/webhooks/carriers/dhl";
+    shop.anyone.post_raw(uri, &body, &[]).await.assert_problem(401, None);
+    let forged = signature_header(b"not the secret", NOW, body.as_bytes());
+    shop.anyone.post_raw(uri, &body, &[("Kontor-Signature", forged.as_str())]).await.assert_problem(401, None);
+    let stale = signature_header(DHL_SECRET.as_bytes(), NOW - 301, body.as_bytes());
+    shop.anyone.post_raw(uri, &body, &[("Kontor-Signature", stale.as_str())]).await.assert_problem(401, None);
+    let not_json = "status=delivered";
+    let signed = signature_header(DHL_SECRET.as_bytes(), NOW, not_json.as_bytes());
+    shop.anyone.post_raw(uri, not_json, &[("Kontor-Signature", signed.as_str())]).await.assert_problem(400, None);
+    let odd = json!({"event_id": "dhl-4", "tracking_number": "00340434161094042557", "status": "teleported"});
+    shop.webhook("dhl", DHL_SECRET, &odd, NOW).await.assert_problem(422, Some("status"));
+    shop.webhook("fedex", DHL_SECRET, &odd, NOW).await.assert_problem(404, None);
+    // Staff cannot move a delivered parcel back either.
+    shop.staff.post(&format!("{shipments}/S1/status"), &json!({"status": "pending"}), &[]).await.assert_problem(422, Some("status"));
+    assert_eq!(shop.version(&id).await, version);
+    assert!(shop.deliver(&mut seen).await.is_empty());
+
+    // The order page shows both parcels, delivered, with their links.
+    let page = shop
+        .anyone
+        .get(&format!("/orders/{id}?token={}", placed["access_token"].as_str().unwrap()))
+        .await
+        .json();
+    assert_eq!(page["shipping_status"], "delivered");
+    let parcels = page["shipments"].as_array().unwrap();
+    assert_eq!(parcels.len(), 2);
+    assert_eq!(parcels[0]["status"], "delivered");
+    assert_eq!(parcels[0]["history"].as_array().unwrap().last().unwrap()["location"], "Berlin");
+    assert_eq!(parcels[1]["carrier_name"], "DPD");
+    assert!(parcels[1]["tracking_url"].as_str().unwrap().contains("01234567890123"));
+
+    // Staff find the order by either tracking number, and resend tracking.
+    let found = shop.staff.get("/admin/orders?q=01234567890123").await.json();
+    assert_eq!(found[0]["id"], id.as_str());
+    let resent = shop.staff.post(&format!("{shipments}/S2/send-tracking"), &json!({}), &[]).await;
+    assert_eq!(resent.status, 202, "{}", resent.text);
+    let mails = shop.deliver(&mut seen).await;
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].subject.contains("Sendungsverfolgung"));
+
+    // A cancelled order ships nothing.
+    let mut order = shop.store.get_order(&OrderId::parse(&id).unwrap()).await.unwrap().unwrap();
+    order.status = OrderStatus::Cancelled;
+    order.version += 1;
+    shop.store.save_order(&order, &[]).await.unwrap();
+    shop.staff
+        .post(&shipments, &json!({"items": [{"line_id": "L1", "quantity": 1}]}), &[])
+        .await
+        .assert_problem(409, None);
+}
+
+#[tokio::test]
+async fn a_split_delivery_on_sqlite() {
+    split_delivery(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn a_split_delivery_on_dynamodb() {
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config());
+    table::create_table(&client, "kontor-shipping").await.unwrap();
+    split_delivery(Arc::new(DynamoStore::new(client, "kontor-shipping"))).await;
+}
