@@ -252,3 +252,143 @@ async fn a_split_delivery_on_dynamodb() {
     table::create_table(&client, "kontor-shipping").await.unwrap();
     split_delivery(Arc::new(DynamoStore::new(client, "kontor-shipping"))).await;
 }
+
+/// One webhook delivery of the storm, and what it should come to.
+#[derive(Clone)]
+struct Delivery {
+    carrier: &'static str,
+    body: String,
+    signature: String,
+    expect: u16,
+}
+
+/// 1,000 deliveries for five parcels: the 25 real carrier messages (five
+/// steps each, in order per parcel), sent alongside duplicates, replays of
+/// the very same signed bytes, forged and stale signatures, late messages
+/// and unknown tracking numbers, many at once. Exactly the 25 real ones
+/// change anything, and exactly the ten that customers hear about (a
+/// failed attempt and a delivery per parcel) send an e-mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_webhook_deliveries_change_exactly_what_they_should() {
+    use rand::rngs::StdRng;
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng};
+
+    let shop = Arc::new(Shop::open(Arc::new(SqliteStore::in_memory().unwrap())).await);
+    for sku in ["A", "B", "C", "D", "E"] {
+        shop.store.put_product(&product(sku, "10.00", 5, false), None).await.unwrap();
+    }
+    let placed = shop
+        .anyone
+        .post("/checkout", &checkout_body(&[("A", 1), ("B", 1), ("C", 1), ("D", 1), ("E", 1)]), &[("Idempotency-Key", "storm")])
+        .await
+        .json();
+    let id = placed["id"].as_str().unwrap().to_string();
+    let numbers: Vec<String> = (1..=5).map(|n| format!("0034043416109404255{n}")).collect();
+    for (n, number) in numbers.iter().enumerate() {
+        let shipments = format!("/admin/orders/{id}/shipments");
+        let packed = shop
+            .staff
+            .post(&shipments, &json!({"items": [{"line_id": format!("L{}", n + 1), "quantity": 1}], "carrier": "dhl", "tracking_number": number}), &[])
+            .await;
+        assert_eq!(packed.status, 201, "{}", packed.text);
+        let shipped = shop
+            .staff
+            .post(&format!("{shipments}/S{}/status", n + 1), &json!({"status": "shipped", "notify": false}), &[])
+            .await;
+        assert_eq!(shipped.status, 200);
+    }
+    let mut seen = 0;
+    shop.deliver(&mut seen).await;
+
+    let sign = |secret: &str, at: i64, body: &str| signature_header(secret.as_bytes(), at, body.as_bytes());
+    let message = |event_id: &str, number: &str, status: &str| {
+        json!({"event_id": event_id, "tracking_number": number, "status": status}).to_string()
+    };
+    let steps = ["transit", "out-for-delivery", "failure", "out-for-delivery", "delivered"];
+    let mut rng = StdRng::seed_from_u64(20261128);
+    // Waves: wave k holds each parcel's k-th real message, its duplicates
+    // and replays, and noise; a wave runs all at once, waves one after
+    // another, so each parcel's real messages keep their order.
+    let mut waves: Vec<Vec<Delivery>> = vec![Vec::new(); steps.len()];
+    let mut total = 0;
+    for (k, step) in steps.iter().enumerate() {
+        for (p, number) in numbers.iter().enumerate() {
+            let body = message(&format!("dhl-{p}-{k}"), number, step);
+            let real = Delivery { carrier: "dhl", signature: sign(DHL_SECRET, NOW, &body), body, expect: 200 };
+            waves[k].push(real.clone());
+            total += 1;
+        }
+    }
+    while total < 1000 {
+        let k = rng.random_range(0..steps.len());
+        let p = rng.random_range(0..numbers.len());
+        let real_body = message(&format!("dhl-{p}-{k}"), &numbers[p], steps[k]);
+        let delivery = match rng.random_range(0..6) {
+            // The same message signed anew, a little later.
+            0 => Delivery { carrier: "dhl", signature: sign(DHL_SECRET, NOW + rng.random_range(0..200), &real_body), body: real_body, expect: 202 },
+            // The very same signed bytes again.
+            1 => Delivery { carrier: "dhl", signature: sign(DHL_SECRET, NOW, &real_body), body: real_body, expect: 202 },
+            // Signed with the wrong secret, or by another carrier's.
+            2 => Delivery { carrier: "dhl", signature: sign("local-webhook-secret", NOW, &real_body), body: real_body, expect: 401 },
+            // Signed six minutes ago.
+            3 => Delivery { carrier: "dhl", signature: sign(DHL_SECRET, NOW - 360, &real_body), body: real_body, expect: 401 },
+            // A tracking number nobody has.
+            4 => {
+                let body = message(&format!("dhl-x-{total}"), "77777777777", "delivered");
+                Delivery { carrier: "dhl", signature: sign(DHL_SECRET, NOW, &body), body, expect: 202 }
+            }
+            // A changed body under a real signature.
+            _ => {
+                let signature = sign(DHL_SECRET, NOW, &real_body);
+                let body = real_body.replace(steps[k], "returned");
+                Delivery { carrier: "dhl", signature, body, expect: 401 }
+            }
+        };
+        // Duplicates of a real message can only come after it: they join
+        // its wave or a later one.
+        let wave = if delivery.expect == 202 { rng.random_range(k..steps.len()) } else { rng.random_range(0..steps.len()) };
+        waves[wave].push(delivery);
+        total += 1;
+    }
+
+    let mut tally = std::collections::BTreeMap::<String, usize>::new();
+    for mut wave in waves {
+        wave.shuffle(&mut rng);
+        // The wave's real messages first-come within it would be a race
+        // with their own duplicates; both orders must come out the same.
+        let mut tasks = tokio::task::JoinSet::new();
+        for delivery in wave {
+            let shop = Arc::clone(&shop);
+            tasks.spawn(async move {
+                let answer = shop
+                    .anyone
+                    .post_raw(&format!("/webhooks/carriers/{}", delivery.carrier), &delivery.body, &[("Kontor-Signature", delivery.signature.as_str())])
+                    .await;
+                let outcome = answer.json()["outcome"].as_str().map(str::to_string).unwrap_or_else(|| answer.status.to_string());
+                (outcome, answer.status.as_u16(), delivery.expect)
+            });
+        }
+        while let Some(result) = tasks.join_next().await {
+            let (outcome, status, expect) = result.unwrap();
+            // A real message racing its own duplicate: either may win.
+            let fine = status == expect || (matches!(status, 200 | 202) && matches!(expect, 200 | 202));
+            assert!(fine, "got {status} ({outcome}), expected {expect}");
+            *tally.entry(outcome).or_default() += 1;
+        }
+    }
+
+    eprintln!("tally: {tally:?}");
+    assert_eq!(tally.values().sum::<usize>(), 1000);
+    assert_eq!(tally.get("applied"), Some(&25), "{tally:?}");
+    assert_eq!(tally.get("stale"), None, "real messages arrive in order: {tally:?}");
+    let order = shop.store.get_order(&OrderId::parse(&id).unwrap()).await.unwrap().unwrap();
+    assert_eq!(order.shipping_status, kontor_domain::order::ShippingStatus::Delivered);
+    for parcel in &order.shipments {
+        assert_eq!(parcel.history.len(), 2 + 5, "pending, shipped, and the five carrier steps");
+    }
+    let mails = shop.deliver(&mut seen).await;
+    let failed = mails.iter().filter(|m| m.subject.contains("Zustellversuch")).count();
+    let delivered = mails.iter().filter(|m| m.subject.contains("zugestellt")).count();
+    assert_eq!((failed, delivered, mails.len()), (5, 5, 10));
+}
