@@ -29,6 +29,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/admin/orders/{id}"),
     ("get", "/admin/products"),
     ("patch", "/admin/products/{sku}"),
+    ("post", "/admin/orders/{id}/shipments"),
+    ("post", "/admin/orders/{id}/shipments/{sid}/status"),
+    ("post", "/admin/orders/{id}/shipments/{sid}/send-tracking"),
+    ("post", "/webhooks/carriers/{carrier}"),
 ];
 
 /// Routes only the local runtime has: described, never deployed.
@@ -87,7 +91,9 @@ async fn every_route_is_described_and_every_description_is_a_route() {
     for (method, path) in all_routes() {
         let uri = path
             .replace("{sku}", "TR-CHINO-BEIGE")
-            .replace("{id}", "unknown");
+            .replace("{id}", "unknown")
+            .replace("{sid}", "S1")
+            .replace("{carrier}", "dhl");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let request = Request::builder()
             .method(method.clone())

@@ -179,7 +179,9 @@ async fn the_schemas_refuse_what_consumers_could_not_read() {
 /// valid events.
 #[test]
 fn the_samples_carry_valid_events() {
-    let bridge = read_json("samples/OrderPlaced.eventbridge.json");
-    assert_eq!(bridge["detail-type"], bridge["detail"]["type"]);
-    assert_valid(&bridge["detail"]);
+    for sample in ["OrderPlaced", "ShipmentStatusChanged"] {
+        let bridge = read_json(&format!("samples/{sample}.eventbridge.json"));
+        assert_eq!(bridge["detail-type"], bridge["detail"]["type"]);
+        assert_valid(&bridge["detail"]);
+    }
 }

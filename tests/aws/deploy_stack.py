@@ -123,6 +123,10 @@ def main():
             {"ParameterKey": "EventBusName", "ParameterValue": stack},
             {"ParameterKey": "ShopDomain", "ParameterValue": SHOP_DOMAIN},
             {"ParameterKey": "SignInDomainPrefix", "ParameterValue": stack},
+        ]
+        + [
+            {"ParameterKey": f"WebhookSecret{carrier}", "ParameterValue": "local-webhook-secret"}
+            for carrier in ["Dhl", "Dpd", "Ups", "Gls", "Hermes", "Other"]
         ],
         Capabilities=["CAPABILITY_IAM"],
     )
