@@ -281,7 +281,23 @@ function showOrder(order) {
     <table class="lines"><thead><tr><th>Product</th><th class="num">Quantity</th><th class="num">Price</th><th class="num">VAT</th><th class="num">Total</th></tr></thead>
     <tbody>${order.lines.map((l) => `<tr data-testid="order-line"><td>${esc(l.name)} <span class="muted">${esc(l.sku)}</span>${l.backordered ? `<div class="stock-back">${esc(l.backordered)} on backorder</div>` : ''}</td>
       <td class="num">${esc(l.quantity)}</td><td class="num">${euro(l.unit_price)}</td><td class="num">${esc(l.tax_rate)} %</td><td class="num">${euro(l.total)}</td></tr>`).join('')}</tbody></table>
-    ${totalsBlock({ ...order, discounts: [] })}`;
+    ${totalsBlock({ ...order, discounts: [] })}
+    ${parcelsBlock(order)}`;
+}
+
+// The parcels of an order: what is in each, where it is, and the link to
+// follow it at the carrier.
+function parcelsBlock(order) {
+  if (!order.shipments.length) return '';
+  return `<section class="related" data-testid="parcels"><h2>Your parcels</h2>
+    ${order.shipments.map((s) => `<div class="parcel" data-testid="parcel" data-id="${esc(s.id)}">
+      <div class="parcel-head"><strong>Parcel ${esc(s.id.replace(/^S/, ''))}</strong>
+        <span class="status" data-testid="parcel-status">${label(s.status)}</span>
+        <span>${esc(s.carrier_name)}${s.tracking_number ? ` · <span data-testid="tracking-number">${esc(s.tracking_number)}</span>` : ''}</span>
+        ${s.tracking_url ? `<a href="${esc(s.tracking_url)}" target="_blank" rel="noopener" data-testid="tracking-link">Follow the parcel</a>` : ''}</div>
+      <ul>${s.items.map((i) => `<li>${esc(i.quantity)} × ${esc(i.name)}</li>`).join('')}</ul>
+      <ol class="history">${s.history.map((h) => `<li><time>${esc(new Date(h.at).toLocaleString())}</time>${label(h.status)}${h.location ? ` · ${esc(h.location)}` : ''}</li>`).join('')}</ol>
+    </div>`).join('')}</section>`;
 }
 
 async function signInView(params) {

@@ -81,7 +81,7 @@ async function ordersView(params) {
   const orders = await request('GET', `/admin/orders?${query}`);
   app.innerHTML = `<h1>Orders</h1>
     <form class="toolbar" id="order-search">
-      <label>Search<input type="search" name="q" value="${esc(params.get('q') || '')}" placeholder="Order number, e-mail or name" data-testid="order-search"></label>
+      <label>Search<input type="search" name="q" value="${esc(params.get('q') || '')}" placeholder="Order number, e-mail, name or tracking number" data-testid="order-search"></label>
       ${select('status', 'Order', params.get('status'))}
       ${select('payment_status', 'Payment', params.get('payment_status'))}
       ${select('shipping_status', 'Shipping', params.get('shipping_status'))}
@@ -133,9 +133,105 @@ async function orderView(id) {
       <div class="grand"><span>Total</span><span>${euro(order.total)}</span></div>
       ${order.taxes.map((t) => `<div class="tax"><span>incl. ${esc(t.rate)} % VAT on ${euro(t.gross)}</span><span>${euro(t.tax)}</span></div>`).join('')}
     </div>
+    <h2>Parcels</h2>
+    <div id="parcel-alert"></div>
+    ${order.shipments.map((s) => parcelBlock(order, s)).join('') || '<p class="muted">Nothing shipped yet.</p>'}
+    ${packForm(order)}
     <h2>History</h2>
     <ul class="history" data-testid="history">${order.history.map((h) => `<li><time>${when(h.at)}</time><strong>${label(h.action)}</strong>
       by ${esc(h.by)} — ${esc(h.detail)}</li>`).join('')}</ul>`;
+  wireParcels(order);
+}
+
+const CARRIERS = [['dhl', 'DHL'], ['dpd', 'DPD'], ['ups', 'UPS'], ['gls', 'GLS'], ['hermes', 'Hermes'], ['other', 'Other']];
+const NEXT_STATUSES = ['shipped', 'in_transit', 'out_for_delivery', 'failed_attempt', 'delivered', 'returned_to_sender'];
+
+function parcelBlock(order, s) {
+  const final = s.status === 'delivered' || s.status === 'returned_to_sender';
+  return `<div class="parcel" data-testid="parcel" data-id="${esc(s.id)}">
+    <div class="parcel-head"><strong>${esc(s.id)}</strong><span class="status" data-testid="parcel-status">${label(s.status)}</span>
+      <span>${esc(s.carrier_name)}${s.tracking_number ? ` · ${esc(s.tracking_number)}` : ''}</span>
+      ${s.tracking_url ? `<a href="${esc(s.tracking_url)}" target="_blank" rel="noopener">tracking</a>` : ''}</div>
+    <ul>${s.items.map((i) => `<li>${esc(i.quantity)} × ${esc(i.name)} <span class="muted">${esc(i.line_id)}</span></li>`).join('')}</ul>
+    <ol class="history">${s.history.map((h) => `<li><time>${when(h.at)}</time>${label(h.status)} by ${esc(h.by)}${h.location ? ` · ${esc(h.location)}` : ''}</li>`).join('')}</ol>
+    ${final ? '' : `<form class="row status-form" data-shipment="${esc(s.id)}">
+      <label>Status<select name="status" data-testid="parcel-next-status">${NEXT_STATUSES.map((v) => `<option value="${v}">${label(v)}</option>`).join('')}</select></label>
+      <label>Tracking number<input name="tracking_number" value="${esc(s.tracking_number || '')}" data-testid="parcel-tracking"></label>
+      <label>Where<input name="location" placeholder="optional"></label>
+      <label><span><input type="checkbox" name="notify" checked> e-mail the customer</span></label>
+      <button type="submit" data-testid="parcel-set-status">Set status</button>
+      <div class="field-error" data-error-for="status"></div><div class="field-error" data-error-for="tracking_number"></div>
+    </form>`}
+    ${s.tracking_number ? `<button class="secondary" data-send-tracking="${esc(s.id)}" data-testid="send-tracking">E-mail tracking again</button>` : ''}
+  </div>`;
+}
+
+// What is left to pack of each line, and a form to pack part of it.
+function packForm(order) {
+  const inParcels = (lineId) => order.shipments
+    .filter((s) => s.status !== 'returned_to_sender')
+    .flatMap((s) => s.items).filter((i) => i.line_id === lineId)
+    .reduce((sum, i) => sum + i.quantity, 0);
+  const left = order.lines.map((l) => ({ ...l, left: l.quantity - inParcels(l.id) })).filter((l) => l.left > 0);
+  if (!left.length || order.status === 'cancelled') return '';
+  return `<form class="ship-form" id="pack-form" data-testid="pack-form"><strong>Pack a parcel</strong>
+    <table class="lines"><thead><tr><th>Line</th><th>Product</th><th class="num">Left to ship</th><th class="num">In this parcel</th></tr></thead><tbody>
+    ${left.map((l) => `<tr><td>${esc(l.id)}</td><td>${esc(l.name)}${l.backordered ? ` <span class="stock-back">${esc(l.backordered)} backordered</span>` : ''}</td>
+      <td class="num">${esc(l.left)}</td><td class="num"><input type="number" min="0" max="${esc(l.left)}" value="0" name="line-${esc(l.id)}" data-line="${esc(l.id)}" aria-label="Units of ${esc(l.id)}"></td></tr>`).join('')}
+    </tbody></table>
+    <div class="row">
+      <label>Carrier<select name="carrier" data-testid="pack-carrier">${CARRIERS.map(([v, n]) => `<option value="${v}">${n}</option>`).join('')}</select></label>
+      <label>Tracking number<input name="tracking_number" data-testid="pack-tracking"></label>
+      <button type="submit" data-testid="pack">Pack parcel</button>
+    </div>
+    <div class="field-error" data-testid="pack-error"></div>
+  </form>`;
+}
+
+function wireParcels(order) {
+  const base = `/admin/orders/${encodeURIComponent(order.id)}/shipments`;
+  const reload = () => orderView(order.id).catch(showError);
+  document.getElementById('pack-form')?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const items = [...form.querySelectorAll('[data-line]')]
+      .map((input) => ({ line_id: input.dataset.line, quantity: Number(input.value) }))
+      .filter((i) => i.quantity > 0);
+    const tracking = form.tracking_number.value.trim();
+    try {
+      await request('POST', base, { items, carrier: form.carrier.value, ...(tracking ? { tracking_number: tracking } : {}) });
+      reload();
+    } catch (error) {
+      form.querySelector('[data-testid=pack-error]').textContent = error.message;
+    }
+  });
+  app.querySelectorAll('.status-form').forEach((form) => form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    form.querySelectorAll('.field-error').forEach((e) => { e.textContent = ''; });
+    const tracking = form.tracking_number.value.trim();
+    const body = {
+      status: form.status.value,
+      notify: form.notify.checked,
+      ...(tracking ? { tracking_number: tracking } : {}),
+      ...(form.location.value.trim() ? { location: form.location.value.trim() } : {}),
+    };
+    try {
+      await request('POST', `${base}/${encodeURIComponent(form.dataset.shipment)}/status`, body);
+      reload();
+    } catch (error) {
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(error.problem?.field || 'status')}"]`) || form.querySelector('[data-error-for=status]');
+      slot.textContent = error.message;
+    }
+  }));
+  app.querySelectorAll('[data-send-tracking]').forEach((button) => button.addEventListener('click', async () => {
+    try {
+      await request('POST', `${base}/${encodeURIComponent(button.dataset.sendTracking)}/send-tracking`);
+      button.textContent = 'Tracking e-mailed';
+      button.disabled = true;
+    } catch (error) {
+      document.getElementById('parcel-alert').innerHTML = `<div class="alert">${esc(error.message)}</div>`;
+    }
+  }));
 }
 
 const skus = (text) => text.split(/[\s,]+/).map((s) => s.trim().toUpperCase()).filter(Boolean);
