@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/cargo-lambda ] && export PATH="$PWD/.venv/bin:$PATH"
-functions=(catalog checkout orders outbox-relay notifier)
+functions=(catalog checkout orders outbox-relay notifier shipment tracking-update)
 packages=()
 for function in "${functions[@]}"; do packages+=(-p "kontor-$function"); done
 cargo lambda build --release --x86-64 "${packages[@]}"

@@ -35,6 +35,8 @@ pub fn consumers(
     if std::env::var_os("KONTOR_SHOP_URL").is_none() {
         shop.url = format!("http://{}/", config.addr);
     }
+    // The checkout's key, so the links in e-mails open the orders.
+    shop.links = state.settings.order_links.clone();
     vec![Arc::new(kontor_notifier::Notifier::new(
         Arc::clone(&state.store),
         mailer,

@@ -20,7 +20,7 @@ pub mod seed;
 use std::sync::Arc;
 
 use kontor_http::AppState;
-use kontor_platform::Mailer;
+use kontor_platform::{Mailer, OrderLinks};
 use kontor_ses::SesMailer;
 use kontor_store_dynamodb::DynamoStore;
 use kontor_store_sqlite::{MailOutbox, SqliteStore};
@@ -84,6 +84,14 @@ pub async fn assemble(config: &Config) -> Result<Assembled, RuntimeError> {
             (state, Arc::new(SesMailer::from_env().await), None)
         }
     };
+    // Guests' order links are signed with a key kept in the data folder
+    // unless KONTOR_LINK_KEY names one, so links keep working after restarts.
+    let mut state = state;
+    if OrderLinks::from_env().is_none() {
+        let mut settings = (*state.settings).clone();
+        settings.order_links = OrderLinks::new(local_auth::key_file(&config.data_dir, "link.key")?);
+        state.settings = Arc::new(settings);
+    }
     seed::seed_if_empty(state.store.as_ref(), &state.settings).await?;
     Ok(Assembled {
         state,

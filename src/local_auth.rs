@@ -104,21 +104,7 @@ impl LocalTokens {
                 return Ok(Self::new(secret.into_bytes(), clock));
             }
         }
-        let path = data_dir.join("token.key");
-        let failed = |source| KeyError {
-            path: path.display().to_string(),
-            source,
-        };
-        let key = match std::fs::read(&path) {
-            Ok(key) if key.len() >= 32 => key,
-            _ => {
-                let key: [u8; 32] = rand::random();
-                std::fs::create_dir_all(data_dir).map_err(failed)?;
-                std::fs::write(&path, key).map_err(failed)?;
-                key.to_vec()
-            }
-        };
-        Ok(Self::new(key, clock))
+        Ok(Self::new(key_file(data_dir, "token.key")?, clock))
     }
 
     /// A token for `email`; staff tokens carry the staff group.
@@ -198,6 +184,25 @@ impl LocalTokens {
             email: Email::parse(&payload.email).ok(),
             groups: payload.groups,
         })
+    }
+}
+
+/// A secret key kept in the data folder: read if it is there, else made of
+/// 32 random bytes and written, so it survives restarts.
+pub fn key_file(data_dir: &Path, name: &str) -> Result<Vec<u8>, KeyError> {
+    let path = data_dir.join(name);
+    let failed = |source| KeyError {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read(&path) {
+        Ok(key) if key.len() >= 32 => Ok(key),
+        _ => {
+            let key: [u8; 32] = rand::random();
+            std::fs::create_dir_all(data_dir).map_err(failed)?;
+            std::fs::write(&path, key).map_err(failed)?;
+            Ok(key.to_vec())
+        }
     }
 }
 

@@ -113,6 +113,9 @@ async fn a_guest_buys_trousers_and_a_belt() {
     assert!(first.contains("Total: €94.80"));
     let second = std::fs::read_to_string(&mails[1]).unwrap();
     assert!(second.contains("Subject: Deine Bestellung K-"));
+    // The confirmation carries the order's link, token and all: the same
+    // link the checkout answered with.
+    assert!(second.contains(&format!("#/order/{id}?token={token}")), "{second}");
 
     runtime.stop();
 

@@ -123,6 +123,7 @@ def main():
             {"ParameterKey": "EventBusName", "ParameterValue": stack},
             {"ParameterKey": "ShopDomain", "ParameterValue": SHOP_DOMAIN},
             {"ParameterKey": "SignInDomainPrefix", "ParameterValue": stack},
+            {"ParameterKey": "OrderLinkKey", "ParameterValue": "moto-order-link-key-0123456789abcdef"},
         ]
         + [
             {"ParameterKey": f"WebhookSecret{carrier}", "ParameterValue": "local-webhook-secret"}

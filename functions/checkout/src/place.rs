@@ -218,9 +218,12 @@ async fn place(
         let products = read.products;
         // A guest opens the order with the token in its link; a customer
         // opens it from their account, so needs none.
-        let access_token = caller.is_none().then(|| state.ids.access_token());
+        let id = state.ids.order_id();
+        let access_token = caller
+            .is_none()
+            .then(|| state.settings.order_links.guest_token(&id));
         let context = NewOrderContext {
-            id: state.ids.order_id(),
+            id,
             number: state.ids.order_number(),
             now: state.clock.now(),
             customer_id: customer_id.clone(),

@@ -29,6 +29,10 @@ impl AppState {
     /// `KONTOR_TABLE`, and the SDK's usual variables (region, credentials,
     /// `AWS_ENDPOINT_URL` for a stand-in such as moto).
     pub async fn aws() -> Self {
-        Self::with_store(Arc::new(DynamoStore::from_env().await))
+        let state = Self::with_store(Arc::new(DynamoStore::from_env().await));
+        if state.settings.order_links.is_development_key() {
+            tracing::warn!("KONTOR_LINK_KEY is not set: guests' order links use the development key");
+        }
+        state
     }
 }

@@ -12,7 +12,9 @@ use async_trait::async_trait;
 use kontor_domain::events::{Event, EventPayload};
 use kontor_domain::shipment::ShipmentStatus;
 use kontor_notifications::{order_confirmation, parcel_mail, ParcelMail, ShopDetails};
-use kontor_platform::{ConsumeError, EventConsumer, MailError, Mailer, OutgoingMail, Store};
+use kontor_platform::{
+    ConsumeError, EventConsumer, MailError, Mailer, OrderLinks, OutgoingMail, Store,
+};
 use serde::Deserialize;
 
 pub const NAME: &str = "notifier";
@@ -33,14 +35,16 @@ impl Notifier {
     }
 }
 
-/// The shop's details for e-mails from `KONTOR_SHOP_NAME`, `KONTOR_SHOP_URL`
-/// and `KONTOR_BANK_ACCOUNT`, with the demo shop's as defaults.
+/// The shop's details for e-mails from `KONTOR_SHOP_NAME`, `KONTOR_SHOP_URL`,
+/// `KONTOR_BANK_ACCOUNT` and `KONTOR_LINK_KEY` (the checkout's, so guests'
+/// links open their orders), with the demo shop's as defaults.
 pub fn shop_from_env() -> ShopDetails {
     let defaults = ShopDetails::default();
     ShopDetails {
         name: std::env::var("KONTOR_SHOP_NAME").unwrap_or(defaults.name),
         url: std::env::var("KONTOR_SHOP_URL").unwrap_or(defaults.url),
         bank_account: std::env::var("KONTOR_BANK_ACCOUNT").unwrap_or(defaults.bank_account),
+        links: OrderLinks::from_env().unwrap_or(defaults.links),
     }
 }
 

@@ -68,6 +68,8 @@ pub const EVENT_NAMES: &[&str] = &[
 pub struct ParcelNotice {
     pub number: OrderNumber,
     pub email: Email,
+    /// The customer's, or none for a guest (whose link carries a token).
+    pub customer_id: Option<CustomerId>,
     pub language: Language,
     pub shipment_id: String,
     pub carrier: Carrier,

@@ -546,6 +546,7 @@ impl Order {
         Some(ParcelNotice {
             number: self.number.clone(),
             email: self.email.clone(),
+            customer_id: self.customer_id.clone(),
             language: self.language,
             shipment_id: shipment.id.clone(),
             carrier: shipment.carrier,

@@ -10,8 +10,8 @@ pub use parcels::{parcel_mail, ParcelMail};
 
 use kontor_domain::events::{OrderPlaced, PlacedLine};
 use kontor_domain::order::{Language, PaymentMethod};
-use kontor_domain::OrderId;
-use kontor_platform::OutgoingMail;
+use kontor_domain::{CustomerId, OrderId};
+use kontor_platform::{OrderLinks, OutgoingMail};
 use rust_decimal::Decimal;
 
 /// What the e-mails say about the shop.
@@ -22,6 +22,19 @@ pub struct ShopDetails {
     pub url: String,
     /// Where prepayments go.
     pub bank_account: String,
+    /// The key behind guests' order links (the checkout's).
+    pub links: OrderLinks,
+}
+
+impl ShopDetails {
+    /// Where the customer opens the order: a guest by the link with its
+    /// token, a customer in their account.
+    pub fn order_url(&self, order: &OrderId, customer: Option<&CustomerId>) -> String {
+        match customer {
+            Some(_) => format!("{}#/account/order/{order}", self.url),
+            None => format!("{}#/order/{order}?token={}", self.url, self.links.guest_token(order)),
+        }
+    }
 }
 
 impl Default for ShopDetails {
@@ -30,6 +43,7 @@ impl Default for ShopDetails {
             name: "Kontor Demo Shop".into(),
             url: "http://127.0.0.1:3000/".into(),
             bank_account: "IBAN DE02 1203 0000 0000 2020 51, BIC BYLADEM1001".into(),
+            links: OrderLinks::default(),
         }
     }
 }
@@ -52,6 +66,7 @@ struct Words {
     cash_on_delivery: &'static str,
     reference: &'static str,
     closing: &'static str,
+    follow: &'static str,
 }
 
 const GERMAN: Words = Words {
@@ -71,6 +86,7 @@ const GERMAN: Words = Words {
     cash_on_delivery: "Du zahlst bei Lieferung an den Zusteller.",
     reference: "Verwendungszweck",
     closing: "Viele Grüße",
+    follow: "Deine Bestellung und ihre Pakete jederzeit",
 };
 
 const ENGLISH: Words = Words {
@@ -91,6 +107,7 @@ const ENGLISH: Words = Words {
     cash_on_delivery: "You pay the courier on delivery.",
     reference: "Reference",
     closing: "Kind regards",
+    follow: "Your order and its parcels, any time",
 };
 
 fn words(language: Language) -> &'static Words {
@@ -172,8 +189,11 @@ pub fn order_confirmation(
     ]
     .join("\n");
 
+    let order_url = shop.order_url(order_id, order.customer_id.as_ref());
     let text = format!(
-        "{greeting}\n\n{thanks}\n\n{lines}\n\n{subtotal_label}: {subtotal}\n{shipping_label}: {shipping}\n{total_label}: {total}\n{vat_label}: {tax}\n\n{payment}\n\n{ships_to}:\n{address_lines}\n\n{closing}\n{shop}\n{url}\n",
+        "{greeting}\n\n{thanks}\n\n{lines}\n\n{subtotal_label}: {subtotal}\n{shipping_label}: {shipping}\n{total_label}: {total}\n{vat_label}: {tax}\n\n{payment}\n\n{ships_to}:\n{address_lines}\n\n{follow}: {order_url}\n\n{closing}\n{shop}\n{url}\n",
+        follow = w.follow,
+        order_url = order_url,
         greeting = fill(w.greeting),
         thanks = fill(w.thanks),
         lines = order.lines.iter().map(line_text).collect::<Vec<_>>().join("\n"),
@@ -223,6 +243,7 @@ pub fn order_confirmation(
          <tr><td><strong>{total_label}</strong></td><td style=\"text-align:right\"><strong>{total}</strong></td></tr>\
          <tr><td><small>{vat_label}</small></td><td style=\"text-align:right\"><small>{tax}</small></td></tr></table>\
          <p>{payment}</p><p><strong>{ships_to}</strong><br>{address}</p>\
+         <p><a href=\"{order_url}\">{follow}</a></p>\
          <p>{closing}<br>{shop}<br><a href=\"{url}\">{url}</a></p></body></html>",
         lang = match order.language {
             Language::De => "de",
@@ -241,6 +262,8 @@ pub fn order_confirmation(
         payment = escape(&payment).replace('\n', "<br>"),
         ships_to = w.ships_to,
         address = escape(&address_lines).replace('\n', "<br>"),
+        follow = w.follow,
+        order_url = escape(&order_url),
         closing = w.closing,
         shop = escape(&shop.name),
         url = escape(&shop.url),

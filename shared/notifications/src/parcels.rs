@@ -26,6 +26,7 @@ struct ParcelWords {
     contents: &'static str,
     tracking: &'static str,
     follow: &'static str,
+    order: &'static str,
     closing: &'static str,
 }
 
@@ -71,6 +72,7 @@ fn words(mail: ParcelMail, language: Language) -> ParcelWords {
             contents: "Im Paket",
             tracking: "Sendungsnummer ({carrier})",
             follow: "Sendung verfolgen",
+            order: "Alle Pakete deiner Bestellung",
             closing: "Viele Grüße",
         },
         Language::En => ParcelWords {
@@ -79,6 +81,7 @@ fn words(mail: ParcelMail, language: Language) -> ParcelWords {
             contents: "In the parcel",
             tracking: "Tracking number ({carrier})",
             follow: "Follow the parcel",
+            order: "All parcels of your order",
             closing: "Kind regards",
         },
     }
@@ -119,6 +122,9 @@ pub fn parcel_mail(mail: ParcelMail, order_id: &OrderId, parcel: &ParcelNotice, 
         text.push_str(&format!("{}: {url}\n", w.follow));
         html.push_str(&format!("<p><a href=\"{}\">{}</a></p>", escape(url), w.follow));
     }
+    let order_url = shop.order_url(order_id, parcel.customer_id.as_ref());
+    text.push_str(&format!("\n{}: {order_url}\n", w.order));
+    html.push_str(&format!("<p><a href=\"{}\">{}</a></p>", escape(&order_url), w.order));
     text.push_str(&format!("\n{}\n{}\n{}\n", w.closing, shop.name, shop.url));
     html.push_str(&format!(
         "<p>{}<br>{}<br><a href=\"{}\">{}</a></p>",
@@ -149,6 +155,7 @@ mod tests {
             email: Email::parse("anna@example.de").unwrap(),
             language,
             shipment_id: "S2".into(),
+            customer_id: None,
             carrier: Carrier::Dhl,
             tracking_number: Some(TrackingNumber::parse("00340434161094042557").unwrap()),
             tracking_url: Some("https://www.dhl.de/verfolgen?piececode=00340434161094042557".into()),
@@ -170,6 +177,8 @@ mod tests {
         assert!(mail.text.contains("mit DHL unterwegs"));
         assert!(mail.text.contains("00340434161094042557"));
         assert!(mail.html.contains("href=\"https://www.dhl.de/verfolgen?piececode=00340434161094042557\""));
+        let token = ShopDetails::default().links.guest_token(&order);
+        assert!(mail.text.contains(&format!("#/order/o1?token={token}")), "the order's link");
         let english = parcel_mail(ParcelMail::Delivered, &order, &parcel(Language::En), &ShopDetails::default());
         assert_eq!(english.subject, "Your order K-7F3K-9QXW has been delivered");
     }

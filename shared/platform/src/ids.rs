@@ -1,4 +1,5 @@
-//! The id port: fresh identifiers, order numbers and secret tokens.
+//! The id port: fresh identifiers and order numbers. (A guest's order link
+//! token is derived from the order id: see `links`.)
 //!
 //! Order numbers are random rather than counted: a counter is one hot item
 //! that every checkout must write, which caps throughput on DynamoDB and
@@ -15,8 +16,6 @@ pub trait IdSource: Send + Sync {
     fn order_id(&self) -> OrderId;
     fn order_number(&self) -> OrderNumber;
     fn event_id(&self) -> EventId;
-    /// A secret of 128 random bits, hex-encoded, for guest order links.
-    fn access_token(&self) -> String;
 }
 
 /// Ids from the operating system's random source.
@@ -57,13 +56,9 @@ impl IdSource for RandomIds {
     fn event_id(&self) -> EventId {
         EventId::parse(&random_hex(16)).expect("hex is a valid id")
     }
-
-    fn access_token(&self) -> String {
-        random_hex(16)
-    }
 }
 
-/// Predictable ids for tests: `o-1`, `e-2`, …; tokens are 128-bit hex like real ones.
+/// Predictable ids for tests: `o-1`, `e-2`, ….
 #[derive(Debug, Default)]
 pub struct SequentialIds(AtomicU64);
 
@@ -85,10 +80,6 @@ impl IdSource for SequentialIds {
     fn event_id(&self) -> EventId {
         EventId::parse(&format!("e-{}", self.next())).expect("valid id")
     }
-
-    fn access_token(&self) -> String {
-        format!("{:032x}", self.next())
-    }
 }
 
 #[cfg(test)]
@@ -103,10 +94,4 @@ mod tests {
         assert_eq!(n.as_str().len(), 11);
     }
 
-    #[test]
-    fn access_tokens_carry_128_bits() {
-        let token = RandomIds.access_token();
-        assert_eq!(token.len(), 32);
-        assert_ne!(token, RandomIds.access_token());
-    }
 }

@@ -6,6 +6,7 @@
 //!
 //! - [`store`]: products, orders, idempotency records and the outbox.
 //! - [`clock`] and [`ids`]: time and fresh identifiers, injected so tests fix them.
+//! - [`links`]: the signed links that open a guest's order.
 //! - [`consumer`]: an event consumer, fed by EventBridge or by the local bus.
 //! - [`mailer`]: sends e-mail (SES in AWS, a mail outbox locally).
 //! - [`publisher`]: puts committed events on the bus (EventBridge).
@@ -16,6 +17,7 @@
 pub mod clock;
 pub mod consumer;
 pub mod ids;
+pub mod links;
 pub mod mailer;
 pub mod publisher;
 pub mod settings;
@@ -26,6 +28,7 @@ pub mod webhooks;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use consumer::{ConsumeError, EventConsumer};
 pub use ids::{IdSource, RandomIds, SequentialIds};
+pub use links::OrderLinks;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use publisher::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
 pub use settings::ShopSettings;

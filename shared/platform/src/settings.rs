@@ -8,6 +8,7 @@ use kontor_domain::tax::TaxTable;
 use kontor_domain::CountryCode;
 use rust_decimal::Decimal;
 
+use crate::links::OrderLinks;
 use crate::webhooks::WebhookSecrets;
 
 #[derive(Debug, Clone)]
@@ -18,16 +19,19 @@ pub struct ShopSettings {
     /// Where customers follow a parcel, per carrier.
     pub tracking_links: TrackingLinks,
     pub webhook_secrets: WebhookSecrets,
+    /// The key behind guests' order links.
+    pub order_links: OrderLinks,
 }
 
 impl ShopSettings {
-    /// The defaults, with what the environment sets: carriers' webhook
-    /// secrets (see [`WebhookSecrets::from_env`]) and tracking link
+    /// The defaults, with what the environment sets: the order link key
+    /// (`KONTOR_LINK_KEY`), carriers' webhook secrets (see [`WebhookSecrets::from_env`]) and tracking link
     /// templates (`KONTOR_TRACKING_URL_<CARRIER>`, `{tracking}` where the
     /// number goes).
     pub fn from_env() -> Self {
         let mut settings = Self {
             webhook_secrets: WebhookSecrets::from_env(),
+            order_links: OrderLinks::from_env().unwrap_or_default(),
             ..Self::default()
         };
         for carrier in Carrier::ALL {
@@ -60,6 +64,7 @@ impl Default for ShopSettings {
             },
             tracking_links: TrackingLinks::default(),
             webhook_secrets: WebhookSecrets::default(),
+            order_links: OrderLinks::default(),
         }
     }
 }
