@@ -33,6 +33,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/admin/orders/{id}/shipments/{sid}/status"),
     ("post", "/admin/orders/{id}/shipments/{sid}/send-tracking"),
     ("post", "/webhooks/carriers/{carrier}"),
+    ("get", "/admin/carriers"),
+    ("put", "/admin/carriers"),
 ];
 
 /// Routes only the local runtime has: described, never deployed.

@@ -230,6 +230,38 @@ async fn split_delivery(store: Arc<dyn Store>) {
     assert_eq!(mails.len(), 1);
     assert!(mails[0].subject.contains("Sendungsverfolgung"));
 
+    // Staff change a carrier's tracking page; parcels show the new link.
+    let carriers = shop
+        .staff
+        .send(
+            axum::http::Request::put("/admin/carriers")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(json!({"templates": {"dpd": "https://parcels.dpd.example/{tracking}"}}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(carriers.status, 200, "{}", carriers.text);
+    let page = shop
+        .anyone
+        .get(&format!("/orders/{id}?token={}", placed["access_token"].as_str().unwrap()))
+        .await
+        .json();
+    assert_eq!(page["shipments"][1]["tracking_url"], "https://parcels.dpd.example/01234567890123");
+    assert!(page["shipments"][0]["tracking_url"].as_str().unwrap().contains("dhl.de"), "the others keep theirs");
+    for template in ["http://plain.example/{tracking}", "https://no-placeholder.example/", "https://a b/{tracking}"] {
+        let refused = shop
+            .staff
+            .send(
+                axum::http::Request::put("/admin/carriers")
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(json!({"templates": {"ups": template}}).to_string()))
+                    .unwrap(),
+            )
+            .await;
+        refused.assert_problem(422, Some("templates.ups"));
+    }
+    shop.anyone.as_customer("eva", "eva@example.de").get("/admin/carriers").await.assert_problem(403, None);
+
     // A cancelled order ships nothing.
     let mut order = shop.store.get_order(&OrderId::parse(&id).unwrap()).await.unwrap().unwrap();
     order.status = OrderStatus::Cancelled;

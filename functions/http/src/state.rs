@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use kontor_platform::{Clock, IdSource, RandomIds, ShopSettings, Store, SystemClock};
+use kontor_domain::shipment::TrackingLinks;
+use kontor_platform::{Clock, IdSource, RandomIds, ShopSettings, Store, StoreError, SystemClock};
 use kontor_store_dynamodb::DynamoStore;
 
 #[derive(Clone)]
@@ -34,5 +35,21 @@ impl AppState {
             tracing::warn!("KONTOR_LINK_KEY is not set: guests' order links use the development key");
         }
         state
+    }
+}
+
+/// The name of the stored tracking link templates.
+pub const CARRIER_LINKS_SETTING: &str = "carrier-links";
+
+impl AppState {
+    /// The carriers' tracking link templates: as staff last saved them, or
+    /// the deployment's defaults.
+    pub async fn tracking_links(&self) -> Result<TrackingLinks, StoreError> {
+        let saved = self.store.get_setting(CARRIER_LINKS_SETTING).await?;
+        match saved {
+            Some(value) => serde_json::from_value(value)
+                .map_err(|e| StoreError::Internal(format!("unreadable carrier links: {e}"))),
+            None => Ok(self.settings.tracking_links.clone()),
+        }
     }
 }

@@ -140,6 +140,14 @@ impl From<&Order> for OrderView {
     }
 }
 
+/// The tracking link templates, read only for an order with parcels.
+async fn links_for(state: &AppState, order: &Order) -> Result<TrackingLinks, Problem> {
+    if order.shipments.is_empty() {
+        return Ok(TrackingLinks::default());
+    }
+    Ok(state.tracking_links().await?)
+}
+
 /// A shopper's view of one order.
 #[utoipa::path(
     get,
@@ -163,7 +171,7 @@ async fn get_order(
     if !order.opens_with(&token) {
         return Err(not_found());
     }
-    Ok(Json(OrderView::new(&order, &state.settings.tracking_links)))
+    Ok(Json(OrderView::new(&order, &links_for(&state, &order).await?)))
 }
 
 /// An order in a list.
@@ -301,7 +309,7 @@ async fn my_order(
     if order.customer_id.as_ref() != Some(&caller.subject) {
         return Err(not_found());
     }
-    Ok(Json(OrderView::new(&order, &state.settings.tracking_links)))
+    Ok(Json(OrderView::new(&order, &links_for(&state, &order).await?)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -372,5 +380,5 @@ async fn admin_order(
     let not_found = || Problem::not_found("order");
     let id = OrderId::parse(&id).map_err(|_| not_found())?;
     let order = state.store.get_order(&id).await?.ok_or_else(not_found)?;
-    Ok(Json(AdminOrderView::new(&order, &state.settings.tracking_links)))
+    Ok(Json(AdminOrderView::new(&order, &links_for(&state, &order).await?)))
 }

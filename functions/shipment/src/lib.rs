@@ -22,7 +22,8 @@ use kontor_domain::events::{
 };
 use kontor_domain::order::{HistoryEntry, Order, StockTake};
 use kontor_domain::shipment::{
-    Carrier, NewShipment, ShipmentError, ShipmentStatus, ShipmentStep, TrackingNumber,
+    Carrier, NewShipment, ShipmentError, ShipmentStatus, ShipmentStep, TrackingLinks,
+    TrackingNumber,
 };
 use kontor_domain::{LineId, OrderId, Quantity, Sku};
 use kontor_http::views::ShipmentView;
@@ -38,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_shipment))
         .routes(routes!(set_status))
         .routes(routes!(send_tracking))
+        .routes(routes!(carriers, save_carriers))
 }
 
 /// How often a change is decided again after losing a race.
@@ -133,14 +135,14 @@ async fn load(state: &AppState, id: &str) -> Result<Order, Problem> {
     state.store.get_order(&id).await?.ok_or_else(not_found)
 }
 
-fn answer(state: &AppState, order: &Order, shipment_id: &str) -> Result<ShipmentAnswer, Problem> {
+fn answer(links: &TrackingLinks, order: &Order, shipment_id: &str) -> Result<ShipmentAnswer, Problem> {
     let shipment = order
         .shipment(shipment_id)
         .ok_or_else(|| Problem::not_found("shipment"))?;
     Ok(ShipmentAnswer {
         order_id: order.id.to_string(),
         shipping_status: order.shipping_status,
-        shipment: ShipmentView::new(shipment, &state.settings.tracking_links),
+        shipment: ShipmentView::new(shipment, links),
     })
 }
 
@@ -202,6 +204,7 @@ async fn create_shipment(
         carrier: body.carrier.unwrap_or(Carrier::Other),
         tracking_number: body.tracking_number,
     };
+    let links = state.tracking_links().await?;
     for _ in 0..MAX_ATTEMPTS {
         let mut order = load(&state, &id).await?;
         let skus: Vec<Sku> = order.lines.iter().filter(|l| l.backordered > 0).map(|l| l.sku.clone()).collect();
@@ -211,7 +214,7 @@ async fn create_shipment(
             .pack_shipment(&request, state.clock.now(), &staff_name(&staff), &stock_of)
             .map_err(shipment_problem)?;
         let notice = order
-            .parcel_notice(&packed.shipment_id, &state.settings.tracking_links)
+            .parcel_notice(&packed.shipment_id, &links)
             .expect("just packed");
         let mut events = vec![event(&state, &order, EventPayload::ShipmentCreated(ShipmentCreated { parcel: notice }))];
         for StockTake { sku, quantity } in &packed.stock_takes {
@@ -244,7 +247,7 @@ async fn create_shipment(
         };
         if save(&state, change).await? {
             tracing::info!(order_id = %order.id, shipment = %packed.shipment_id, "parcel packed");
-            return Ok((StatusCode::CREATED, Json(answer(&state, &order, &packed.shipment_id)?)));
+            return Ok((StatusCode::CREATED, Json(answer(&links, &order, &packed.shipment_id)?)));
         }
     }
     Err(lost_race())
@@ -274,6 +277,7 @@ async fn set_status(
     body: JsonBody<StatusBody>,
 ) -> Result<Json<ShipmentAnswer>, Problem> {
     let body = body.value;
+    let links = state.tracking_links().await?;
     for _ in 0..MAX_ATTEMPTS {
         let mut order = load(&state, &id).await?;
         let previous_number = order
@@ -292,7 +296,7 @@ async fn set_status(
             .move_shipment(&shipment_id, step.clone(), body.tracking_number.clone())
             .map_err(shipment_problem)?;
         let notice = order
-            .parcel_notice(&shipment_id, &state.settings.tracking_links)
+            .parcel_notice(&shipment_id, &links)
             .expect("the parcel exists");
         let tracking = notice
             .tracking_number
@@ -321,7 +325,7 @@ async fn set_status(
         };
         if save(&state, change).await? {
             tracing::info!(order_id = %order.id, shipment = %shipment_id, %from, to = %body.status, "parcel moved on");
-            return Ok(Json(answer(&state, &order, &shipment_id)?));
+            return Ok(Json(answer(&links, &order, &shipment_id)?));
         }
     }
     Err(lost_race())
@@ -347,10 +351,11 @@ async fn send_tracking(
     Staff(staff): Staff,
     Path((id, shipment_id)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<ShipmentAnswer>), Problem> {
+    let links = state.tracking_links().await?;
     for _ in 0..MAX_ATTEMPTS {
         let mut order = load(&state, &id).await?;
         let notice = order
-            .parcel_notice(&shipment_id, &state.settings.tracking_links)
+            .parcel_notice(&shipment_id, &links)
             .ok_or_else(|| Problem::not_found("shipment"))?;
         let Some(number) = notice.tracking_number.clone() else {
             return Err(Problem::invalid_field("tracking_number", "the parcel has no tracking number yet"));
@@ -371,8 +376,93 @@ async fn send_tracking(
             tracking: Vec::new(),
         };
         if save(&state, change).await? {
-            return Ok((StatusCode::ACCEPTED, Json(answer(&state, &order, &shipment_id)?)));
+            return Ok((StatusCode::ACCEPTED, Json(answer(&links, &order, &shipment_id)?)));
         }
     }
     Err(lost_race())
+}
+
+/// A carrier and the link its parcels are followed by.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CarrierView {
+    #[schema(value_type = String, example = "dhl")]
+    pub carrier: Carrier,
+    pub name: String,
+    /// The tracking page, `{tracking}` where the number goes; empty for none.
+    pub url_template: String,
+}
+
+fn carrier_views(links: &TrackingLinks) -> Vec<CarrierView> {
+    Carrier::ALL
+        .into_iter()
+        .map(|carrier| CarrierView {
+            carrier,
+            name: carrier.display_name().to_string(),
+            url_template: links.0.get(&carrier).cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The carriers and their tracking link templates (staff).
+#[utoipa::path(
+    get,
+    path = "/admin/carriers",
+    tag = "shipments",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = [CarrierView]),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn carriers(State(state): State<AppState>, Staff(_): Staff) -> Result<Json<Vec<CarrierView>>, Problem> {
+    Ok(Json(carrier_views(&state.tracking_links().await?)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CarrierLinksBody {
+    /// Per carrier (`dhl`, …): an `https://` URL with `{tracking}` in it, or
+    /// an empty string for no link. Carriers left out keep theirs.
+    #[schema(value_type = Object, example = json!({"dhl": "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html?piececode={tracking}"}))]
+    pub templates: std::collections::BTreeMap<Carrier, String>,
+}
+
+/// Change carriers' tracking link templates (staff). New links apply to
+/// every parcel shown or e-mailed from now on.
+#[utoipa::path(
+    put,
+    path = "/admin/carriers",
+    tag = "shipments",
+    security(("bearer" = [])),
+    request_body = CarrierLinksBody,
+    responses(
+        (status = 200, body = [CarrierView]),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "A template is not an https URL with `{tracking}`; `field` names the carrier."),
+    )
+)]
+async fn save_carriers(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    body: JsonBody<CarrierLinksBody>,
+) -> Result<Json<Vec<CarrierView>>, Problem> {
+    let mut links = state.tracking_links().await?;
+    for (carrier, template) in body.value.templates {
+        let template = template.trim().to_string();
+        let field = || format!("templates.{}", carrier.code());
+        let plain = template.chars().all(|c| c.is_ascii_graphic());
+        if !template.is_empty() && !(template.starts_with("https://") && template.contains("{tracking}") && plain) {
+            return Err(Problem::invalid_field(
+                field(),
+                "a tracking link is an https:// URL without spaces, with {tracking} where the number goes",
+            ));
+        }
+        links.0.insert(carrier, template);
+    }
+    let value = serde_json::to_value(&links).map_err(|e| Problem::from(StoreError::Internal(e.to_string())))?;
+    state.store.put_setting(kontor_http::state::CARRIER_LINKS_SETTING, &value).await?;
+    tracing::info!(by = %staff_name(&staff), "carrier links changed");
+    Ok(Json(carrier_views(&links)))
 }

@@ -152,7 +152,7 @@ async fn carrier_webhook(
             .move_shipment(&claim.shipment_id, step.clone(), None)
             .map_err(|e| Problem::invalid_field("status", e.to_string()))?;
         let parcel = order
-            .parcel_notice(&claim.shipment_id, &state.settings.tracking_links)
+            .parcel_notice(&claim.shipment_id, &state.tracking_links().await?)
             .expect("the parcel exists");
         let event = Event {
             event_id: state.ids.event_id(),

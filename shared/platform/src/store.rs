@@ -146,6 +146,10 @@ pub trait Store: Send + Sync {
     /// missing stock `InsufficientStock`, a tracking number another parcel
     /// has `AlreadyExists`; then nothing is written.
     async fn save_order_change(&self, change: &OrderChange) -> Result<(), StoreError>;
+    /// A shop setting staff edit (a JSON document), if it was ever saved.
+    async fn get_setting(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    /// Saves a shop setting; the last save wins.
+    async fn put_setting(&self, name: &str, value: &serde_json::Value) -> Result<(), StoreError>;
     /// The parcel a tracking number belongs to.
     async fn find_tracking(&self, number: &TrackingNumber) -> Result<Option<TrackingClaim>, StoreError>;
 

@@ -117,6 +117,13 @@ impl Keys {
         }
     }
 
+    pub fn setting(name: &str) -> Self {
+        Self {
+            pk: format!("SETTING#{name}"),
+            sk: "SETTING",
+        }
+    }
+
     pub fn tracking(number: &TrackingNumber) -> Self {
         Self {
             pk: format!("TRACKING#{number}"),
@@ -247,6 +254,14 @@ impl Item {
             order_id: self.order_id()?,
             shipment_id: self.text("shipment_id")?.to_string(),
         })
+    }
+
+    pub fn for_setting(name: &str, value: &serde_json::Value) -> Result<Self, StoreError> {
+        Ok(Self::keyed(Keys::setting(name)).with("doc", s(to_json(value)?)))
+    }
+
+    pub fn setting(&self) -> Result<serde_json::Value, StoreError> {
+        self.doc()
     }
 
     pub fn for_customer(customer: &Customer) -> Result<Self, StoreError> {

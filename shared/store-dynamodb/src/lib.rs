@@ -504,6 +504,21 @@ impl Store for DynamoStore {
         Err(errors::unexplained(&reasons))
     }
 
+    async fn get_setting(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.get(Keys::setting(name)).await?.map(|item| item.setting()).transpose()
+    }
+
+    async fn put_setting(&self, name: &str, value: &serde_json::Value) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Item::for_setting(name, value)?.into_map()))
+            .send()
+            .await
+            .map_err(service_error)?;
+        Ok(())
+    }
+
     async fn find_tracking(&self, number: &TrackingNumber) -> Result<Option<TrackingClaim>, StoreError> {
         self.get(Keys::tracking(number))
             .await?

@@ -75,6 +75,10 @@ CREATE TABLE IF NOT EXISTS mail_outbox (
     order_id TEXT,
     sent_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tracking (
     number TEXT PRIMARY KEY,
     order_id TEXT NOT NULL,
@@ -587,6 +591,34 @@ impl Store for SqliteStore {
             }
             insert_events(&tx, &change.events)?;
             tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn get_setting(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        let name = name.to_string();
+        self.run(move |connection| {
+            let doc: Option<String> = connection
+                .query_row("SELECT doc FROM settings WHERE name = ?1", params![name], |r| r.get(0))
+                .optional()
+                .map_err(internal)?;
+            doc.as_deref().map(from_json).transpose()
+        })
+        .await
+    }
+
+    async fn put_setting(&self, name: &str, value: &serde_json::Value) -> Result<(), StoreError> {
+        let name = name.to_string();
+        let doc = to_json(value)?;
+        self.run(move |connection| {
+            connection
+                .execute(
+                    "INSERT INTO settings (name, doc) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET doc = excluded.doc",
+                    params![name, doc],
+                )
+                .map_err(internal)?;
+            Ok(())
         })
         .await
     }

@@ -589,6 +589,17 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
     assert_eq!(store.get_order(&order.id).await.unwrap().unwrap(), order);
 }
 
+pub async fn settings_are_kept_and_replaced(store: Arc<dyn Store>) {
+    assert_eq!(store.get_setting("carrier-links").await.unwrap(), None);
+    let first = serde_json::json!({"dhl": "https://example.test/{tracking}"});
+    store.put_setting("carrier-links", &first).await.expect("save");
+    assert_eq!(store.get_setting("carrier-links").await.unwrap(), Some(first));
+    let second = serde_json::json!({"dhl": ""});
+    store.put_setting("carrier-links", &second).await.expect("save again");
+    assert_eq!(store.get_setting("carrier-links").await.unwrap(), Some(second));
+    assert_eq!(store.get_setting("other").await.unwrap(), None);
+}
+
 pub async fn placing_an_order_is_all_or_nothing(store: Arc<dyn Store>) {
     store
         .put_product(&product("A", "10.00", 5, false), None)
@@ -812,6 +823,7 @@ macro_rules! store_contract_tests {
             customers_see_their_own_orders_newest_first,
             staff_find_orders_by_number_email_name_and_status,
             order_changes_take_stock_and_claim_tracking_numbers,
+            settings_are_kept_and_replaced,
             placing_an_order_is_all_or_nothing,
             idempotency_keys_and_numbers_are_taken_once,
             stale_order_versions_are_refused,

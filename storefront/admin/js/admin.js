@@ -4,6 +4,7 @@
 //   #/orders?q=&status=&payment_status=&shipping_status=
 //   #/orders/ID
 //   #/products
+//   #/carriers
 //   #/outbox
 //   #/signin
 
@@ -284,6 +285,31 @@ async function saveProduct(row) {
   }
 }
 
+async function carriersView() {
+  const carriers = await request('GET', '/admin/carriers');
+  app.innerHTML = `<h1>Carriers</h1><p class="muted">Where customers follow their parcels: the carrier's tracking page,
+      with <code>{tracking}</code> where the number goes. Leave empty for no link.</p>
+    <form id="carriers-form" class="ship-form" data-testid="carriers-form">
+      ${carriers.map((c) => `<div class="row"><label style="flex:1">${esc(c.name === 'the carrier' ? 'Other' : c.name)}
+        <input name="${esc(c.carrier)}" value="${esc(c.url_template)}" style="width:100%" data-testid="carrier-${esc(c.carrier)}"></label>
+        <div class="field-error" data-error-for="templates.${esc(c.carrier)}"></div></div>`).join('')}
+      <div class="row"><button type="submit" data-testid="save-carriers">Save</button> <span class="saved" hidden>Saved</span></div>
+    </form>`;
+  const form = document.getElementById('carriers-form');
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    form.querySelectorAll('.field-error').forEach((e) => { e.textContent = ''; });
+    const templates = Object.fromEntries(carriers.map((c) => [c.carrier, form[c.carrier].value.trim()]));
+    try {
+      await request('PUT', '/admin/carriers', { templates });
+      form.querySelector('.saved').hidden = false;
+    } catch (error) {
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(error.problem?.field || '')}"]`);
+      if (slot) slot.textContent = error.message; else showError(error);
+    }
+  });
+}
+
 async function outboxView() {
   const mails = await request('GET', '/admin/outbox');
   app.innerHTML = `<h1>Mail outbox</h1><p class="muted">Every e-mail the local shop sent, newest first (in the cloud, mail goes out through SES).</p>
@@ -318,6 +344,7 @@ async function route() {
       case 'signin': return await signInView(params);
       case 'orders': return parts[1] ? await orderView(parts[1]) : await ordersView(params);
       case 'products': return await productsView();
+      case 'carriers': return await carriersView();
       case 'outbox': return await outboxView();
       default: location.hash = '#/orders';
     }
