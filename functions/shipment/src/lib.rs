@@ -452,8 +452,10 @@ async fn save_carriers(
     for (carrier, template) in body.value.templates {
         let template = template.trim().to_string();
         let field = || format!("templates.{}", carrier.code());
-        let plain = template.chars().all(|c| c.is_ascii_graphic());
-        if !template.is_empty() && !(template.starts_with("https://") && template.contains("{tracking}") && plain) {
+        let usable = template.starts_with("https://")
+            && template.contains("{tracking}")
+            && template.chars().all(|c| c.is_ascii_graphic());
+        if !(template.is_empty() || usable) {
             return Err(Problem::invalid_field(
                 field(),
                 "a tracking link is an https:// URL without spaces, with {tracking} where the number goes",
