@@ -26,6 +26,8 @@ test('a guest buys trousers and a belt and sees the order page', async () => {
 
   await page.goto(`${runtime.base}/`);
   await page.locator('#categories').getByRole('link', { name: 'trousers' }).click();
+  // The chino is in the full catalog too: wait for the category's own page.
+  await page.getByRole('heading', { name: 'trousers' }).waitFor();
   await page.locator('[data-testid=product-card][data-sku=TR-CHINO-BEIGE]').waitFor();
   assert.equal(await page.locator('[data-testid=product-card]').count(), 4, 'four pairs of trousers');
   await page.screenshot({ path: join(screenshots, 'catalog.png') });
