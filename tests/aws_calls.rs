@@ -209,7 +209,9 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
     let staff = TestApp::new(kontor_shipment::router(), state.clone()).as_staff();
     let id = order["id"].as_str().unwrap();
     let body = serde_json::json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl", "tracking_number": "00340434161094042557"});
-    let packed = staff.post(&format!("/admin/orders/{id}/shipments"), &body, &[]).await;
+    let packed = staff
+        .post(&format!("/admin/orders/{id}/shipments"), &body, &[])
+        .await;
     assert_eq!(packed.status, 201, "{}", packed.text);
     assert_eq!(
         calls.take(),
@@ -217,8 +219,25 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         "the link templates, the order, one transaction (with a BatchGetItem more only for backordered lines)"
     );
     let shipped = serde_json::json!({"status": "shipped"});
-    assert_eq!(staff.post(&format!("/admin/orders/{id}/shipments/S1/status"), &shipped, &[]).await.status, 200);
-    assert_eq!(calls.take(), ["DynamoDB.GetItem", "DynamoDB.GetItem", "DynamoDB.TransactWriteItems"]);
+    assert_eq!(
+        staff
+            .post(
+                &format!("/admin/orders/{id}/shipments/S1/status"),
+                &shipped,
+                &[]
+            )
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        calls.take(),
+        [
+            "DynamoDB.GetItem",
+            "DynamoDB.GetItem",
+            "DynamoDB.TransactWriteItems"
+        ]
+    );
     let webhooks = TestApp::new(kontor_tracking_update::router(), state.clone());
     let message = serde_json::json!({"event_id": "dhl-1", "tracking_number": "00340434161094042557", "status": "delivered"}).to_string();
     let signature = kontor_platform::webhooks::signature_header(
@@ -226,14 +245,35 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         state.clock.now().unix_timestamp(),
         message.as_bytes(),
     );
-    let delivered = webhooks.post_raw("/webhooks/carriers/dhl", &message, &[("Kontor-Signature", signature.as_str())]).await;
+    let delivered = webhooks
+        .post_raw(
+            "/webhooks/carriers/dhl",
+            &message,
+            &[("Kontor-Signature", signature.as_str())],
+        )
+        .await;
     assert_eq!(delivered.status, 200, "{}", delivered.text);
     assert_eq!(
         calls.take(),
-        ["DynamoDB.GetItem", "DynamoDB.GetItem", "DynamoDB.GetItem", "DynamoDB.TransactWriteItems"],
+        [
+            "DynamoDB.GetItem",
+            "DynamoDB.GetItem",
+            "DynamoDB.GetItem",
+            "DynamoDB.TransactWriteItems"
+        ],
         "the tracking claim, the order, the link templates, one transaction"
     );
-    let repeat = webhooks.post_raw("/webhooks/carriers/dhl", &message, &[("Kontor-Signature", signature.as_str())]).await;
+    let repeat = webhooks
+        .post_raw(
+            "/webhooks/carriers/dhl",
+            &message,
+            &[("Kontor-Signature", signature.as_str())],
+        )
+        .await;
     assert_eq!(repeat.status, 202);
-    assert_eq!(calls.take(), ["DynamoDB.GetItem", "DynamoDB.GetItem"], "a repeat is two reads and no write");
+    assert_eq!(
+        calls.take(),
+        ["DynamoDB.GetItem", "DynamoDB.GetItem"],
+        "a repeat is two reads and no write"
+    );
 }

@@ -101,22 +101,57 @@ async fn parcel_events() -> Vec<serde_json::Value> {
     let app = TestApp::new(router, state.clone());
     let staff = app.as_staff();
     let placed = app
-        .post("/checkout", &checkout_body(&[("JEANS", 1)]), &[("Idempotency-Key", "parcel")])
+        .post(
+            "/checkout",
+            &checkout_body(&[("JEANS", 1)]),
+            &[("Idempotency-Key", "parcel")],
+        )
         .await
         .json();
     let id = placed["id"].as_str().unwrap();
-    let restock = staff.patch("/admin/products/JEANS", &serde_json::json!({"version": 1, "stock": 3})).await;
+    let restock = staff
+        .patch(
+            "/admin/products/JEANS",
+            &serde_json::json!({"version": 1, "stock": 3}),
+        )
+        .await;
     assert_eq!(restock.status, 200, "{}", restock.text);
     let shipments = format!("/admin/orders/{id}/shipments");
     let body = serde_json::json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl", "tracking_number": "00340434161094042557"});
     assert_eq!(staff.post(&shipments, &body, &[]).await.status, 201);
     let shipped = serde_json::json!({"status": "shipped", "location": "Lager Hamburg"});
-    assert_eq!(staff.post(&format!("{shipments}/S1/status"), &shipped, &[]).await.status, 200);
-    assert_eq!(staff.post(&format!("{shipments}/S1/send-tracking"), &serde_json::json!({}), &[]).await.status, 202);
+    assert_eq!(
+        staff
+            .post(&format!("{shipments}/S1/status"), &shipped, &[])
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        staff
+            .post(
+                &format!("{shipments}/S1/send-tracking"),
+                &serde_json::json!({}),
+                &[]
+            )
+            .await
+            .status,
+        202
+    );
     let message = serde_json::json!({"event_id": "dhl-1", "tracking_number": "00340434161094042557", "status": "delivered"}).to_string();
     let now = state.clock.now().unix_timestamp();
-    let signature = kontor_platform::webhooks::signature_header(b"local-webhook-secret", now, message.as_bytes());
-    let delivered = app.post_raw("/webhooks/carriers/dhl", &message, &[("Kontor-Signature", signature.as_str())]).await;
+    let signature = kontor_platform::webhooks::signature_header(
+        b"local-webhook-secret",
+        now,
+        message.as_bytes(),
+    );
+    let delivered = app
+        .post_raw(
+            "/webhooks/carriers/dhl",
+            &message,
+            &[("Kontor-Signature", signature.as_str())],
+        )
+        .await;
     assert_eq!(delivered.status, 200, "{}", delivered.text);
     state
         .store
@@ -135,7 +170,13 @@ async fn parcel_events_match_their_schemas() {
     let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
         types,
-        ["ShipmentCreated", "StockChanged", "ShipmentStatusChanged", "TrackingSent", "ShipmentStatusChanged"]
+        [
+            "ShipmentCreated",
+            "StockChanged",
+            "ShipmentStatusChanged",
+            "TrackingSent",
+            "ShipmentStatusChanged"
+        ]
     );
     for event in &events {
         assert_valid(event);

@@ -115,7 +115,10 @@ async fn a_guest_buys_trousers_and_a_belt() {
     assert!(second.contains("Subject: Deine Bestellung K-"));
     // The confirmation carries the order's link, token and all: the same
     // link the checkout answered with.
-    assert!(second.contains(&format!("#/order/{id}?token={token}")), "{second}");
+    assert!(
+        second.contains(&format!("#/order/{id}?token={token}")),
+        "{second}"
+    );
 
     runtime.stop();
 

@@ -37,9 +37,18 @@ struct Shop {
 
 impl Shop {
     async fn open(store: Arc<dyn Store>) -> Shop {
-        store.put_product(&product("SHIRT", "49.90", 5, false), None).await.unwrap();
-        store.put_product(&product("BELT", "34.90", 5, false), None).await.unwrap();
-        store.put_product(&product("JACKET", "119.00", 0, true), None).await.unwrap();
+        store
+            .put_product(&product("SHIRT", "49.90", 5, false), None)
+            .await
+            .unwrap();
+        store
+            .put_product(&product("BELT", "34.90", 5, false), None)
+            .await
+            .unwrap();
+        store
+            .put_product(&product("JACKET", "119.00", 0, true), None)
+            .await
+            .unwrap();
         let mut state = state_over(store.clone());
         let mut settings = (*state.settings).clone();
         settings.webhook_secrets = WebhookSecrets::default().with(Carrier::Dhl, DHL_SECRET);
@@ -53,8 +62,11 @@ impl Shop {
         // The mail outbox is the local runtime's mailer; it keeps every
         // e-mail for counting whichever store the order lives in.
         let outbox = SqliteStore::in_memory().unwrap().mail_outbox(None);
-        let notifier: Arc<dyn EventConsumer> =
-            Arc::new(Notifier::new(store.clone(), Arc::new(outbox.clone()), ShopDetails::default()));
+        let notifier: Arc<dyn EventConsumer> = Arc::new(Notifier::new(
+            store.clone(),
+            Arc::new(outbox.clone()),
+            ShopDetails::default(),
+        ));
         Shop {
             bus: LocalBus::new(store.clone(), vec![notifier]),
             staff: anyone.as_staff(),
@@ -79,12 +91,21 @@ impl Shop {
         let raw = body.to_string();
         let signature = signature_header(secret.as_bytes(), at, raw.as_bytes());
         self.anyone
-            .post_raw(&format!("/webhooks/carriers/{carrier}"), &raw, &[("Kontor-Signature", signature.as_str())])
+            .post_raw(
+                &format!("/webhooks/carriers/{carrier}"),
+                &raw,
+                &[("Kontor-Signature", signature.as_str())],
+            )
             .await
     }
 
     async fn version(&self, id: &str) -> u64 {
-        self.store.get_order(&OrderId::parse(id).unwrap()).await.unwrap().unwrap().version
+        self.store
+            .get_order(&OrderId::parse(id).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .version
     }
 }
 
@@ -92,13 +113,20 @@ impl Shop {
 const NOW: i64 = 1_795_860_000; // 2026-11-28 10:00 UTC
 
 async fn split_delivery(store: Arc<dyn Store>) {
-    assert_eq!(time::macros::datetime!(2026-11-28 10:00 UTC).unix_timestamp(), NOW);
+    assert_eq!(
+        time::macros::datetime!(2026-11-28 10:00 UTC).unix_timestamp(),
+        NOW
+    );
     let shop = Shop::open(store).await;
     let mut seen = 0;
 
     let placed = shop
         .anyone
-        .post("/checkout", &checkout_body(&[("SHIRT", 1), ("BELT", 1), ("JACKET", 1)]), &[("Idempotency-Key", "split-1")])
+        .post(
+            "/checkout",
+            &checkout_body(&[("SHIRT", 1), ("BELT", 1), ("JACKET", 1)]),
+            &[("Idempotency-Key", "split-1")],
+        )
         .await;
     assert_eq!(placed.status, 201, "{}", placed.text);
     let placed = placed.json();
@@ -110,20 +138,50 @@ async fn split_delivery(store: Arc<dyn Store>) {
     // Bad input first: each refused, nothing written.
     let version = shop.version(&id).await;
     for (body, status, field) in [
-        (json!({"items": [{"line_id": "L1", "quantity": 2}], "carrier": "dhl"}), 422, Some("items[0].quantity")),
-        (json!({"items": [{"line_id": "L9", "quantity": 1}], "carrier": "dhl"}), 422, Some("items[0].line_id")),
-        (json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl", "tracking_number": "0034 0434"}), 422, Some("tracking_number")),
-        (json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl", "tracking_number": "0034\u{7}0434"}), 422, Some("tracking_number")),
+        (
+            json!({"items": [{"line_id": "L1", "quantity": 2}], "carrier": "dhl"}),
+            422,
+            Some("items[0].quantity"),
+        ),
+        (
+            json!({"items": [{"line_id": "L9", "quantity": 1}], "carrier": "dhl"}),
+            422,
+            Some("items[0].line_id"),
+        ),
+        (
+            json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl", "tracking_number": "0034 0434"}),
+            422,
+            Some("tracking_number"),
+        ),
+        (
+            json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl", "tracking_number": "0034\u{7}0434"}),
+            422,
+            Some("tracking_number"),
+        ),
         (json!({"items": [], "carrier": "dhl"}), 422, Some("items")),
-        (json!({"items": [{"line_id": "L3", "quantity": 1}], "carrier": "dpd"}), 409, Some("items[0].quantity")),
+        (
+            json!({"items": [{"line_id": "L3", "quantity": 1}], "carrier": "dpd"}),
+            409,
+            Some("items[0].quantity"),
+        ),
     ] {
         let answer = shop.staff.post(&shipments, &body, &[]).await;
         let problem = answer.assert_problem(status, field);
         if status == 409 {
-            assert_eq!((problem["sku"].as_str(), problem["available"].as_u64()), (Some("JACKET"), Some(0)));
+            assert_eq!(
+                (problem["sku"].as_str(), problem["available"].as_u64()),
+                (Some("JACKET"), Some(0))
+            );
         }
     }
-    shop.anyone.post(&shipments, &json!({"items": [{"line_id": "L1", "quantity": 1}]}), &[]).await.assert_problem(401, None);
+    shop.anyone
+        .post(
+            &shipments,
+            &json!({"items": [{"line_id": "L1", "quantity": 1}]}),
+            &[],
+        )
+        .await
+        .assert_problem(401, None);
     assert_eq!(shop.version(&id).await, version, "refusals change nothing");
 
     // Parcel 1: shirt and belt, from the stock reserved at checkout.
@@ -133,42 +191,101 @@ async fn split_delivery(store: Arc<dyn Store>) {
         .await;
     assert_eq!(first.status, 201, "{}", first.text);
     assert_eq!(first.json()["shipment"]["id"], "S1");
-    let shipped = shop.staff.post(&format!("{shipments}/S1/status"), &json!({"status": "shipped", "notify": true}), &[]).await;
+    let shipped = shop
+        .staff
+        .post(
+            &format!("{shipments}/S1/status"),
+            &json!({"status": "shipped", "notify": true}),
+            &[],
+        )
+        .await;
     assert_eq!(shipped.status, 200, "{}", shipped.text);
     assert_eq!(shipped.json()["shipping_status"], "partially_shipped");
     let mails = shop.deliver(&mut seen).await;
     assert_eq!(mails.len(), 1, "one 'shipped' e-mail");
-    assert!(mails[0].subject.contains("unterwegs"), "{}", mails[0].subject);
-    assert!(mails[0].text.contains("1 × Product SHIRT") && mails[0].text.contains("1 × Product BELT"), "{}", mails[0].text);
+    assert!(
+        mails[0].subject.contains("unterwegs"),
+        "{}",
+        mails[0].subject
+    );
+    assert!(
+        mails[0].text.contains("1 × Product SHIRT") && mails[0].text.contains("1 × Product BELT"),
+        "{}",
+        mails[0].text
+    );
     assert!(!mails[0].text.contains("JACKET"));
-    assert!(mails[0].text.contains("piececode=00340434161094042557"), "the DHL link");
+    assert!(
+        mails[0].text.contains("piececode=00340434161094042557"),
+        "the DHL link"
+    );
 
     // The jacket arrives; staff restock it and ship it in parcel 2.
-    let jacket = shop.store.get_product(&Sku::parse("JACKET").unwrap()).await.unwrap().unwrap();
-    let restocked = shop.staff.patch("/admin/products/JACKET", &json!({"version": jacket.version, "stock": 2})).await;
+    let jacket = shop
+        .store
+        .get_product(&Sku::parse("JACKET").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let restocked = shop
+        .staff
+        .patch(
+            "/admin/products/JACKET",
+            &json!({"version": jacket.version, "stock": 2}),
+        )
+        .await;
     assert_eq!(restocked.status, 200, "{}", restocked.text);
     let second = shop
         .staff
         .post(&shipments, &json!({"items": [{"line_id": "L3", "quantity": 1}], "carrier": "dpd", "tracking_number": "01234567890123"}), &[])
         .await;
     assert_eq!(second.status, 201, "{}", second.text);
-    assert_eq!(shop.store.get_product(&Sku::parse("JACKET").unwrap()).await.unwrap().unwrap().stock, 1, "the backorder took its unit");
-    shop.staff.post(&shipments, &json!({"items": [{"line_id": "L3", "quantity": 1}]}), &[]).await.assert_problem(422, Some("items[0].quantity"));
+    assert_eq!(
+        shop.store
+            .get_product(&Sku::parse("JACKET").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .stock,
+        1,
+        "the backorder took its unit"
+    );
+    shop.staff
+        .post(
+            &shipments,
+            &json!({"items": [{"line_id": "L3", "quantity": 1}]}),
+            &[],
+        )
+        .await
+        .assert_problem(422, Some("items[0].quantity"));
     shop.staff
         .post(&shipments, &json!({"items": [{"line_id": "L2", "quantity": 1}], "carrier": "ups", "tracking_number": "00340434161094042557"}), &[])
         .await
         .assert_problem(422, Some("items[0].quantity"));
-    let shipped = shop.staff.post(&format!("{shipments}/S2/status"), &json!({"status": "shipped"}), &[]).await;
+    let shipped = shop
+        .staff
+        .post(
+            &format!("{shipments}/S2/status"),
+            &json!({"status": "shipped"}),
+            &[],
+        )
+        .await;
     assert_eq!(shipped.json()["shipping_status"], "shipped");
     let mails = shop.deliver(&mut seen).await;
     assert_eq!(mails.len(), 1);
     assert!(mails[0].text.contains("1 × Product JACKET") && !mails[0].text.contains("SHIRT"));
-    assert!(mails[0].text.contains("tracking.dpd.de/status/de_DE/parcel/01234567890123"));
+    assert!(mails[0]
+        .text
+        .contains("tracking.dpd.de/status/de_DE/parcel/01234567890123"));
 
     // Carriers report by signed webhook.
     let delivered = json!({"event_id": "dhl-1", "tracking_number": "00340434161094042557", "status": "delivered", "location": "Berlin"});
     let answer = shop.webhook("dhl", DHL_SECRET, &delivered, NOW).await;
-    assert_eq!((answer.status.as_u16(), answer.json()["outcome"].clone()), (200, json!("applied")), "{}", answer.text);
+    assert_eq!(
+        (answer.status.as_u16(), answer.json()["outcome"].clone()),
+        (200, json!("applied")),
+        "{}",
+        answer.text
+    );
     let mails = shop.deliver(&mut seen).await;
     assert_eq!(mails.len(), 1);
     assert!(mails[0].subject.contains("zugestellt"));
@@ -177,54 +294,106 @@ async fn split_delivery(store: Arc<dyn Store>) {
     assert_eq!(replay.json()["outcome"], "duplicate");
     // A late "in transit" does not take a delivered parcel back.
     let late = json!({"event_id": "dhl-0", "tracking_number": "00340434161094042557", "status": "transit"});
-    assert_eq!(shop.webhook("dhl", DHL_SECRET, &late, NOW).await.json()["outcome"], "stale");
+    assert_eq!(
+        shop.webhook("dhl", DHL_SECRET, &late, NOW).await.json()["outcome"],
+        "stale"
+    );
     assert!(shop.deliver(&mut seen).await.is_empty());
     // DPD uses its own code and the shared local secret.
-    let dpd = json!({"event_id": "dpd-9", "tracking_number": "01234567890123", "status": "delivered"});
-    assert_eq!(shop.webhook("dpd", "local-webhook-secret", &dpd, NOW).await.json()["outcome"], "applied");
+    let dpd =
+        json!({"event_id": "dpd-9", "tracking_number": "01234567890123", "status": "delivered"});
+    assert_eq!(
+        shop.webhook("dpd", "local-webhook-secret", &dpd, NOW)
+            .await
+            .json()["outcome"],
+        "applied"
+    );
     assert_eq!(shop.deliver(&mut seen).await.len(), 1);
-    let unknown = json!({"event_id": "dhl-2", "tracking_number": "99999999999", "status": "delivered"});
+    let unknown =
+        json!({"event_id": "dhl-2", "tracking_number": "99999999999", "status": "delivered"});
     let answer = shop.webhook("dhl", DHL_SECRET, &unknown, NOW).await;
-    assert_eq!((answer.status.as_u16(), answer.json()["outcome"].clone()), (202, json!("unknown_tracking_number")));
+    assert_eq!(
+        (answer.status.as_u16(), answer.json()["outcome"].clone()),
+        (202, json!("unknown_tracking_number"))
+    );
 
     // Bad deliveries: refused, nothing written.
     let version = shop.version(&id).await;
     let body = json!({"event_id": "dhl-3", "tracking_number": "00340434161094042557", "status": "returned"}).to_string();
     let uri = "/webhooks/carriers/dhl";
-    shop.anyone.post_raw(uri, &body, &[]).await.assert_problem(401, None);
+    shop.anyone
+        .post_raw(uri, &body, &[])
+        .await
+        .assert_problem(401, None);
     let forged = signature_header(b"not the secret", NOW, body.as_bytes());
-    shop.anyone.post_raw(uri, &body, &[("Kontor-Signature", forged.as_str())]).await.assert_problem(401, None);
+    shop.anyone
+        .post_raw(uri, &body, &[("Kontor-Signature", forged.as_str())])
+        .await
+        .assert_problem(401, None);
     let stale = signature_header(DHL_SECRET.as_bytes(), NOW - 301, body.as_bytes());
-    shop.anyone.post_raw(uri, &body, &[("Kontor-Signature", stale.as_str())]).await.assert_problem(401, None);
+    shop.anyone
+        .post_raw(uri, &body, &[("Kontor-Signature", stale.as_str())])
+        .await
+        .assert_problem(401, None);
     let not_json = "status=delivered";
     let signed = signature_header(DHL_SECRET.as_bytes(), NOW, not_json.as_bytes());
-    shop.anyone.post_raw(uri, not_json, &[("Kontor-Signature", signed.as_str())]).await.assert_problem(400, None);
+    shop.anyone
+        .post_raw(uri, not_json, &[("Kontor-Signature", signed.as_str())])
+        .await
+        .assert_problem(400, None);
     let odd = json!({"event_id": "dhl-4", "tracking_number": "00340434161094042557", "status": "teleported"});
-    shop.webhook("dhl", DHL_SECRET, &odd, NOW).await.assert_problem(422, Some("status"));
-    shop.webhook("fedex", DHL_SECRET, &odd, NOW).await.assert_problem(404, None);
+    shop.webhook("dhl", DHL_SECRET, &odd, NOW)
+        .await
+        .assert_problem(422, Some("status"));
+    shop.webhook("fedex", DHL_SECRET, &odd, NOW)
+        .await
+        .assert_problem(404, None);
     // Staff cannot move a delivered parcel back either.
-    shop.staff.post(&format!("{shipments}/S1/status"), &json!({"status": "pending"}), &[]).await.assert_problem(422, Some("status"));
+    shop.staff
+        .post(
+            &format!("{shipments}/S1/status"),
+            &json!({"status": "pending"}),
+            &[],
+        )
+        .await
+        .assert_problem(422, Some("status"));
     assert_eq!(shop.version(&id).await, version);
     assert!(shop.deliver(&mut seen).await.is_empty());
 
     // The order page shows both parcels, delivered, with their links.
     let page = shop
         .anyone
-        .get(&format!("/orders/{id}?token={}", placed["access_token"].as_str().unwrap()))
+        .get(&format!(
+            "/orders/{id}?token={}",
+            placed["access_token"].as_str().unwrap()
+        ))
         .await
         .json();
     assert_eq!(page["shipping_status"], "delivered");
     let parcels = page["shipments"].as_array().unwrap();
     assert_eq!(parcels.len(), 2);
     assert_eq!(parcels[0]["status"], "delivered");
-    assert_eq!(parcels[0]["history"].as_array().unwrap().last().unwrap()["location"], "Berlin");
+    assert_eq!(
+        parcels[0]["history"].as_array().unwrap().last().unwrap()["location"],
+        "Berlin"
+    );
     assert_eq!(parcels[1]["carrier_name"], "DPD");
-    assert!(parcels[1]["tracking_url"].as_str().unwrap().contains("01234567890123"));
+    assert!(parcels[1]["tracking_url"]
+        .as_str()
+        .unwrap()
+        .contains("01234567890123"));
 
     // Staff find the order by either tracking number, and resend tracking.
-    let found = shop.staff.get("/admin/orders?q=01234567890123").await.json();
+    let found = shop
+        .staff
+        .get("/admin/orders?q=01234567890123")
+        .await
+        .json();
     assert_eq!(found[0]["id"], id.as_str());
-    let resent = shop.staff.post(&format!("{shipments}/S2/send-tracking"), &json!({}), &[]).await;
+    let resent = shop
+        .staff
+        .post(&format!("{shipments}/S2/send-tracking"), &json!({}), &[])
+        .await;
     assert_eq!(resent.status, 202, "{}", resent.text);
     let mails = shop.deliver(&mut seen).await;
     assert_eq!(mails.len(), 1);
@@ -236,39 +405,73 @@ async fn split_delivery(store: Arc<dyn Store>) {
         .send(
             axum::http::Request::put("/admin/carriers")
                 .header("content-type", "application/json")
-                .body(axum::body::Body::from(json!({"templates": {"dpd": "https://parcels.dpd.example/{tracking}"}}).to_string()))
+                .body(axum::body::Body::from(
+                    json!({"templates": {"dpd": "https://parcels.dpd.example/{tracking}"}})
+                        .to_string(),
+                ))
                 .unwrap(),
         )
         .await;
     assert_eq!(carriers.status, 200, "{}", carriers.text);
     let page = shop
         .anyone
-        .get(&format!("/orders/{id}?token={}", placed["access_token"].as_str().unwrap()))
+        .get(&format!(
+            "/orders/{id}?token={}",
+            placed["access_token"].as_str().unwrap()
+        ))
         .await
         .json();
-    assert_eq!(page["shipments"][1]["tracking_url"], "https://parcels.dpd.example/01234567890123");
-    assert!(page["shipments"][0]["tracking_url"].as_str().unwrap().contains("dhl.de"), "the others keep theirs");
-    for template in ["http://plain.example/{tracking}", "https://no-placeholder.example/", "https://a b/{tracking}"] {
+    assert_eq!(
+        page["shipments"][1]["tracking_url"],
+        "https://parcels.dpd.example/01234567890123"
+    );
+    assert!(
+        page["shipments"][0]["tracking_url"]
+            .as_str()
+            .unwrap()
+            .contains("dhl.de"),
+        "the others keep theirs"
+    );
+    for template in [
+        "http://plain.example/{tracking}",
+        "https://no-placeholder.example/",
+        "https://a b/{tracking}",
+    ] {
         let refused = shop
             .staff
             .send(
                 axum::http::Request::put("/admin/carriers")
                     .header("content-type", "application/json")
-                    .body(axum::body::Body::from(json!({"templates": {"ups": template}}).to_string()))
+                    .body(axum::body::Body::from(
+                        json!({"templates": {"ups": template}}).to_string(),
+                    ))
                     .unwrap(),
             )
             .await;
         refused.assert_problem(422, Some("templates.ups"));
     }
-    shop.anyone.as_customer("eva", "eva@example.de").get("/admin/carriers").await.assert_problem(403, None);
+    shop.anyone
+        .as_customer("eva", "eva@example.de")
+        .get("/admin/carriers")
+        .await
+        .assert_problem(403, None);
 
     // A cancelled order ships nothing.
-    let mut order = shop.store.get_order(&OrderId::parse(&id).unwrap()).await.unwrap().unwrap();
+    let mut order = shop
+        .store
+        .get_order(&OrderId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     order.status = OrderStatus::Cancelled;
     order.version += 1;
     shop.store.save_order(&order, &[]).await.unwrap();
     shop.staff
-        .post(&shipments, &json!({"items": [{"line_id": "L1", "quantity": 1}]}), &[])
+        .post(
+            &shipments,
+            &json!({"items": [{"line_id": "L1", "quantity": 1}]}),
+            &[],
+        )
         .await
         .assert_problem(409, None);
 }
@@ -281,7 +484,9 @@ async fn a_split_delivery_on_sqlite() {
 #[tokio::test]
 async fn a_split_delivery_on_dynamodb() {
     let client = aws_sdk_dynamodb::Client::new(&sdk_config());
-    table::create_table(&client, "kontor-shipping").await.unwrap();
+    table::create_table(&client, "kontor-shipping")
+        .await
+        .unwrap();
     split_delivery(Arc::new(DynamoStore::new(client, "kontor-shipping"))).await;
 }
 
@@ -308,11 +513,18 @@ async fn a_thousand_webhook_deliveries_change_exactly_what_they_should() {
 
     let shop = Arc::new(Shop::open(Arc::new(SqliteStore::in_memory().unwrap())).await);
     for sku in ["A", "B", "C", "D", "E"] {
-        shop.store.put_product(&product(sku, "10.00", 5, false), None).await.unwrap();
+        shop.store
+            .put_product(&product(sku, "10.00", 5, false), None)
+            .await
+            .unwrap();
     }
     let placed = shop
         .anyone
-        .post("/checkout", &checkout_body(&[("A", 1), ("B", 1), ("C", 1), ("D", 1), ("E", 1)]), &[("Idempotency-Key", "storm")])
+        .post(
+            "/checkout",
+            &checkout_body(&[("A", 1), ("B", 1), ("C", 1), ("D", 1), ("E", 1)]),
+            &[("Idempotency-Key", "storm")],
+        )
         .await
         .json();
     let id = placed["id"].as_str().unwrap().to_string();
@@ -326,18 +538,30 @@ async fn a_thousand_webhook_deliveries_change_exactly_what_they_should() {
         assert_eq!(packed.status, 201, "{}", packed.text);
         let shipped = shop
             .staff
-            .post(&format!("{shipments}/S{}/status", n + 1), &json!({"status": "shipped", "notify": false}), &[])
+            .post(
+                &format!("{shipments}/S{}/status", n + 1),
+                &json!({"status": "shipped", "notify": false}),
+                &[],
+            )
             .await;
         assert_eq!(shipped.status, 200);
     }
     let mut seen = 0;
     shop.deliver(&mut seen).await;
 
-    let sign = |secret: &str, at: i64, body: &str| signature_header(secret.as_bytes(), at, body.as_bytes());
+    let sign = |secret: &str, at: i64, body: &str| {
+        signature_header(secret.as_bytes(), at, body.as_bytes())
+    };
     let message = |event_id: &str, number: &str, status: &str| {
         json!({"event_id": event_id, "tracking_number": number, "status": status}).to_string()
     };
-    let steps = ["transit", "out-for-delivery", "failure", "out-for-delivery", "delivered"];
+    let steps = [
+        "transit",
+        "out-for-delivery",
+        "failure",
+        "out-for-delivery",
+        "delivered",
+    ];
     let mut rng = StdRng::seed_from_u64(20261128);
     // Waves: wave k holds each parcel's k-th real message, its duplicates
     // and replays, and noise; a wave runs all at once, waves one after
@@ -347,7 +571,12 @@ async fn a_thousand_webhook_deliveries_change_exactly_what_they_should() {
     for (k, step) in steps.iter().enumerate() {
         for (p, number) in numbers.iter().enumerate() {
             let body = message(&format!("dhl-{p}-{k}"), number, step);
-            let real = Delivery { carrier: "dhl", signature: sign(DHL_SECRET, NOW, &body), body, expect: 200 };
+            let real = Delivery {
+                carrier: "dhl",
+                signature: sign(DHL_SECRET, NOW, &body),
+                body,
+                expect: 200,
+            };
             waves[k].push(real.clone());
             total += 1;
         }
@@ -358,28 +587,62 @@ async fn a_thousand_webhook_deliveries_change_exactly_what_they_should() {
         let real_body = message(&format!("dhl-{p}-{k}"), &numbers[p], steps[k]);
         let delivery = match rng.random_range(0..6) {
             // The same message signed anew, a little later.
-            0 => Delivery { carrier: "dhl", signature: sign(DHL_SECRET, NOW + rng.random_range(0..200), &real_body), body: real_body, expect: 202 },
+            0 => Delivery {
+                carrier: "dhl",
+                signature: sign(DHL_SECRET, NOW + rng.random_range(0..200), &real_body),
+                body: real_body,
+                expect: 202,
+            },
             // The very same signed bytes again.
-            1 => Delivery { carrier: "dhl", signature: sign(DHL_SECRET, NOW, &real_body), body: real_body, expect: 202 },
+            1 => Delivery {
+                carrier: "dhl",
+                signature: sign(DHL_SECRET, NOW, &real_body),
+                body: real_body,
+                expect: 202,
+            },
             // Signed with the wrong secret, or by another carrier's.
-            2 => Delivery { carrier: "dhl", signature: sign("local-webhook-secret", NOW, &real_body), body: real_body, expect: 401 },
+            2 => Delivery {
+                carrier: "dhl",
+                signature: sign("local-webhook-secret", NOW, &real_body),
+                body: real_body,
+                expect: 401,
+            },
             // Signed six minutes ago.
-            3 => Delivery { carrier: "dhl", signature: sign(DHL_SECRET, NOW - 360, &real_body), body: real_body, expect: 401 },
+            3 => Delivery {
+                carrier: "dhl",
+                signature: sign(DHL_SECRET, NOW - 360, &real_body),
+                body: real_body,
+                expect: 401,
+            },
             // A tracking number nobody has.
             4 => {
                 let body = message(&format!("dhl-x-{total}"), "77777777777", "delivered");
-                Delivery { carrier: "dhl", signature: sign(DHL_SECRET, NOW, &body), body, expect: 202 }
+                Delivery {
+                    carrier: "dhl",
+                    signature: sign(DHL_SECRET, NOW, &body),
+                    body,
+                    expect: 202,
+                }
             }
             // A changed body under a real signature.
             _ => {
                 let signature = sign(DHL_SECRET, NOW, &real_body);
                 let body = real_body.replace(steps[k], "returned");
-                Delivery { carrier: "dhl", signature, body, expect: 401 }
+                Delivery {
+                    carrier: "dhl",
+                    signature,
+                    body,
+                    expect: 401,
+                }
             }
         };
         // Duplicates of a real message can only come after it: they join
         // its wave or a later one.
-        let wave = if delivery.expect == 202 { rng.random_range(k..steps.len()) } else { rng.random_range(0..steps.len()) };
+        let wave = if delivery.expect == 202 {
+            rng.random_range(k..steps.len())
+        } else {
+            rng.random_range(0..steps.len())
+        };
         waves[wave].push(delivery);
         total += 1;
     }
@@ -395,16 +658,24 @@ async fn a_thousand_webhook_deliveries_change_exactly_what_they_should() {
             tasks.spawn(async move {
                 let answer = shop
                     .anyone
-                    .post_raw(&format!("/webhooks/carriers/{}", delivery.carrier), &delivery.body, &[("Kontor-Signature", delivery.signature.as_str())])
+                    .post_raw(
+                        &format!("/webhooks/carriers/{}", delivery.carrier),
+                        &delivery.body,
+                        &[("Kontor-Signature", delivery.signature.as_str())],
+                    )
                     .await;
-                let outcome = answer.json()["outcome"].as_str().map(str::to_string).unwrap_or_else(|| answer.status.to_string());
+                let outcome = answer.json()["outcome"]
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| answer.status.to_string());
                 (outcome, answer.status.as_u16(), delivery.expect)
             });
         }
         while let Some(result) = tasks.join_next().await {
             let (outcome, status, expect) = result.unwrap();
             // A real message racing its own duplicate: either may win.
-            let fine = status == expect || (matches!(status, 200 | 202) && matches!(expect, 200 | 202));
+            let fine =
+                status == expect || (matches!(status, 200 | 202) && matches!(expect, 200 | 202));
             assert!(fine, "got {status} ({outcome}), expected {expect}");
             *tally.entry(outcome).or_default() += 1;
         }
@@ -413,14 +684,36 @@ async fn a_thousand_webhook_deliveries_change_exactly_what_they_should() {
     eprintln!("tally: {tally:?}");
     assert_eq!(tally.values().sum::<usize>(), 1000);
     assert_eq!(tally.get("applied"), Some(&25), "{tally:?}");
-    assert_eq!(tally.get("stale"), None, "real messages arrive in order: {tally:?}");
-    let order = shop.store.get_order(&OrderId::parse(&id).unwrap()).await.unwrap().unwrap();
-    assert_eq!(order.shipping_status, kontor_domain::order::ShippingStatus::Delivered);
+    assert_eq!(
+        tally.get("stale"),
+        None,
+        "real messages arrive in order: {tally:?}"
+    );
+    let order = shop
+        .store
+        .get_order(&OrderId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        order.shipping_status,
+        kontor_domain::order::ShippingStatus::Delivered
+    );
     for parcel in &order.shipments {
-        assert_eq!(parcel.history.len(), 2 + 5, "pending, shipped, and the five carrier steps");
+        assert_eq!(
+            parcel.history.len(),
+            2 + 5,
+            "pending, shipped, and the five carrier steps"
+        );
     }
     let mails = shop.deliver(&mut seen).await;
-    let failed = mails.iter().filter(|m| m.subject.contains("Zustellversuch")).count();
-    let delivered = mails.iter().filter(|m| m.subject.contains("zugestellt")).count();
+    let failed = mails
+        .iter()
+        .filter(|m| m.subject.contains("Zustellversuch"))
+        .count();
+    let delivered = mails
+        .iter()
+        .filter(|m| m.subject.contains("zugestellt"))
+        .count();
     assert_eq!((failed, delivered, mails.len()), (5, 5, 10));
 }

@@ -3,9 +3,14 @@
 
 use std::sync::Arc;
 
+use kontor_domain::events::{Event, EventPayload};
+use kontor_domain::order::Order;
 use kontor_domain::shipment::TrackingLinks;
+use kontor_domain::OrderId;
 use kontor_platform::{Clock, IdSource, RandomIds, ShopSettings, Store, StoreError, SystemClock};
 use kontor_store_dynamodb::DynamoStore;
+
+use crate::problem::Problem;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -32,9 +37,32 @@ impl AppState {
     pub async fn aws() -> Self {
         let state = Self::with_store(Arc::new(DynamoStore::from_env().await));
         if state.settings.order_links.is_development_key() {
-            tracing::warn!("KONTOR_LINK_KEY is not set: guests' order links use the development key");
+            tracing::warn!(
+                "KONTOR_LINK_KEY is not set: guests' order links use the development key"
+            );
         }
         state
+    }
+}
+
+impl AppState {
+    /// The order a path names: a string that is no id, or an id of no
+    /// order, is a 404 alike, so ids cannot be probed.
+    pub async fn order(&self, id: &str) -> Result<Order, Problem> {
+        let not_found = || Problem::not_found("order");
+        let id = OrderId::parse(id).map_err(|_| not_found())?;
+        self.store.get_order(&id).await?.ok_or_else(not_found)
+    }
+
+    /// A new event of `order` as it now stands, with a fresh id and the time.
+    pub fn event(&self, order: &Order, payload: EventPayload) -> Event {
+        Event {
+            event_id: self.ids.event_id(),
+            occurred_at: self.clock.now(),
+            order_id: order.id.clone(),
+            order_version: order.version,
+            payload,
+        }
     }
 }
 

@@ -196,7 +196,11 @@ impl ShipmentView {
                     at: s.at,
                     location: s.location.clone(),
                     // Shoppers see who moved a parcel, not which staff member.
-                    by: if s.by.starts_with("staff") { "staff".into() } else { s.by.clone() },
+                    by: if s.by.starts_with("staff") {
+                        "staff".into()
+                    } else {
+                        s.by.clone()
+                    },
                 })
                 .collect(),
         }

@@ -59,7 +59,9 @@ impl Notifier {
     /// and the tracking link on request.
     fn mail_for(&self, event: &Event) -> Option<OutgoingMail> {
         match &event.payload {
-            EventPayload::OrderPlaced(placed) => Some(order_confirmation(&event.order_id, placed, &self.shop)),
+            EventPayload::OrderPlaced(placed) => {
+                Some(order_confirmation(&event.order_id, placed, &self.shop))
+            }
             EventPayload::ShipmentStatusChanged(changed) if changed.notify => {
                 let kind = match changed.to {
                     ShipmentStatus::Shipped => ParcelMail::Shipped,
@@ -67,11 +69,19 @@ impl Notifier {
                     ShipmentStatus::FailedAttempt => ParcelMail::FailedAttempt,
                     _ => return None,
                 };
-                Some(parcel_mail(kind, &event.order_id, &changed.parcel, &self.shop))
+                Some(parcel_mail(
+                    kind,
+                    &event.order_id,
+                    &changed.parcel,
+                    &self.shop,
+                ))
             }
-            EventPayload::TrackingSent(sent) => {
-                Some(parcel_mail(ParcelMail::Tracking, &event.order_id, &sent.parcel, &self.shop))
-            }
+            EventPayload::TrackingSent(sent) => Some(parcel_mail(
+                ParcelMail::Tracking,
+                &event.order_id,
+                &sent.parcel,
+                &self.shop,
+            )),
             _ => None,
         }
     }

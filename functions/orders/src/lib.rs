@@ -15,7 +15,6 @@ use axum::Json;
 use kontor_domain::order::{
     HistoryEntry, Order, OrderFilter, OrderStatus, PaymentMethod, PaymentStatus, ShippingStatus,
 };
-use kontor_domain::OrderId;
 use kontor_domain::shipment::TrackingLinks;
 use kontor_http::views::{money, AddressBody, ShipmentView, TaxLineView};
 use kontor_http::{AppState, Problem, QueryParams, SignedIn, Staff};
@@ -165,13 +164,15 @@ async fn get_order(
     QueryParams(access): QueryParams<OrderAccess>,
 ) -> Result<Json<OrderView>, Problem> {
     let not_found = || Problem::not_found("order");
-    let id = OrderId::parse(&id).map_err(|_| not_found())?;
     let token = access.token.ok_or_else(not_found)?;
-    let order = state.store.get_order(&id).await?.ok_or_else(not_found)?;
+    let order = state.order(&id).await?;
     if !order.opens_with(&token) {
         return Err(not_found());
     }
-    Ok(Json(OrderView::new(&order, &links_for(&state, &order).await?)))
+    Ok(Json(OrderView::new(
+        &order,
+        &links_for(&state, &order).await?,
+    )))
 }
 
 /// An order in a list.
@@ -301,15 +302,16 @@ async fn my_order(
     SignedIn(caller): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Json<OrderView>, Problem> {
-    let not_found = || Problem::not_found("order");
-    let id = OrderId::parse(&id).map_err(|_| not_found())?;
-    let order = state.store.get_order(&id).await?.ok_or_else(not_found)?;
+    let order = state.order(&id).await?;
     // Another customer's order, or a guest order placed with this
     // customer's e-mail, does not exist for them.
     if order.customer_id.as_ref() != Some(&caller.subject) {
-        return Err(not_found());
+        return Err(Problem::not_found("order"));
     }
-    Ok(Json(OrderView::new(&order, &links_for(&state, &order).await?)))
+    Ok(Json(OrderView::new(
+        &order,
+        &links_for(&state, &order).await?,
+    )))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -377,8 +379,9 @@ async fn admin_order(
     Staff(_): Staff,
     Path(id): Path<String>,
 ) -> Result<Json<AdminOrderView>, Problem> {
-    let not_found = || Problem::not_found("order");
-    let id = OrderId::parse(&id).map_err(|_| not_found())?;
-    let order = state.store.get_order(&id).await?.ok_or_else(not_found)?;
-    Ok(Json(AdminOrderView::new(&order, &links_for(&state, &order).await?)))
+    let order = state.order(&id).await?;
+    Ok(Json(AdminOrderView::new(
+        &order,
+        &links_for(&state, &order).await?,
+    )))
 }

@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kontor_domain::events::{
-    Event, EventPayload, ShipmentCreated, ShipmentStatusChanged, StockChangeReason, StockChanged,
+    EventPayload, ShipmentCreated, ShipmentStatusChanged, StockChangeReason, StockChanged,
     TrackingSent,
 };
 use kontor_domain::order::{HistoryEntry, Order, StockTake};
@@ -25,7 +25,7 @@ use kontor_domain::shipment::{
     Carrier, NewShipment, ShipmentError, ShipmentStatus, ShipmentStep, TrackingLinks,
     TrackingNumber,
 };
-use kontor_domain::{LineId, OrderId, Quantity, Sku};
+use kontor_domain::{LineId, Quantity, Sku};
 use kontor_http::views::ShipmentView;
 use kontor_http::{AppState, Claims, JsonBody, Problem, Staff};
 use kontor_platform::{OrderChange, StoreError, TrackingClaim};
@@ -103,39 +103,46 @@ fn staff_name(claims: &Claims) -> String {
 fn shipment_problem(error: ShipmentError) -> Problem {
     let detail = error.to_string();
     match error {
-        ShipmentError::OrderCancelled => Problem::new(StatusCode::CONFLICT, "order-cancelled", "Order cancelled", detail),
+        ShipmentError::OrderCancelled => Problem::new(
+            StatusCode::CONFLICT,
+            "order-cancelled",
+            "Order cancelled",
+            detail,
+        ),
         ShipmentError::NoItems => Problem::invalid_field("items", detail),
-        ShipmentError::UnknownLine { index, .. } => Problem::invalid_field(format!("items[{index}].line_id"), detail),
-        ShipmentError::MoreThanRemains { index, remaining, .. } => {
-            Problem::invalid_field(format!("items[{index}].quantity"), detail).with("remaining", remaining)
+        ShipmentError::UnknownLine { index, .. } => {
+            Problem::invalid_field(format!("items[{index}].line_id"), detail)
         }
-        ShipmentError::NotInStock { index, sku, available } => Problem::new(StatusCode::CONFLICT, "insufficient-stock", "Not in stock", detail)
-            .with_field(format!("items[{index}].quantity"))
-            .with("sku", sku.as_str())
-            .with("available", available),
+        ShipmentError::MoreThanRemains {
+            index, remaining, ..
+        } => Problem::invalid_field(format!("items[{index}].quantity"), detail)
+            .with("remaining", remaining),
+        ShipmentError::NotInStock {
+            index,
+            sku,
+            available,
+        } => Problem::new(
+            StatusCode::CONFLICT,
+            "insufficient-stock",
+            "Not in stock",
+            detail,
+        )
+        .with_field(format!("items[{index}].quantity"))
+        .with("sku", sku.as_str())
+        .with("available", available),
         ShipmentError::UnknownShipment(_) => Problem::not_found("shipment"),
-        ShipmentError::StatusJump { from, .. } => Problem::invalid_field("status", detail).with("current", from.code()),
+        ShipmentError::StatusJump { from, .. } => {
+            Problem::invalid_field("status", detail).with("current", from.code())
+        }
         ShipmentError::NoTrackingNumber(_) => Problem::invalid_field("tracking_number", detail),
     }
 }
 
-fn event(state: &AppState, order: &Order, payload: EventPayload) -> Event {
-    Event {
-        event_id: state.ids.event_id(),
-        occurred_at: state.clock.now(),
-        order_id: order.id.clone(),
-        order_version: order.version,
-        payload,
-    }
-}
-
-async fn load(state: &AppState, id: &str) -> Result<Order, Problem> {
-    let not_found = || Problem::not_found("order");
-    let id = OrderId::parse(id).map_err(|_| not_found())?;
-    state.store.get_order(&id).await?.ok_or_else(not_found)
-}
-
-fn answer(links: &TrackingLinks, order: &Order, shipment_id: &str) -> Result<ShipmentAnswer, Problem> {
+fn answer(
+    links: &TrackingLinks,
+    order: &Order,
+    shipment_id: &str,
+) -> Result<ShipmentAnswer, Problem> {
     let shipment = order
         .shipment(shipment_id)
         .ok_or_else(|| Problem::not_found("shipment"))?;
@@ -152,7 +159,9 @@ async fn save(state: &AppState, change: OrderChange) -> Result<bool, Problem> {
     match state.store.save_order_change(&change).await {
         Ok(()) => Ok(true),
         Err(StoreError::VersionConflict { .. }) => Ok(false),
-        Err(StoreError::AlreadyExists { entity: "tracking number" }) => Err(Problem::new(
+        Err(StoreError::AlreadyExists {
+            entity: "tracking number",
+        }) => Err(Problem::new(
             StatusCode::CONFLICT,
             "tracking-number-taken",
             "Tracking number in use",
@@ -200,27 +209,43 @@ async fn create_shipment(
 ) -> Result<(StatusCode, Json<ShipmentAnswer>), Problem> {
     let body = body.value;
     let request = NewShipment {
-        items: body.items.into_iter().map(|i| (i.line_id, i.quantity)).collect(),
+        items: body
+            .items
+            .into_iter()
+            .map(|i| (i.line_id, i.quantity))
+            .collect(),
         carrier: body.carrier.unwrap_or(Carrier::Other),
         tracking_number: body.tracking_number,
     };
     let links = state.tracking_links().await?;
     for _ in 0..MAX_ATTEMPTS {
-        let mut order = load(&state, &id).await?;
-        let skus: Vec<Sku> = order.lines.iter().filter(|l| l.backordered > 0).map(|l| l.sku.clone()).collect();
+        let mut order = state.order(&id).await?;
+        let skus: Vec<Sku> = order
+            .lines
+            .iter()
+            .filter(|l| l.backordered > 0)
+            .map(|l| l.sku.clone())
+            .collect();
         let products = state.store.get_products(&skus).await?;
-        let stock_of = |sku: &Sku| products.iter().find(|p| &p.sku == sku).map_or(0, |p| p.stock);
+        let stock_of = |sku: &Sku| {
+            products
+                .iter()
+                .find(|p| &p.sku == sku)
+                .map_or(0, |p| p.stock)
+        };
         let packed = order
             .pack_shipment(&request, state.clock.now(), &staff_name(&staff), &stock_of)
             .map_err(shipment_problem)?;
         let notice = order
             .parcel_notice(&packed.shipment_id, &links)
             .expect("just packed");
-        let mut events = vec![event(&state, &order, EventPayload::ShipmentCreated(ShipmentCreated { parcel: notice }))];
+        let mut events = vec![state.event(
+            &order,
+            EventPayload::ShipmentCreated(ShipmentCreated { parcel: notice }),
+        )];
         for StockTake { sku, quantity } in &packed.stock_takes {
             let stock = stock_of(sku) - quantity;
-            events.push(event(
-                &state,
+            events.push(state.event(
                 &order,
                 EventPayload::StockChanged(StockChanged {
                     sku: sku.clone(),
@@ -247,7 +272,10 @@ async fn create_shipment(
         };
         if save(&state, change).await? {
             tracing::info!(order_id = %order.id, shipment = %packed.shipment_id, "parcel packed");
-            return Ok((StatusCode::CREATED, Json(answer(&links, &order, &packed.shipment_id)?)));
+            return Ok((
+                StatusCode::CREATED,
+                Json(answer(&links, &order, &packed.shipment_id)?),
+            ));
         }
     }
     Err(lost_race())
@@ -279,7 +307,7 @@ async fn set_status(
     let body = body.value;
     let links = state.tracking_links().await?;
     for _ in 0..MAX_ATTEMPTS {
-        let mut order = load(&state, &id).await?;
+        let mut order = state.order(&id).await?;
         let previous_number = order
             .shipment(&shipment_id)
             .ok_or_else(|| Problem::not_found("shipment"))?
@@ -318,7 +346,7 @@ async fn set_status(
             shipping_status: order.shipping_status,
         };
         let change = OrderChange {
-            events: vec![event(&state, &order, EventPayload::ShipmentStatusChanged(changed))],
+            events: vec![state.event(&order, EventPayload::ShipmentStatusChanged(changed))],
             order: order.clone(),
             stock_takes: Vec::new(),
             tracking,
@@ -353,12 +381,15 @@ async fn send_tracking(
 ) -> Result<(StatusCode, Json<ShipmentAnswer>), Problem> {
     let links = state.tracking_links().await?;
     for _ in 0..MAX_ATTEMPTS {
-        let mut order = load(&state, &id).await?;
+        let mut order = state.order(&id).await?;
         let notice = order
             .parcel_notice(&shipment_id, &links)
             .ok_or_else(|| Problem::not_found("shipment"))?;
         let Some(number) = notice.tracking_number.clone() else {
-            return Err(Problem::invalid_field("tracking_number", "the parcel has no tracking number yet"));
+            return Err(Problem::invalid_field(
+                "tracking_number",
+                "the parcel has no tracking number yet",
+            ));
         };
         // Noted in the order's history, which makes it a versioned change
         // whose event the outbox carries to the notifier.
@@ -366,17 +397,26 @@ async fn send_tracking(
             at: state.clock.now(),
             action: "tracking_sent".into(),
             by: staff_name(&staff),
-            detail: format!("Tracking {number} for parcel {shipment_id} e-mailed to {}", order.email),
+            detail: format!(
+                "Tracking {number} for parcel {shipment_id} e-mailed to {}",
+                order.email
+            ),
         });
         order.version += 1;
         let change = OrderChange {
-            events: vec![event(&state, &order, EventPayload::TrackingSent(TrackingSent { parcel: notice }))],
+            events: vec![state.event(
+                &order,
+                EventPayload::TrackingSent(TrackingSent { parcel: notice }),
+            )],
             order: order.clone(),
             stock_takes: Vec::new(),
             tracking: Vec::new(),
         };
         if save(&state, change).await? {
-            return Ok((StatusCode::ACCEPTED, Json(answer(&links, &order, &shipment_id)?)));
+            return Ok((
+                StatusCode::ACCEPTED,
+                Json(answer(&links, &order, &shipment_id)?),
+            ));
         }
     }
     Err(lost_race())
@@ -415,7 +455,10 @@ fn carrier_views(links: &TrackingLinks) -> Vec<CarrierView> {
         (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn carriers(State(state): State<AppState>, Staff(_): Staff) -> Result<Json<Vec<CarrierView>>, Problem> {
+async fn carriers(
+    State(state): State<AppState>,
+    Staff(_): Staff,
+) -> Result<Json<Vec<CarrierView>>, Problem> {
     Ok(Json(carrier_views(&state.tracking_links().await?)))
 }
 
@@ -463,8 +506,12 @@ async fn save_carriers(
         }
         links.0.insert(carrier, template);
     }
-    let value = serde_json::to_value(&links).map_err(|e| Problem::from(StoreError::Internal(e.to_string())))?;
-    state.store.put_setting(kontor_http::state::CARRIER_LINKS_SETTING, &value).await?;
+    let value = serde_json::to_value(&links)
+        .map_err(|e| Problem::from(StoreError::Internal(e.to_string())))?;
+    state
+        .store
+        .put_setting(kontor_http::state::CARRIER_LINKS_SETTING, &value)
+        .await?;
     tracing::info!(by = %staff_name(&staff), "carrier links changed");
     Ok(Json(carrier_views(&links)))
 }

@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use kontor_domain::events::{Event, EventPayload, ShipmentStatusChanged};
+use kontor_domain::events::{EventPayload, ShipmentStatusChanged};
 use kontor_domain::shipment::{Carrier, ShipmentStep, TrackingNumber};
 use kontor_http::extract::parse_json;
 use kontor_http::{AppState, Problem};
@@ -111,14 +111,25 @@ async fn carrier_webhook(
     )
     .map_err(|error| {
         tracing::warn!(%carrier, %error, "refused a carrier webhook");
-        Problem::new(StatusCode::UNAUTHORIZED, "bad-signature", "Bad signature", error.to_string())
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "bad-signature",
+            "Bad signature",
+            error.to_string(),
+        )
     })?;
     let message: CarrierMessage = parse_json(&body)?.value;
     if message.event_id.trim().is_empty() || message.event_id.len() > 200 {
-        return Err(Problem::invalid_field("event_id", "an event id is 1 to 200 characters"));
+        return Err(Problem::invalid_field(
+            "event_id",
+            "an event id is 1 to 200 characters",
+        ));
     }
     let status = carrier.status_for(&message.status).ok_or_else(|| {
-        Problem::invalid_field("status", format!("'{}' is not a status {carrier} sends", message.status))
+        Problem::invalid_field(
+            "status",
+            format!("'{}' is not a status {carrier} sends", message.status),
+        )
     })?;
 
     let Some(claim) = state.store.find_tracking(&message.tracking_number).await? else {
@@ -130,7 +141,10 @@ async fn carrier_webhook(
             tracing::error!(order_id = %claim.order_id, "a tracking number points at a missing order");
             return Ok(accepted(Outcome::UnknownTrackingNumber));
         };
-        let Some(shipment) = order.shipment(&claim.shipment_id).filter(|s| s.carrier == carrier) else {
+        let Some(shipment) = order
+            .shipment(&claim.shipment_id)
+            .filter(|s| s.carrier == carrier)
+        else {
             tracing::warn!(%carrier, tracking_number = %message.tracking_number, "the tracking number belongs to another carrier's parcel");
             return Ok(accepted(Outcome::UnknownTrackingNumber));
         };
@@ -154,12 +168,9 @@ async fn carrier_webhook(
         let parcel = order
             .parcel_notice(&claim.shipment_id, &state.tracking_links().await?)
             .expect("the parcel exists");
-        let event = Event {
-            event_id: state.ids.event_id(),
-            occurred_at: state.clock.now(),
-            order_id: order.id.clone(),
-            order_version: order.version,
-            payload: EventPayload::ShipmentStatusChanged(ShipmentStatusChanged {
+        let event = state.event(
+            &order,
+            EventPayload::ShipmentStatusChanged(ShipmentStatusChanged {
                 parcel,
                 from,
                 to: status,
@@ -168,7 +179,7 @@ async fn carrier_webhook(
                 notify: true,
                 shipping_status: order.shipping_status,
             }),
-        };
+        );
         let change = OrderChange {
             order: order.clone(),
             stock_takes: Vec::new(),
@@ -186,5 +197,7 @@ async fn carrier_webhook(
             Err(other) => return Err(other.into()),
         }
     }
-    Err(Problem::from(StoreError::Unavailable("the order keeps changing".into())))
+    Err(Problem::from(StoreError::Unavailable(
+        "the order keeps changing".into(),
+    )))
 }

@@ -121,7 +121,10 @@ impl Carrier {
             ],
             Carrier::Other => &[],
         };
-        table.iter().find(|(code, _)| *code == text).map(|(_, status)| *status)
+        table
+            .iter()
+            .find(|(code, _)| *code == text)
+            .map(|(_, status)| *status)
     }
 }
 
@@ -421,7 +424,11 @@ impl Order {
         let mut stock_takes = Vec::new();
         let mut releases: Vec<(LineId, u32)> = Vec::new();
         for (index, line_id, quantity) in &wanted {
-            let line = self.lines.iter().find(|l| &l.id == line_id).expect("checked above");
+            let line = self
+                .lines
+                .iter()
+                .find(|l| &l.id == line_id)
+                .expect("checked above");
             let in_parcels = self.units_in_parcels(line_id);
             let remaining = line.quantity.get().saturating_sub(in_parcels);
             if *quantity > remaining {
@@ -469,7 +476,10 @@ impl Order {
             at: now,
             action: "shipment_packed".into(),
             by: by.to_string(),
-            detail: format!("Parcel {shipment_id} packed: {units} unit(s), {}", request.carrier),
+            detail: format!(
+                "Parcel {shipment_id} packed: {units} unit(s), {}",
+                request.carrier
+            ),
         });
         self.shipments.push(Shipment {
             id: shipment_id.clone(),
@@ -515,7 +525,8 @@ impl Order {
             });
         }
         let tracking_number = tracking_number.or_else(|| shipment.tracking_number.clone());
-        if step.status.has_left() && tracking_number.is_none() && shipment.carrier != Carrier::Other {
+        if step.status.has_left() && tracking_number.is_none() && shipment.carrier != Carrier::Other
+        {
             return Err(ShipmentError::NoTrackingNumber(step.status));
         }
         shipment.tracking_number = tracking_number;
@@ -528,7 +539,10 @@ impl Order {
                 "Parcel {shipment_id}: {} → {}{}",
                 from,
                 step.status,
-                step.location.as_deref().map(|l| format!(" ({l})")).unwrap_or_default()
+                step.location
+                    .as_deref()
+                    .map(|l| format!(" ({l})"))
+                    .unwrap_or_default()
             ),
         };
         shipment.history.push(step);
@@ -613,7 +627,10 @@ mod tests {
     /// backorders allowed, for `quantities` units each.
     fn order(quantities: [u32; 3], stock: u32) -> Order {
         let skus = ["A", "B", "C"];
-        let catalog: Vec<_> = skus.iter().map(|s| product(s, "10.00", stock, true)).collect();
+        let catalog: Vec<_> = skus
+            .iter()
+            .map(|s| product(s, "10.00", stock, true))
+            .collect();
         let details = CheckoutDetails {
             lines: skus
                 .iter()
@@ -672,11 +689,17 @@ mod tests {
         assert_eq!(order.lines[1].backordered, 1);
         let none = |_: &Sku| 0;
         let first = NewShipment {
-            items: vec![(line(1), Quantity::new(1).unwrap()), (line(2), Quantity::new(1).unwrap()), (line(3), Quantity::new(1).unwrap())],
+            items: vec![
+                (line(1), Quantity::new(1).unwrap()),
+                (line(2), Quantity::new(1).unwrap()),
+                (line(3), Quantity::new(1).unwrap()),
+            ],
             carrier: Carrier::Dhl,
             tracking_number: Some(TrackingNumber::parse("00340434161094042557").unwrap()),
         };
-        let packed = order.pack_shipment(&first, datetime!(2026-11-29 9:00 UTC), "staff", &none).unwrap();
+        let packed = order
+            .pack_shipment(&first, datetime!(2026-11-29 9:00 UTC), "staff", &none)
+            .unwrap();
         assert!(packed.stock_takes.is_empty(), "reserved units only");
         let second = NewShipment {
             items: vec![(line(2), Quantity::new(1).unwrap())],
@@ -685,22 +708,46 @@ mod tests {
         };
         assert_eq!(
             order.pack_shipment(&second, datetime!(2026-11-29 9:00 UTC), "staff", &none),
-            Err(ShipmentError::NotInStock { index: 0, sku: Sku::parse("B").unwrap(), available: 0 }),
+            Err(ShipmentError::NotInStock {
+                index: 0,
+                sku: Sku::parse("B").unwrap(),
+                available: 0
+            }),
             "the backordered unit waits for stock"
         );
-        let packed = order.pack_shipment(&second, datetime!(2026-11-30 9:00 UTC), "staff", &|_| 4).unwrap();
-        assert_eq!(packed.stock_takes, [StockTake { sku: Sku::parse("B").unwrap(), quantity: 1 }]);
+        let packed = order
+            .pack_shipment(&second, datetime!(2026-11-30 9:00 UTC), "staff", &|_| 4)
+            .unwrap();
+        assert_eq!(
+            packed.stock_takes,
+            [StockTake {
+                sku: Sku::parse("B").unwrap(),
+                quantity: 1
+            }]
+        );
         assert_eq!(order.lines[1].backordered, 0, "released");
         assert_eq!(order.shipping_status, ShippingStatus::NotShipped);
-        order.move_shipment("S1", step(ShipmentStatus::Shipped), None).unwrap();
+        order
+            .move_shipment("S1", step(ShipmentStatus::Shipped), None)
+            .unwrap();
         assert_eq!(order.shipping_status, ShippingStatus::PartiallyShipped);
-        order.move_shipment("S2", step(ShipmentStatus::Shipped), None).unwrap();
+        order
+            .move_shipment("S2", step(ShipmentStatus::Shipped), None)
+            .unwrap();
         assert_eq!(order.shipping_status, ShippingStatus::Shipped);
-        order.move_shipment("S1", step(ShipmentStatus::Delivered), None).unwrap();
+        order
+            .move_shipment("S1", step(ShipmentStatus::Delivered), None)
+            .unwrap();
         assert_eq!(order.shipping_status, ShippingStatus::PartiallyDelivered);
-        order.move_shipment("S2", step(ShipmentStatus::Delivered), None).unwrap();
+        order
+            .move_shipment("S2", step(ShipmentStatus::Delivered), None)
+            .unwrap();
         assert_eq!(order.shipping_status, ShippingStatus::Delivered);
-        let too_many = NewShipment { items: vec![(line(1), Quantity::new(1).unwrap())], carrier: Carrier::Dhl, tracking_number: None };
+        let too_many = NewShipment {
+            items: vec![(line(1), Quantity::new(1).unwrap())],
+            carrier: Carrier::Dhl,
+            tracking_number: None,
+        };
         assert!(matches!(
             order.pack_shipment(&too_many, datetime!(2026-11-30 9:00 UTC), "staff", &|_| 9),
             Err(ShipmentError::MoreThanRemains { remaining: 0, .. })
@@ -710,15 +757,27 @@ mod tests {
     #[test]
     fn parcels_on_their_way_need_a_tracking_number() {
         let mut order = order([1, 1, 1], 5);
-        let request = NewShipment { items: vec![(line(1), Quantity::new(1).unwrap())], carrier: Carrier::Ups, tracking_number: None };
-        order.pack_shipment(&request, datetime!(2026-11-29 9:00 UTC), "staff", &|_| 0).unwrap();
+        let request = NewShipment {
+            items: vec![(line(1), Quantity::new(1).unwrap())],
+            carrier: Carrier::Ups,
+            tracking_number: None,
+        };
+        order
+            .pack_shipment(&request, datetime!(2026-11-29 9:00 UTC), "staff", &|_| 0)
+            .unwrap();
         assert_eq!(
             order.move_shipment("S1", step(ShipmentStatus::Shipped), None),
             Err(ShipmentError::NoTrackingNumber(ShipmentStatus::Shipped))
         );
-        assert_eq!(order.shipment("S1").unwrap().tracking_number, None, "nothing changed");
+        assert_eq!(
+            order.shipment("S1").unwrap().tracking_number,
+            None,
+            "nothing changed"
+        );
         let number = TrackingNumber::parse("1Z999AA10123456784").unwrap();
-        order.move_shipment("S1", step(ShipmentStatus::Shipped), Some(number.clone())).unwrap();
+        order
+            .move_shipment("S1", step(ShipmentStatus::Shipped), Some(number.clone()))
+            .unwrap();
         assert_eq!(order.shipment("S1").unwrap().tracking_number, Some(number));
     }
 
@@ -734,7 +793,11 @@ mod tests {
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            (proptest::collection::vec((1usize..=4, 1u32..=4), 1..4), 0u32..4).prop_map(|(items, stock)| Op::Pack(items, stock)),
+            (
+                proptest::collection::vec((1usize..=4, 1u32..=4), 1..4),
+                0u32..4
+            )
+                .prop_map(|(items, stock)| Op::Pack(items, stock)),
             (1usize..=6, status()).prop_map(|(n, s)| Op::Move(n, s)),
         ]
     }
@@ -799,9 +862,25 @@ mod tests {
 
     #[test]
     fn tracking_numbers_are_plain() {
-        assert_eq!(TrackingNumber::parse("00340434161094042557").unwrap().as_str(), "00340434161094042557");
-        assert_eq!(TrackingNumber::parse("1z999aa1").unwrap().as_str(), "1Z999AA1");
-        for bad in ["", "abc", "12 34 56", "12\n3456", "12\u{7}3456", &"9".repeat(41), "ÄBCDEF"] {
+        assert_eq!(
+            TrackingNumber::parse("00340434161094042557")
+                .unwrap()
+                .as_str(),
+            "00340434161094042557"
+        );
+        assert_eq!(
+            TrackingNumber::parse("1z999aa1").unwrap().as_str(),
+            "1Z999AA1"
+        );
+        for bad in [
+            "",
+            "abc",
+            "12 34 56",
+            "12\n3456",
+            "12\u{7}3456",
+            &"9".repeat(41),
+            "ÄBCDEF",
+        ] {
             assert!(TrackingNumber::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -816,9 +895,18 @@ mod tests {
         );
         assert_eq!(links.link(Carrier::Other, &number), None);
         assert_eq!(Carrier::parse("DHL").unwrap(), Carrier::Dhl);
-        assert_eq!(Carrier::Dhl.status_for("delivered"), Some(ShipmentStatus::Delivered));
-        assert_eq!(Carrier::Ups.status_for("D"), Some(ShipmentStatus::Delivered));
-        assert_eq!(Carrier::Dpd.status_for("OutForDelivery"), Some(ShipmentStatus::OutForDelivery));
+        assert_eq!(
+            Carrier::Dhl.status_for("delivered"),
+            Some(ShipmentStatus::Delivered)
+        );
+        assert_eq!(
+            Carrier::Ups.status_for("D"),
+            Some(ShipmentStatus::Delivered)
+        );
+        assert_eq!(
+            Carrier::Dpd.status_for("OutForDelivery"),
+            Some(ShipmentStatus::OutForDelivery)
+        );
         assert_eq!(Carrier::Hermes.status_for("9"), None);
         assert_eq!(Carrier::Other.status_for("x"), None);
         assert!(Carrier::parse("fedex").is_err());

@@ -32,7 +32,11 @@ impl ShopDetails {
     pub fn order_url(&self, order: &OrderId, customer: Option<&CustomerId>) -> String {
         match customer {
             Some(_) => format!("{}#/account/order/{order}", self.url),
-            None => format!("{}#/order/{order}?token={}", self.url, self.links.guest_token(order)),
+            None => format!(
+                "{}#/order/{order}?token={}",
+                self.url,
+                self.links.guest_token(order)
+            ),
         }
     }
 }

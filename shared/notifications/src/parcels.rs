@@ -88,7 +88,12 @@ fn words(mail: ParcelMail, language: Language) -> ParcelWords {
 }
 
 /// The e-mail about a parcel of `order_id`.
-pub fn parcel_mail(mail: ParcelMail, order_id: &OrderId, parcel: &ParcelNotice, shop: &ShopDetails) -> OutgoingMail {
+pub fn parcel_mail(
+    mail: ParcelMail,
+    order_id: &OrderId,
+    parcel: &ParcelNotice,
+    shop: &ShopDetails,
+) -> OutgoingMail {
     let w = words(mail, parcel.language);
     let greeting = match parcel.language {
         Language::De => "Hallo,",
@@ -112,19 +117,34 @@ pub fn parcel_mail(mail: ParcelMail, order_id: &OrderId, parcel: &ParcelNotice, 
         "<p>{greeting}</p><p>{}</p><p><strong>{}</strong></p><ul>{}</ul>",
         escape(&fill(w.intro)),
         w.contents,
-        items.iter().map(|i| format!("<li>{}</li>", escape(i))).collect::<String>()
+        items
+            .iter()
+            .map(|i| format!("<li>{}</li>", escape(i)))
+            .collect::<String>()
     );
     if let Some(number) = &parcel.tracking_number {
         text.push_str(&format!("\n{}: {number}\n", fill(w.tracking)));
-        html.push_str(&format!("<p>{}: <strong>{}</strong></p>", escape(&fill(w.tracking)), escape(number.as_str())));
+        html.push_str(&format!(
+            "<p>{}: <strong>{}</strong></p>",
+            escape(&fill(w.tracking)),
+            escape(number.as_str())
+        ));
     }
     if let Some(url) = &parcel.tracking_url {
         text.push_str(&format!("{}: {url}\n", w.follow));
-        html.push_str(&format!("<p><a href=\"{}\">{}</a></p>", escape(url), w.follow));
+        html.push_str(&format!(
+            "<p><a href=\"{}\">{}</a></p>",
+            escape(url),
+            w.follow
+        ));
     }
     let order_url = shop.order_url(order_id, parcel.customer_id.as_ref());
     text.push_str(&format!("\n{}: {order_url}\n", w.order));
-    html.push_str(&format!("<p><a href=\"{}\">{}</a></p>", escape(&order_url), w.order));
+    html.push_str(&format!(
+        "<p><a href=\"{}\">{}</a></p>",
+        escape(&order_url),
+        w.order
+    ));
     text.push_str(&format!("\n{}\n{}\n{}\n", w.closing, shop.name, shop.url));
     html.push_str(&format!(
         "<p>{}<br>{}<br><a href=\"{}\">{}</a></p>",
@@ -158,7 +178,9 @@ mod tests {
             customer_id: None,
             carrier: Carrier::Dhl,
             tracking_number: Some(TrackingNumber::parse("00340434161094042557").unwrap()),
-            tracking_url: Some("https://www.dhl.de/verfolgen?piececode=00340434161094042557".into()),
+            tracking_url: Some(
+                "https://www.dhl.de/verfolgen?piececode=00340434161094042557".into(),
+            ),
             items: vec![ParcelItem {
                 line_id: LineId::parse("L2").unwrap(),
                 sku: Sku::parse("BE-LEATHER-BROWN").unwrap(),
@@ -171,15 +193,32 @@ mod tests {
     #[test]
     fn a_shipped_mail_names_the_parcel_the_carrier_and_the_link() {
         let order = OrderId::parse("o1").unwrap();
-        let mail = parcel_mail(ParcelMail::Shipped, &order, &parcel(Language::De), &ShopDetails::default());
+        let mail = parcel_mail(
+            ParcelMail::Shipped,
+            &order,
+            &parcel(Language::De),
+            &ShopDetails::default(),
+        );
         assert_eq!(mail.subject, "Deine Bestellung K-7F3K-9QXW ist unterwegs");
-        assert!(mail.text.contains("1 × Leather belt, brown (BE-LEATHER-BROWN)"));
+        assert!(mail
+            .text
+            .contains("1 × Leather belt, brown (BE-LEATHER-BROWN)"));
         assert!(mail.text.contains("mit DHL unterwegs"));
         assert!(mail.text.contains("00340434161094042557"));
-        assert!(mail.html.contains("href=\"https://www.dhl.de/verfolgen?piececode=00340434161094042557\""));
+        assert!(mail
+            .html
+            .contains("href=\"https://www.dhl.de/verfolgen?piececode=00340434161094042557\""));
         let token = ShopDetails::default().links.guest_token(&order);
-        assert!(mail.text.contains(&format!("#/order/o1?token={token}")), "the order's link");
-        let english = parcel_mail(ParcelMail::Delivered, &order, &parcel(Language::En), &ShopDetails::default());
+        assert!(
+            mail.text.contains(&format!("#/order/o1?token={token}")),
+            "the order's link"
+        );
+        let english = parcel_mail(
+            ParcelMail::Delivered,
+            &order,
+            &parcel(Language::En),
+            &ShopDetails::default(),
+        );
         assert_eq!(english.subject, "Your order K-7F3K-9QXW has been delivered");
     }
 }

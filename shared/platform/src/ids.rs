@@ -93,5 +93,4 @@ mod tests {
         let n = RandomIds.order_number();
         assert_eq!(n.as_str().len(), 11);
     }
-
 }

@@ -32,8 +32,8 @@ pub use links::OrderLinks;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use publisher::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
 pub use settings::ShopSettings;
-pub use webhooks::WebhookSecrets;
 pub use store::{
     CheckoutRead, IdempotencyRecord, OrderChange, OrderPlacement, OrderSearch, ProductQuery, Store,
     StoreError, TrackingClaim,
 };
+pub use webhooks::WebhookSecrets;

@@ -74,6 +74,9 @@ mod tests {
         assert_eq!(links.guest_token(&a), links.guest_token(&a));
         assert_eq!(links.guest_token(&a).len(), 32);
         assert_ne!(links.guest_token(&a), links.guest_token(&b));
-        assert_ne!(links.guest_token(&a), OrderLinks::new(b"key two".to_vec()).guest_token(&a));
+        assert_ne!(
+            links.guest_token(&a),
+            OrderLinks::new(b"key two".to_vec()).guest_token(&a)
+        );
     }
 }

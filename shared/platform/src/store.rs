@@ -151,7 +151,10 @@ pub trait Store: Send + Sync {
     /// Saves a shop setting; the last save wins.
     async fn put_setting(&self, name: &str, value: &serde_json::Value) -> Result<(), StoreError>;
     /// The parcel a tracking number belongs to.
-    async fn find_tracking(&self, number: &TrackingNumber) -> Result<Option<TrackingClaim>, StoreError>;
+    async fn find_tracking(
+        &self,
+        number: &TrackingNumber,
+    ) -> Result<Option<TrackingClaim>, StoreError>;
 
     async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     /// The idempotency record under `key`, the products of `skus` and the

@@ -60,7 +60,9 @@ pub fn verify(
     for part in header.split(',') {
         match part.trim().split_once('=') {
             Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
-            Some(("v1", value)) => signatures.push(hex::decode(value).map_err(|_| SignatureError::Malformed)?),
+            Some(("v1", value)) => {
+                signatures.push(hex::decode(value).map_err(|_| SignatureError::Malformed)?)
+            }
             _ => return Err(SignatureError::Malformed),
         }
     }
@@ -142,21 +144,48 @@ mod tests {
     #[test]
     fn a_signed_delivery_verifies() {
         let header = signature_header(b"secret", NOW, br#"{"a":1}"#);
-        assert_eq!(verify(Some(&header), b"secret", br#"{"a":1}"#, NOW + 299), Ok(()));
-        assert_eq!(verify(Some(&header), b"secret", br#"{"a":1}"#, NOW - 299), Ok(()));
+        assert_eq!(
+            verify(Some(&header), b"secret", br#"{"a":1}"#, NOW + 299),
+            Ok(())
+        );
+        assert_eq!(
+            verify(Some(&header), b"secret", br#"{"a":1}"#, NOW - 299),
+            Ok(())
+        );
     }
 
     #[test]
     fn anything_else_is_refused() {
         let header = signature_header(b"secret", NOW, b"body");
-        assert_eq!(verify(None, b"secret", b"body", NOW), Err(SignatureError::Missing));
-        assert_eq!(verify(Some("v1=00"), b"secret", b"body", NOW), Err(SignatureError::Malformed));
-        assert_eq!(verify(Some("t=1,v1=zz"), b"secret", b"body", NOW), Err(SignatureError::Malformed));
-        assert_eq!(verify(Some(&header), b"other", b"body", NOW), Err(SignatureError::Mismatch));
-        assert_eq!(verify(Some(&header), b"secret", b"body2", NOW), Err(SignatureError::Mismatch));
-        assert_eq!(verify(Some(&header), b"secret", b"body", NOW + 301), Err(SignatureError::Stale));
+        assert_eq!(
+            verify(None, b"secret", b"body", NOW),
+            Err(SignatureError::Missing)
+        );
+        assert_eq!(
+            verify(Some("v1=00"), b"secret", b"body", NOW),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify(Some("t=1,v1=zz"), b"secret", b"body", NOW),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify(Some(&header), b"other", b"body", NOW),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(Some(&header), b"secret", b"body2", NOW),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(Some(&header), b"secret", b"body", NOW + 301),
+            Err(SignatureError::Stale)
+        );
         // The time is signed: moving it breaks the signature.
         let moved = header.replace(&format!("t={NOW}"), &format!("t={}", NOW + 10));
-        assert_eq!(verify(Some(&moved), b"secret", b"body", NOW), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(Some(&moved), b"secret", b"body", NOW),
+            Err(SignatureError::Mismatch)
+        );
     }
 }

@@ -27,8 +27,8 @@ use aws_sdk_dynamodb::Client;
 use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
 use kontor_domain::order::{Order, OrderLookup, StockTake};
-use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::product::Product;
+use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::{CustomerId, EventId, OrderId, Sku};
 use kontor_platform::store::{
     CheckoutRead, IdempotencyRecord, OrderChange, OrderPlacement, OrderSearch, ProductQuery, Store,
@@ -505,7 +505,10 @@ impl Store for DynamoStore {
     }
 
     async fn get_setting(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError> {
-        self.get(Keys::setting(name)).await?.map(|item| item.setting()).transpose()
+        self.get(Keys::setting(name))
+            .await?
+            .map(|item| item.setting())
+            .transpose()
     }
 
     async fn put_setting(&self, name: &str, value: &serde_json::Value) -> Result<(), StoreError> {
@@ -519,7 +522,10 @@ impl Store for DynamoStore {
         Ok(())
     }
 
-    async fn find_tracking(&self, number: &TrackingNumber) -> Result<Option<TrackingClaim>, StoreError> {
+    async fn find_tracking(
+        &self,
+        number: &TrackingNumber,
+    ) -> Result<Option<TrackingClaim>, StoreError> {
         self.get(Keys::tracking(number))
             .await?
             .map(|item| item.tracking(number))

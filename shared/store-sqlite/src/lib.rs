@@ -21,8 +21,8 @@ use async_trait::async_trait;
 use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
 use kontor_domain::order::{Order, OrderLookup, StockTake};
-use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::product::Product;
+use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::{CustomerId, EventId, OrderId, Sku};
 use kontor_platform::store::{
     CheckoutRead, IdempotencyRecord, OrderChange, OrderPlacement, OrderSearch, ProductQuery, Store,
@@ -577,7 +577,11 @@ impl Store for SqliteStore {
             for claim in &change.tracking {
                 tx.execute(
                     "INSERT INTO tracking (number, order_id, shipment_id) VALUES (?1, ?2, ?3)",
-                    params![claim.number.as_str(), claim.order_id.as_str(), claim.shipment_id],
+                    params![
+                        claim.number.as_str(),
+                        claim.order_id.as_str(),
+                        claim.shipment_id
+                    ],
                 )
                 .map_err(|e| {
                     if is_unique_violation(&e, "tracking.number") {
@@ -599,7 +603,11 @@ impl Store for SqliteStore {
         let name = name.to_string();
         self.run(move |connection| {
             let doc: Option<String> = connection
-                .query_row("SELECT doc FROM settings WHERE name = ?1", params![name], |r| r.get(0))
+                .query_row(
+                    "SELECT doc FROM settings WHERE name = ?1",
+                    params![name],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(internal)?;
             doc.as_deref().map(from_json).transpose()
@@ -623,7 +631,10 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn find_tracking(&self, number: &TrackingNumber) -> Result<Option<TrackingClaim>, StoreError> {
+    async fn find_tracking(
+        &self,
+        number: &TrackingNumber,
+    ) -> Result<Option<TrackingClaim>, StoreError> {
         let number = number.clone();
         self.run(move |connection| {
             let found: Option<(String, String)> = connection

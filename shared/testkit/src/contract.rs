@@ -13,11 +13,11 @@ use kontor_domain::order::{
     place_order, Address, CartLine, CheckoutDetails, Language, NewOrderContext, PaymentMethod,
 };
 use kontor_domain::order::{OrderFilter, PaymentStatus};
+use kontor_domain::product::Product;
+use kontor_domain::shipment::{Carrier, NewShipment, TrackingNumber};
 use kontor_domain::{
     CountryCode, CustomerId, Email, EventId, OrderId, OrderNumber, Quantity, Sku, TextLine,
 };
-use kontor_domain::product::Product;
-use kontor_domain::shipment::{Carrier, NewShipment, TrackingNumber};
 use kontor_platform::store::{
     IdempotencyRecord, OrderChange, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
     TrackingClaim,
@@ -520,11 +520,15 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
         carrier: Carrier::Dhl,
         tracking_number: Some(t1.clone()),
     };
-    let packed = order.pack_shipment(&first, now, "staff", &|_| 0).expect("pack");
-    let claim = |number: &TrackingNumber, order: &kontor_domain::order::Order, shipment: &str| TrackingClaim {
-        number: number.clone(),
-        order_id: order.id.clone(),
-        shipment_id: shipment.to_string(),
+    let packed = order
+        .pack_shipment(&first, now, "staff", &|_| 0)
+        .expect("pack");
+    let claim = |number: &TrackingNumber, order: &kontor_domain::order::Order, shipment: &str| {
+        TrackingClaim {
+            number: number.clone(),
+            order_id: order.id.clone(),
+            shipment_id: shipment.to_string(),
+        }
     };
     store
         .save_order_change(&OrderChange {
@@ -556,7 +560,9 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
         carrier: Carrier::Dpd,
         tracking_number: Some(t2.clone()),
     };
-    let packed = short.pack_shipment(&second, now, "staff", &|_| 2).expect("the domain was told 2");
+    let packed = short
+        .pack_shipment(&second, now, "staff", &|_| 2)
+        .expect("the domain was told 2");
     assert!(matches!(
         store
             .save_order_change(&OrderChange {
@@ -568,14 +574,28 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
             .await,
         Err(StoreError::InsufficientStock { available: 0, .. })
     ));
-    assert_eq!(store.get_order(&order.id).await.unwrap().unwrap(), order, "nothing written");
+    assert_eq!(
+        store.get_order(&order.id).await.unwrap().unwrap(),
+        order,
+        "nothing written"
+    );
     assert_eq!(store.find_tracking(&t2).await.unwrap(), None);
     assert_eq!(stock_of(store.as_ref(), "A").await, 0, "stock untouched");
 
     // A tracking number another parcel has is refused whole, too.
-    let a = store.get_product(&Sku::parse("A").unwrap()).await.unwrap().unwrap();
-    let restocked = Product { stock: 5, ..a.clone() };
-    store.put_product(&restocked, Some(a.version)).await.expect("restock");
+    let a = store
+        .get_product(&Sku::parse("A").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let restocked = Product {
+        stock: 5,
+        ..a.clone()
+    };
+    store
+        .put_product(&restocked, Some(a.version))
+        .await
+        .expect("restock");
     let taken = OrderChange {
         order: short.clone(),
         stock_takes: vec![],
@@ -584,7 +604,9 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
     };
     assert!(matches!(
         store.save_order_change(&taken).await,
-        Err(StoreError::AlreadyExists { entity: "tracking number" })
+        Err(StoreError::AlreadyExists {
+            entity: "tracking number"
+        })
     ));
     assert_eq!(store.get_order(&order.id).await.unwrap().unwrap(), order);
 }
@@ -592,11 +614,23 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
 pub async fn settings_are_kept_and_replaced(store: Arc<dyn Store>) {
     assert_eq!(store.get_setting("carrier-links").await.unwrap(), None);
     let first = serde_json::json!({"dhl": "https://example.test/{tracking}"});
-    store.put_setting("carrier-links", &first).await.expect("save");
-    assert_eq!(store.get_setting("carrier-links").await.unwrap(), Some(first));
+    store
+        .put_setting("carrier-links", &first)
+        .await
+        .expect("save");
+    assert_eq!(
+        store.get_setting("carrier-links").await.unwrap(),
+        Some(first)
+    );
     let second = serde_json::json!({"dhl": ""});
-    store.put_setting("carrier-links", &second).await.expect("save again");
-    assert_eq!(store.get_setting("carrier-links").await.unwrap(), Some(second));
+    store
+        .put_setting("carrier-links", &second)
+        .await
+        .expect("save again");
+    assert_eq!(
+        store.get_setting("carrier-links").await.unwrap(),
+        Some(second)
+    );
     assert_eq!(store.get_setting("other").await.unwrap(), None);
 }
 
