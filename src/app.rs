@@ -33,7 +33,7 @@ use crate::local_auth::{self, LocalTokens};
     tags(
         (name = "catalog", description = "Products with cross-sell and checkout-sell links"),
         (name = "checkout", description = "Cart pricing and order placement"),
-        (name = "orders", description = "Orders: the shopper's view, the customer's history, staff search"),
+        (name = "orders", description = "Orders: the shopper's view, the customer's history, staff search; cancelling, payments and completion"),
         (name = "shipments", description = "Parcels: staff split and ship, carriers report by signed webhook"),
         (name = "local", description = "Only in the local runtime: sign-in tokens and the mail outbox"),
     ),
@@ -78,6 +78,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(kontor_orders::router())
         .merge(kontor_shipment::router())
         .merge(kontor_tracking_update::router())
+        .merge(kontor_order_lifecycle::router())
         .split_for_parts()
 }
 

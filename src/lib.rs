@@ -8,12 +8,14 @@
 //! - [`config`]: address, data folder and storefront folder from the environment.
 //! - [`app`]: the router: API, `/openapi.json`, static pages.
 //! - [`bus`]: the in-process event bus that drains the outbox.
+//! - [`expiry`]: the timer that cancels unpaid prepayment orders.
 //! - [`seed`]: the demo catalog a fresh data folder starts with.
 //! - [`local_auth`]: the runtime's own sign-in, standing in for Cognito.
 
 pub mod app;
 pub mod bus;
 pub mod config;
+pub mod expiry;
 pub mod local_auth;
 pub mod seed;
 
@@ -125,7 +127,8 @@ pub async fn serve(
         bus::consumers(&state, mailer, &config),
     );
     let (stop_relay, relay_stopped) = tokio::sync::watch::channel(false);
-    let relay = tokio::spawn(bus.run(relay_stopped));
+    let relay = tokio::spawn(bus.run(relay_stopped.clone()));
+    let sweeper = tokio::spawn(expiry::run(state.clone(), relay_stopped));
 
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -149,6 +152,7 @@ pub async fn serve(
     // Let the relay hand over what is pending before the process ends.
     let _ = stop_relay.send(true);
     let _ = relay.await;
+    let _ = sweeper.await;
     tracing::info!("Kontor stopped");
     served
 }

@@ -35,6 +35,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/webhooks/carriers/{carrier}"),
     ("get", "/admin/carriers"),
     ("put", "/admin/carriers"),
+    ("post", "/orders/{id}/cancel"),
+    ("post", "/me/orders/{id}/cancel"),
+    ("post", "/admin/orders/{id}/cancel"),
+    ("post", "/admin/orders/{id}/payments"),
+    ("post", "/admin/orders/{id}/complete"),
 ];
 
 /// Routes only the local runtime has: described, never deployed.

@@ -137,7 +137,11 @@ async fn who_sees_what(store: Arc<dyn Store>) {
     let whole = staff.get(&format!("/admin/orders/{}", own[0])).await.json();
     assert_eq!(whole["customer_id"], "eva");
     assert_eq!(whole["history"][0]["action"], "placed");
-    assert_eq!(whole["history"][0]["by"], "customer");
+    assert_eq!(whole["history"][0]["by"], "customer eva");
+    assert_eq!(
+        whole["history"][0]["actor"],
+        json!({"kind": "customer", "id": "eva"})
+    );
     let open_guest = staff
         .get("/admin/orders?status=open&payment_status=pending")
         .await

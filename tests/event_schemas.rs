@@ -183,6 +183,134 @@ async fn parcel_events_match_their_schemas() {
     }
 }
 
+/// The events of an order's lifecycle: a part payment, cancelling another
+/// order (stock back), and an order paid and delivered, which completes.
+async fn lifecycle_events() -> Vec<serde_json::Value> {
+    let state = state_with(&[product("JEANS", "89.00", 5, false)]).await;
+    let router = kontor_checkout::router()
+        .merge(kontor_shipment::router())
+        .merge(kontor_order_lifecycle::router());
+    let app = TestApp::new(router, state.clone());
+    let staff = app.as_staff();
+    let mut ids = Vec::new();
+    for key in ["life-1", "life-2"] {
+        let placed = app
+            .post(
+                "/checkout",
+                &checkout_body(&[("JEANS", 1)]),
+                &[("Idempotency-Key", key)],
+            )
+            .await
+            .json();
+        ids.push(placed["id"].as_str().unwrap().to_string());
+    }
+    let before = state.store.pending_events(100).await.unwrap().len();
+    let pay = |amount: &str| serde_json::json!({"amount": amount, "date": "2026-11-28", "reference": "bank"});
+    let paid = staff
+        .post(
+            &format!("/admin/orders/{}/payments", ids[0]),
+            &pay("50.00"),
+            &[],
+        )
+        .await;
+    assert_eq!(paid.status, 201, "{}", paid.text);
+    let cancelled = staff
+        .post(
+            &format!("/admin/orders/{}/cancel", ids[1]),
+            &serde_json::json!({"reason": "out of stock at the supplier"}),
+            &[],
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+    let shipments = format!("/admin/orders/{}/shipments", ids[0]);
+    let body = serde_json::json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "other"});
+    assert_eq!(staff.post(&shipments, &body, &[]).await.status, 201);
+    let delivered = serde_json::json!({"status": "delivered", "notify": false});
+    assert_eq!(
+        staff
+            .post(&format!("{shipments}/S1/status"), &delivered, &[])
+            .await
+            .status,
+        200
+    );
+    let rest = staff
+        .post(
+            &format!("/admin/orders/{}/payments", ids[0]),
+            &pay("39.00"),
+            &[],
+        )
+        .await;
+    assert_eq!(rest.status, 201, "{}", rest.text);
+    assert_eq!(rest.json()["status"], "completed");
+    state
+        .store
+        .pending_events(100)
+        .await
+        .unwrap()
+        .iter()
+        .skip(before)
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn lifecycle_events_match_their_schemas() {
+    let events = lifecycle_events().await;
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "PaymentRecorded",
+            "OrderCancelled",
+            "StockChanged",
+            "ShipmentCreated",
+            "ShipmentStatusChanged",
+            "PaymentRecorded",
+            "OrderCompleted"
+        ]
+    );
+    for event in &events {
+        assert_valid(event);
+    }
+}
+
+/// Every event type's schema refuses an event that lacks one of its own
+/// required fields or carries a field it does not know (so that internal
+/// data cannot slip onto the bus unnoticed).
+#[tokio::test]
+async fn every_schema_refuses_a_missing_or_unknown_field() {
+    let mut events = emitted_events().await;
+    events.extend(parcel_events().await);
+    events.extend(lifecycle_events().await);
+    let mut covered = std::collections::BTreeSet::new();
+    for event in &events {
+        let event_type = event["type"].as_str().unwrap();
+        covered.insert(event_type.to_string());
+        let schema = read_json(&format!("{event_type}.schema.json"));
+        let validator = validator(event_type);
+        for required in schema["required"].as_array().unwrap() {
+            let mut broken = event.clone();
+            broken
+                .as_object_mut()
+                .unwrap()
+                .remove(required.as_str().unwrap());
+            assert!(
+                !validator.is_valid(&broken),
+                "{event_type} without {required} must not pass"
+            );
+        }
+        let mut extra = event.clone();
+        extra["internal_note"] = serde_json::json!("never on the bus");
+        assert!(
+            !validator.is_valid(&extra),
+            "{event_type} with an unknown field must not pass"
+        );
+    }
+    let all: std::collections::BTreeSet<String> =
+        EVENT_NAMES.iter().map(|n| n.to_string()).collect();
+    assert_eq!(covered, all, "every event type is emitted and checked");
+}
+
 #[test]
 fn every_event_type_has_a_schema() {
     for name in EVENT_NAMES {

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 
 use kontor::bus::LocalBus;
-use kontor_domain::order::OrderStatus;
 use kontor_domain::shipment::Carrier;
 use kontor_domain::{OrderId, Sku};
 use kontor_notifications::ShopDetails;
@@ -57,7 +56,8 @@ impl Shop {
             .merge(kontor_orders::router())
             .merge(kontor_catalog::router())
             .merge(kontor_shipment::router())
-            .merge(kontor_tracking_update::router());
+            .merge(kontor_tracking_update::router())
+            .merge(kontor_order_lifecycle::router());
         let anyone = TestApp::new(router, state);
         // The mail outbox is the local runtime's mailer; it keeps every
         // e-mail for counting whichever store the order lives in.
@@ -456,24 +456,16 @@ async fn split_delivery(store: Arc<dyn Store>) {
         .await
         .assert_problem(403, None);
 
-    // A cancelled order ships nothing.
-    let mut order = shop
-        .store
-        .get_order(&OrderId::parse(&id).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    order.status = OrderStatus::Cancelled;
-    order.version += 1;
-    shop.store.save_order(&order, &[]).await.unwrap();
-    shop.staff
-        .post(
-            &shipments,
-            &json!({"items": [{"line_id": "L1", "quantity": 1}]}),
-            &[],
-        )
-        .await
-        .assert_problem(409, None);
+    // An order that has parcels on their way is not cancelled (that is a
+    // return), and the refusal writes nothing.
+    let before = shop.version(&id).await;
+    let refused = shop
+        .staff
+        .post(&format!("/admin/orders/{id}/cancel"), &json!({}), &[])
+        .await;
+    refused.assert_problem(409, None);
+    assert_eq!(refused.json()["type"], "urn:kontor:problem:already-shipped");
+    assert_eq!(shop.version(&id).await, before);
 }
 
 #[tokio::test]

@@ -50,4 +50,7 @@ export const api = {
   myOrder: (id) => request('GET', `/me/orders/${encodeURIComponent(id)}`),
   order: (id, token) =>
     request('GET', `/orders/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`),
+  cancelOrder: (id, token) =>
+    request('POST', `/orders/${encodeURIComponent(id)}/cancel?token=${encodeURIComponent(token)}`),
+  cancelMyOrder: (id) => request('POST', `/me/orders/${encodeURIComponent(id)}/cancel`),
 };

@@ -10,6 +10,7 @@
 //   #/account/order/ID      one of them
 
 import { api, ApiError } from './api.js';
+import { esc, money, words } from './format.js';
 import * as cart from './cart.js';
 import * as session from './session.js';
 
@@ -24,11 +25,8 @@ const PAYMENT_METHODS = [
   ['cash_on_delivery', 'Cash on delivery'],
 ];
 
-// Escapes text for HTML; every value from the API goes through it.
-const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => (
-  { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-const euro = (amount) => `€ ${Number(amount).toLocaleString('de-DE', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-const label = (status) => esc(String(status).replaceAll('_', ' '));
+const euro = (amount) => money(amount);
+const label = words;
 
 function parseHash() {
   const raw = location.hash.replace(/^#/, '') || '/';
@@ -265,24 +263,46 @@ async function confirmationView(id) {
 
 async function orderView(id, token) {
   await renderCategories(null);
-  showOrder(await api.order(id, token || ''));
+  showOrder(await api.order(id, token || ''), () => api.cancelOrder(id, token || ''));
 }
 
-function showOrder(order) {
+// An order as its shopper sees it; `cancel` cancels it (as a guest with
+// the link's token, or as the signed-in customer).
+function showOrder(order, cancel) {
   const address = (a) => `${esc(a.name)}<br>${esc(a.street)}<br>${esc(a.postal_code)} ${esc(a.city)}<br>${esc(a.country)}`;
+  const cur = order.currency;
+  const due = Number(order.amount_due) > 0 && order.status === 'open';
   app.innerHTML = `<h1>Order <span data-testid="order-number">${esc(order.number)}</span></h1>
     <p class="muted">Placed ${esc(new Date(order.created_at).toLocaleString())}</p>
+    ${order.status === 'cancelled' ? '<p class="notice" data-testid="order-cancelled">This order has been cancelled. Nothing will be shipped or charged.</p>' : ''}
     <div class="meta">
-      <div><strong>Order</strong><br><span class="status" data-testid="order-status">${label(order.status)}</span></div>
-      <div><strong>Shipping</strong><br><span class="status" data-testid="shipping-status">${label(order.shipping_status)}</span></div>
-      <div><strong>Payment</strong><br>${label(order.payment_method)} · <span class="status">${label(order.payment_status)}</span></div>
+      <div><strong>Order</strong><br><span class="status" data-testid="order-status">${words(order.status)}</span></div>
+      <div><strong>Shipping</strong><br><span class="status" data-testid="shipping-status">${words(order.shipping_status)}</span></div>
+      <div><strong>Payment</strong><br>${words(order.payment_method)} · <span class="status" data-testid="payment-status">${words(order.payment_status)}</span>
+        ${due ? `<br><span data-testid="amount-due">${money(order.amount_due, cur)} still to pay</span>` : ''}</div>
       <div><strong>Ships to</strong><br>${address(order.shipping_address)}</div>
     </div>
     <table class="lines"><thead><tr><th>Product</th><th class="num">Quantity</th><th class="num">Price</th><th class="num">VAT</th><th class="num">Total</th></tr></thead>
     <tbody>${order.lines.map((l) => `<tr data-testid="order-line"><td>${esc(l.name)} <span class="muted">${esc(l.sku)}</span>${l.backordered ? `<div class="stock-back">${esc(l.backordered)} on backorder</div>` : ''}</td>
-      <td class="num">${esc(l.quantity)}</td><td class="num">${euro(l.unit_price)}</td><td class="num">${esc(l.tax_rate)} %</td><td class="num">${euro(l.total)}</td></tr>`).join('')}</tbody></table>
+      <td class="num">${esc(l.quantity)}</td><td class="num">${money(l.unit_price, cur)}</td><td class="num">${esc(l.tax_rate)} %</td><td class="num">${money(l.total, cur)}</td></tr>`).join('')}</tbody></table>
     ${totalsBlock({ ...order, discounts: [] })}
-    ${parcelsBlock(order)}`;
+    ${parcelsBlock(order)}
+    ${order.can_cancel ? `<section class="related"><h2>Changed your mind?</h2>
+      <p class="muted">Nothing of this order is packed yet, so you can still cancel it.</p>
+      <button class="secondary" data-testid="cancel-order">Cancel this order</button>
+      <div class="field-error" data-testid="cancel-error"></div></section>` : ''}`;
+  const button = app.querySelector('[data-testid=cancel-order]');
+  button?.addEventListener('click', async () => {
+    if (!window.confirm('Cancel this order? This cannot be undone.')) return;
+    button.disabled = true;
+    try {
+      await cancel();
+      route();
+    } catch (error) {
+      button.disabled = false;
+      app.querySelector('[data-testid=cancel-error]').textContent = error.message;
+    }
+  });
 }
 
 // The parcels of an order: what is in each, where it is, and the link to
@@ -346,7 +366,7 @@ async function accountView() {
 async function myOrderView(id) {
   await renderCategories(null);
   if (!session.current()) { location.hash = `#/signin?back=${encodeURIComponent(`account/order/${id}`)}`; return; }
-  showOrder(await api.myOrder(id));
+  showOrder(await api.myOrder(id), () => api.cancelMyOrder(id));
 }
 
 function updateAccountLink() {

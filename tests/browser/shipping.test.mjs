@@ -120,13 +120,13 @@ test('staff split an order into two parcels and the customer follows both', asyn
   assert.equal(await guest.getByTestId('parcel').count(), 2);
   const first = guest.locator('[data-testid=parcel][data-id=S1]');
   const second = guest.locator('[data-testid=parcel][data-id=S2]');
-  assert.equal(await first.getByTestId('parcel-status').textContent(), 'delivered');
-  assert.equal(await second.getByTestId('parcel-status').textContent(), 'shipped');
+  assert.equal(await first.getByTestId('parcel-status').textContent(), 'Delivered');
+  assert.equal(await second.getByTestId('parcel-status').textContent(), 'Shipped');
   assert.match(await first.textContent(), /Oxford shirt/);
   assert.match(await second.textContent(), /Flannel shirt/);
   assert.match(await first.getByTestId('tracking-link').getAttribute('href'), /piececode=00340434161094042557/);
   assert.equal(await second.getByTestId('tracking-link').getAttribute('href'), 'https://tracking.example/dpd/01234567890123');
-  assert.equal(await guest.getByTestId('shipping-status').textContent(), 'partially delivered');
+  assert.equal(await guest.getByTestId('shipping-status').textContent(), 'Partly delivered');
   await guest.screenshot({ path: join(screenshots, 'order-parcels.png'), fullPage: true });
 
   // Two "on its way" e-mails and one "delivered", nothing for the repeat.

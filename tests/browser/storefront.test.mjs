@@ -74,7 +74,7 @@ test('a guest buys trousers and a belt and sees the order page', async () => {
   assert.equal(await page.getByTestId('order-number').textContent(), number);
   assert.equal(await page.getByTestId('order-line').count(), 2);
   assert.match(await page.getByTestId('total').textContent(), /94,80/);
-  assert.equal(await page.getByTestId('shipping-status').textContent(), 'not shipped');
+  assert.equal(await page.getByTestId('shipping-status').textContent(), 'Not shipped yet');
   await page.screenshot({ path: join(screenshots, 'order.png'), fullPage: true });
 
   // The link works in a fresh browser too: it carries everything needed.

@@ -241,7 +241,7 @@ async fn edit_product(
         .put_product(&edited, Some(product.version))
         .await
         .map_err(|error| match error {
-            kontor_platform::StoreError::VersionConflict { .. } => {
+            kontor_platform::StoreError::StaleVersion { .. } => {
                 stale(body.version, body.version + 1)
             }
             other => Problem::from(other),

@@ -276,7 +276,7 @@ async fn place(
             }
             // The stock moved since it was read, or the random number was
             // drawn before: read again and decide again.
-            Err(StoreError::InsufficientStock { sku, available }) => {
+            Err(StoreError::StockShort { sku, available }) => {
                 tracing::debug!(attempt, %sku, available, "stock changed during checkout; retrying");
             }
             Err(StoreError::OrderNumberTaken) => {
@@ -284,7 +284,7 @@ async fn place(
             }
             // The same customer's other checkout committed first: count
             // this order on top of that one.
-            Err(StoreError::VersionConflict {
+            Err(StoreError::StaleVersion {
                 entity: "customer", ..
             }) => {
                 tracing::debug!(attempt, "customer record changed during checkout; retrying");

@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
+use kontor_domain::actor::Actor;
 use kontor_domain::{CustomerId, Email};
 
 use crate::problem::Problem;
@@ -33,6 +34,25 @@ pub struct Claims {
 impl Claims {
     pub fn is_staff(&self) -> bool {
         self.groups.iter().any(|g| g == STAFF_GROUP)
+    }
+
+    /// The caller acting as staff (on an admin route), named in the
+    /// order's history by e-mail (their subject when the token has none).
+    pub fn staff_actor(&self) -> Actor {
+        Actor::Staff {
+            email: self
+                .email
+                .as_ref()
+                .map_or_else(|| self.subject.to_string(), ToString::to_string),
+        }
+    }
+
+    /// The caller acting as the customer they are (on a `/me/` route),
+    /// whatever groups they are in.
+    pub fn customer_actor(&self) -> Actor {
+        Actor::Customer {
+            id: self.subject.clone(),
+        }
     }
 
     /// Claims as an API Gateway JWT authorizer hands them over: every value

@@ -28,3 +28,29 @@ pub async fn run(router: fn() -> OpenApiRouter<AppState>) -> Result<(), StartupE
     lambda_http::run(router).await?;
     Ok(())
 }
+
+/// Runs `job` each time the function is invoked, as a schedule rule does
+/// (the scheduled event's content does not matter). A failed job fails the
+/// invocation, so the scheduler's retry runs it again.
+pub async fn run_scheduled<F, Fut, E>(job: F) -> Result<(), StartupError>
+where
+    F: Fn(AppState) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), E>> + Send,
+    E: std::fmt::Display,
+{
+    kontor_platform::telemetry::init_lambda_logs();
+    let state = AppState::aws().await;
+    let job = std::sync::Arc::new(job);
+    let handler =
+        lambda_http::service_fn(move |_event: lambda_http::LambdaEvent<serde_json::Value>| {
+            let state = state.clone();
+            let job = std::sync::Arc::clone(&job);
+            async move {
+                job(state)
+                    .await
+                    .map_err(|error| lambda_http::Error::from(error.to_string()))
+            }
+        });
+    lambda_http::lambda_runtime::run(handler).await?;
+    Ok(())
+}

@@ -7,6 +7,8 @@
 //! - [`problem`]: the problem document and the statuses of store failures.
 //! - [`extract`]: JSON body and query extractors that name the bad field.
 //! - [`state`]: the ports a handler can reach.
+//! - [`order_writer`]: the one write path for placed orders (load, decide,
+//!   commit, retry), and how an order's refusals are answered.
 //! - [`views`]: the JSON shapes several functions share.
 //! - [`identity`]: the caller's claims and the extractors that require them.
 //! - [`lambda`]: the entry point every function's `main` calls.
@@ -14,11 +16,13 @@
 pub mod extract;
 pub mod identity;
 pub mod lambda;
+pub mod order_writer;
 pub mod problem;
 pub mod state;
 pub mod views;
 
 pub use extract::{JsonBody, QueryParams};
 pub use identity::{Claims, MaybeSignedIn, SignedIn, Staff};
+pub use order_writer::{ChangeError, Expect};
 pub use problem::Problem;
 pub use state::AppState;

@@ -115,13 +115,29 @@ impl IntoResponse for Problem {
 impl From<StoreError> for Problem {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::VersionConflict { .. } | StoreError::AlreadyExists { .. } => Problem::new(
+            StoreError::StaleVersion { .. } | StoreError::AlreadyExists { .. } => Problem::new(
                 StatusCode::CONFLICT,
                 "conflict",
                 "Conflicting change",
                 error.to_string(),
             ),
-            StoreError::Unavailable(_) => {
+            StoreError::TrackingNumberTaken(_) => Problem::new(
+                StatusCode::CONFLICT,
+                "tracking-number-taken",
+                "Tracking number in use",
+                "another parcel already has this tracking number",
+            )
+            .with_field("tracking_number"),
+            StoreError::StockShort { ref sku, available } => Problem::new(
+                StatusCode::CONFLICT,
+                "insufficient-stock",
+                "Not in stock",
+                error.to_string(),
+            )
+            .with("sku", sku.as_str())
+            .with("available", available),
+            StoreError::Unavailable(_) | StoreError::TransactionConflict => {
+                tracing::warn!(%error, "store unavailable");
                 let mut problem = Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
@@ -131,12 +147,16 @@ impl From<StoreError> for Problem {
                 problem.retry_after = Some(1);
                 problem
             }
-            other => Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                other.to_string(),
-            ),
+            // A bug: logged whole, answered without a word about the inside.
+            other => {
+                tracing::error!(error = %other, "internal store failure");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "something went wrong on our side; it has been logged",
+                )
+            }
         }
     }
 }
@@ -151,5 +171,12 @@ mod tests {
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
         assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+
+    #[test]
+    fn an_internal_failure_says_nothing_of_the_inside() {
+        let problem = Problem::from(StoreError::Internal("table kontor: SQL near 'x'".into()));
+        assert_eq!(problem.status, 500);
+        assert!(!problem.detail.contains("SQL"), "{}", problem.detail);
     }
 }

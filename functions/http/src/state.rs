@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use kontor_domain::events::{Event, EventPayload};
 use kontor_domain::order::Order;
 use kontor_domain::shipment::TrackingLinks;
 use kontor_domain::OrderId;
@@ -54,15 +53,10 @@ impl AppState {
         self.store.get_order(&id).await?.ok_or_else(not_found)
     }
 
-    /// A new event of `order` as it now stands, with a fresh id and the time.
-    pub fn event(&self, order: &Order, payload: EventPayload) -> Event {
-        Event {
-            event_id: self.ids.event_id(),
-            occurred_at: self.clock.now(),
-            order_id: order.id.clone(),
-            order_version: order.version,
-            payload,
-        }
+    /// An order id from a path: one that cannot be an id is a 404, like an
+    /// id of no order.
+    pub fn order_id(&self, id: &str) -> Result<OrderId, Problem> {
+        OrderId::parse(id).map_err(|_| Problem::not_found("order"))
     }
 }
 

@@ -196,11 +196,7 @@ impl ShipmentView {
                     at: s.at,
                     location: s.location.clone(),
                     // Shoppers see who moved a parcel, not which staff member.
-                    by: if s.by.starts_with("staff") {
-                        "staff".into()
-                    } else {
-                        s.by.clone()
-                    },
+                    by: s.actor.shopper_label(),
                 })
                 .collect(),
         }

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use kontor_domain::events::{Event, EventPayload};
 use kontor_domain::shipment::ShipmentStatus;
-use kontor_notifications::{order_confirmation, parcel_mail, ParcelMail, ShopDetails};
+use kontor_notifications::{
+    order_cancelled, order_confirmation, parcel_mail, ParcelMail, ShopDetails,
+};
 use kontor_platform::{
     ConsumeError, EventConsumer, MailError, Mailer, OrderLinks, OutgoingMail, Store,
 };
@@ -56,7 +58,7 @@ impl Notifier {
     /// The e-mail an event asks for, if any: the order confirmation; for a
     /// parcel the customer is to be told about, "shipped", "delivered" or
     /// "failed attempt" (other steps, such as "in transit", send nothing);
-    /// and the tracking link on request.
+    /// the tracking link on request; and the cancellation.
     fn mail_for(&self, event: &Event) -> Option<OutgoingMail> {
         match &event.payload {
             EventPayload::OrderPlaced(placed) => {
@@ -82,6 +84,9 @@ impl Notifier {
                 &sent.parcel,
                 &self.shop,
             )),
+            EventPayload::OrderCancelled(cancelled) => {
+                Some(order_cancelled(&event.order_id, cancelled, &self.shop))
+            }
             _ => None,
         }
     }
@@ -94,7 +99,12 @@ impl EventConsumer for Notifier {
     }
 
     fn subscribes_to(&self) -> &'static [&'static str] {
-        &["OrderPlaced", "ShipmentStatusChanged", "TrackingSent"]
+        &[
+            "OrderPlaced",
+            "ShipmentStatusChanged",
+            "TrackingSent",
+            "OrderCancelled",
+        ]
     }
 
     async fn handle(&self, event: &Event) -> Result<(), ConsumeError> {

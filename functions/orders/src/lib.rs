@@ -12,10 +12,12 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
+use kontor_domain::actor::Actor;
 use kontor_domain::order::{
     HistoryEntry, Order, OrderFilter, OrderStatus, PaymentMethod, PaymentStatus, ShippingStatus,
 };
-use kontor_domain::shipment::TrackingLinks;
+use kontor_domain::shipment::{ShipmentStatus, TrackingLinks};
+use std::collections::BTreeMap;
 use kontor_http::views::{money, AddressBody, ShipmentView, TaxLineView};
 use kontor_http::{AppState, Problem, QueryParams, SignedIn, Staff};
 use kontor_platform::OrderSearch;
@@ -86,6 +88,12 @@ pub struct OrderView {
     pub shipping_status: ShippingStatus,
     /// The parcels, with their items, status, history and tracking link.
     pub shipments: Vec<ShipmentView>,
+    /// Received so far.
+    pub paid: String,
+    /// Still to pay.
+    pub amount_due: String,
+    /// Whether the shopper may cancel it now (open, nothing packed yet).
+    pub can_cancel: bool,
 }
 
 impl OrderView {
@@ -135,6 +143,9 @@ impl From<&Order> for OrderView {
             status: order.status,
             shipping_status: order.shipping_status,
             shipments: Vec::new(),
+            paid: money(order.paid()),
+            amount_due: money(order.amount_due()),
+            can_cancel: order.shopper_may_cancel(),
         }
     }
 }
@@ -221,8 +232,15 @@ pub struct HistoryView {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub at: OffsetDateTime,
+    /// `placed`, `shipment_packed`, `shipment_moved`, `tracking_sent`,
+    /// `cancelled`, `payment_recorded` or `completed`.
     pub action: String,
+    /// Who, for people: `guest`, `customer <id>`, `staff <e-mail>`,
+    /// `carrier DHL`, `system (<reason>)`.
     pub by: String,
+    /// Who, typed: `{"kind": "staff", "email": …}` and so on.
+    #[schema(value_type = Object)]
+    pub actor: Actor,
     pub detail: String,
 }
 
@@ -230,8 +248,9 @@ impl From<&HistoryEntry> for HistoryView {
     fn from(entry: &HistoryEntry) -> Self {
         Self {
             at: entry.at,
-            action: entry.action.clone(),
-            by: entry.by.clone(),
+            action: entry.action.code().to_string(),
+            by: entry.actor.to_string(),
+            actor: entry.actor.clone(),
             detail: entry.detail.clone(),
         }
     }
@@ -248,6 +267,26 @@ pub struct AdminOrderView {
     pub guest_link: bool,
     pub version: u64,
     pub history: Vec<HistoryView>,
+    /// Units of each line still to pack, by line id (lines with none left
+    /// are left out): what the packing form offers.
+    pub left_to_pack: BTreeMap<String, u32>,
+    /// The statuses each parcel may move to now, by parcel id.
+    #[schema(value_type = Object)]
+    pub next_statuses: BTreeMap<String, Vec<ShipmentStatus>>,
+    /// Whether staff may cancel it now (open, no parcel has left).
+    pub staff_can_cancel: bool,
+    pub payments: Vec<PaymentView>,
+}
+
+/// Money received, as staff recorded it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PaymentView {
+    pub amount: String,
+    /// The day it arrived (`YYYY-MM-DD`).
+    pub date: String,
+    pub reference: String,
+    /// Who recorded it, for people.
+    pub by: String,
 }
 
 impl AdminOrderView {
@@ -258,6 +297,28 @@ impl AdminOrderView {
             guest_link: order.access_token_hash.is_some(),
             version: order.version,
             history: order.history.iter().map(HistoryView::from).collect(),
+            left_to_pack: order
+                .lines
+                .iter()
+                .map(|l| (l.id.to_string(), order.units_left_to_pack(&l.id)))
+                .filter(|(_, left)| *left > 0 && order.status == OrderStatus::Open)
+                .collect(),
+            next_statuses: order
+                .shipments
+                .iter()
+                .map(|s| (s.id.clone(), s.next_statuses()))
+                .collect(),
+            staff_can_cancel: order.staff_may_cancel(),
+            payments: order
+                .payments
+                .iter()
+                .map(|p| PaymentView {
+                    amount: money(p.amount),
+                    date: p.date.to_string(),
+                    reference: p.reference.clone(),
+                    by: p.recorded_by.to_string(),
+                })
+                .collect(),
         }
     }
 }

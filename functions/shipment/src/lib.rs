@@ -9,26 +9,22 @@
 //! - `POST /admin/orders/{id}/shipments/{sid}/send-tracking` e-mails the
 //!   tracking link again.
 //!
-//! Every change is one versioned write of the order with its stock, its
-//! tracking number claims and its events; a lost race is read again and
-//! decided again.
+//! Every change is an order command, written by the order helper
+//! (`AppState::change_order`): one versioned write of the order with its
+//! stock, its tracking number claims and its events.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use kontor_domain::events::{
-    EventPayload, ShipmentCreated, ShipmentStatusChanged, StockChangeReason, StockChanged,
-    TrackingSent,
-};
-use kontor_domain::order::{HistoryEntry, Order, StockTake};
+use kontor_domain::command::OrderCommand;
 use kontor_domain::shipment::{
-    Carrier, NewShipment, ShipmentError, ShipmentStatus, ShipmentStep, TrackingLinks,
-    TrackingNumber,
+    Carrier, NewShipment, ShipmentStatus, TrackingLinks, TrackingNumber,
 };
-use kontor_domain::{LineId, Quantity, Sku};
+use kontor_domain::{LineId, Quantity};
+use kontor_http::order_writer::ChangedOrder;
 use kontor_http::views::ShipmentView;
-use kontor_http::{AppState, Claims, JsonBody, Problem, Staff};
-use kontor_platform::{OrderChange, StoreError, TrackingClaim};
+use kontor_http::{AppState, JsonBody, Problem, Staff};
+use kontor_platform::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -41,9 +37,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(send_tracking))
         .routes(routes!(carriers, save_carriers))
 }
-
-/// How often a change is decided again after losing a race.
-const MAX_ATTEMPTS: u32 = 5;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -92,96 +85,27 @@ pub struct ShipmentAnswer {
     pub shipment: ShipmentView,
 }
 
-fn staff_name(claims: &Claims) -> String {
-    let who = claims
-        .email
-        .as_ref()
-        .map_or_else(|| claims.subject.to_string(), ToString::to_string);
-    format!("staff {who}")
-}
-
-fn shipment_problem(error: ShipmentError) -> Problem {
-    let detail = error.to_string();
-    match error {
-        ShipmentError::OrderCancelled => Problem::new(
-            StatusCode::CONFLICT,
-            "order-cancelled",
-            "Order cancelled",
-            detail,
-        ),
-        ShipmentError::NoItems => Problem::invalid_field("items", detail),
-        ShipmentError::UnknownLine { index, .. } => {
-            Problem::invalid_field(format!("items[{index}].line_id"), detail)
-        }
-        ShipmentError::MoreThanRemains {
-            index, remaining, ..
-        } => Problem::invalid_field(format!("items[{index}].quantity"), detail)
-            .with("remaining", remaining),
-        ShipmentError::NotInStock {
-            index,
-            sku,
-            available,
-        } => Problem::new(
-            StatusCode::CONFLICT,
-            "insufficient-stock",
-            "Not in stock",
-            detail,
-        )
-        .with_field(format!("items[{index}].quantity"))
-        .with("sku", sku.as_str())
-        .with("available", available),
-        ShipmentError::UnknownShipment(_) => Problem::not_found("shipment"),
-        ShipmentError::StatusJump { from, .. } => {
-            Problem::invalid_field("status", detail).with("current", from.code())
-        }
-        ShipmentError::NoTrackingNumber(_) => Problem::invalid_field("tracking_number", detail),
-    }
-}
-
-fn answer(
-    links: &TrackingLinks,
-    order: &Order,
+/// The parcel after a change; the tracking links are read only for a
+/// parcel with a number whose change did not read them already.
+async fn answer(
+    state: &AppState,
+    changed: ChangedOrder,
     shipment_id: &str,
 ) -> Result<ShipmentAnswer, Problem> {
+    let order = changed.order;
     let shipment = order
         .shipment(shipment_id)
         .ok_or_else(|| Problem::not_found("shipment"))?;
+    let links = match changed.links {
+        Some(links) => links,
+        None if shipment.tracking_number.is_some() => state.tracking_links().await?,
+        None => TrackingLinks(Default::default()),
+    };
     Ok(ShipmentAnswer {
         order_id: order.id.to_string(),
         shipping_status: order.shipping_status,
-        shipment: ShipmentView::new(shipment, links),
+        shipment: ShipmentView::new(shipment, &links),
     })
-}
-
-/// Writes a change; a race lost to another writer is `Ok(false)`, to be
-/// decided again on a fresh read.
-async fn save(state: &AppState, change: OrderChange) -> Result<bool, Problem> {
-    match state.store.save_order_change(&change).await {
-        Ok(()) => Ok(true),
-        Err(StoreError::VersionConflict { .. }) => Ok(false),
-        Err(StoreError::AlreadyExists {
-            entity: "tracking number",
-        }) => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "tracking-number-taken",
-            "Tracking number in use",
-            "another parcel already has this tracking number",
-        )
-        .with_field("tracking_number")),
-        Err(StoreError::InsufficientStock { sku, available }) => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "insufficient-stock",
-            "Not in stock",
-            format!("only {available} of {sku} in stock for the backordered units"),
-        )
-        .with("sku", sku.as_str())
-        .with("available", available)),
-        Err(other) => Err(other.into()),
-    }
-}
-
-fn lost_race() -> Problem {
-    Problem::from(StoreError::Unavailable("the order keeps changing".into()))
 }
 
 /// Pack a parcel of part of an order (staff).
@@ -197,7 +121,7 @@ fn lost_race() -> Problem {
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "The order is cancelled, the backordered units are not in stock (names `sku` and `available`), or the tracking number is taken."),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The order is cancelled or completed (`order_status`), the backordered units are not in stock (names `sku` and `available`), or the tracking number is taken."),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "An unknown line, or more than remains to ship (`remaining`)."),
     )
 )]
@@ -207,8 +131,9 @@ async fn create_shipment(
     Path(id): Path<String>,
     body: JsonBody<NewShipmentBody>,
 ) -> Result<(StatusCode, Json<ShipmentAnswer>), Problem> {
+    let id = state.order_id(&id)?;
     let body = body.value;
-    let request = NewShipment {
+    let command = OrderCommand::PackShipment(NewShipment {
         items: body
             .items
             .into_iter()
@@ -216,69 +141,20 @@ async fn create_shipment(
             .collect(),
         carrier: body.carrier.unwrap_or(Carrier::Other),
         tracking_number: body.tracking_number,
-    };
-    let links = state.tracking_links().await?;
-    for _ in 0..MAX_ATTEMPTS {
-        let mut order = state.order(&id).await?;
-        let skus: Vec<Sku> = order
-            .lines
-            .iter()
-            .filter(|l| l.backordered > 0)
-            .map(|l| l.sku.clone())
-            .collect();
-        let products = state.store.get_products(&skus).await?;
-        let stock_of = |sku: &Sku| {
-            products
-                .iter()
-                .find(|p| &p.sku == sku)
-                .map_or(0, |p| p.stock)
-        };
-        let packed = order
-            .pack_shipment(&request, state.clock.now(), &staff_name(&staff), &stock_of)
-            .map_err(shipment_problem)?;
-        let notice = order
-            .parcel_notice(&packed.shipment_id, &links)
-            .expect("just packed");
-        let mut events = vec![state.event(
-            &order,
-            EventPayload::ShipmentCreated(ShipmentCreated { parcel: notice }),
-        )];
-        for StockTake { sku, quantity } in &packed.stock_takes {
-            let stock = stock_of(sku) - quantity;
-            events.push(state.event(
-                &order,
-                EventPayload::StockChanged(StockChanged {
-                    sku: sku.clone(),
-                    change: -i64::from(*quantity),
-                    stock,
-                    reason: StockChangeReason::BackorderShipped,
-                }),
-            ));
-        }
-        let tracking = request
-            .tracking_number
-            .iter()
-            .map(|number| TrackingClaim {
-                number: number.clone(),
-                order_id: order.id.clone(),
-                shipment_id: packed.shipment_id.clone(),
-            })
-            .collect();
-        let change = OrderChange {
-            order: order.clone(),
-            stock_takes: packed.stock_takes.clone(),
-            tracking,
-            events,
-        };
-        if save(&state, change).await? {
-            tracing::info!(order_id = %order.id, shipment = %packed.shipment_id, "parcel packed");
-            return Ok((
-                StatusCode::CREATED,
-                Json(answer(&links, &order, &packed.shipment_id)?),
-            ));
-        }
-    }
-    Err(lost_race())
+    });
+    let changed = state
+        .change_order(&id, &staff.staff_actor(), &command)
+        .await?;
+    let shipment_id = changed
+        .order
+        .shipments
+        .last()
+        .map(|s| s.id.clone())
+        .ok_or_else(|| Problem::not_found("shipment"))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(answer(&state, changed, &shipment_id).await?),
+    ))
 }
 
 /// Move a parcel on and set its tracking number (staff).
@@ -294,7 +170,7 @@ async fn create_shipment(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "The tracking number belongs to another parcel."),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The tracking number belongs to another parcel, or the order is closed."),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "A status the parcel cannot reach from where it is (`current`), or no tracking number for a parcel on its way."),
     )
 )]
@@ -304,59 +180,19 @@ async fn set_status(
     Path((id, shipment_id)): Path<(String, String)>,
     body: JsonBody<StatusBody>,
 ) -> Result<Json<ShipmentAnswer>, Problem> {
+    let id = state.order_id(&id)?;
     let body = body.value;
-    let links = state.tracking_links().await?;
-    for _ in 0..MAX_ATTEMPTS {
-        let mut order = state.order(&id).await?;
-        let previous_number = order
-            .shipment(&shipment_id)
-            .ok_or_else(|| Problem::not_found("shipment"))?
-            .tracking_number
-            .clone();
-        let step = ShipmentStep {
-            status: body.status,
-            at: state.clock.now(),
-            location: body.location.clone().filter(|l| !l.trim().is_empty()),
-            by: staff_name(&staff),
-            carrier_event_id: None,
-        };
-        let from = order
-            .move_shipment(&shipment_id, step.clone(), body.tracking_number.clone())
-            .map_err(shipment_problem)?;
-        let notice = order
-            .parcel_notice(&shipment_id, &links)
-            .expect("the parcel exists");
-        let tracking = notice
-            .tracking_number
-            .iter()
-            .filter(|number| previous_number.as_ref() != Some(*number))
-            .map(|number| TrackingClaim {
-                number: number.clone(),
-                order_id: order.id.clone(),
-                shipment_id: shipment_id.clone(),
-            })
-            .collect();
-        let changed = ShipmentStatusChanged {
-            parcel: notice,
-            from,
-            to: body.status,
-            location: step.location,
-            by: "staff".into(),
-            notify: body.notify,
-            shipping_status: order.shipping_status,
-        };
-        let change = OrderChange {
-            events: vec![state.event(&order, EventPayload::ShipmentStatusChanged(changed))],
-            order: order.clone(),
-            stock_takes: Vec::new(),
-            tracking,
-        };
-        if save(&state, change).await? {
-            tracing::info!(order_id = %order.id, shipment = %shipment_id, %from, to = %body.status, "parcel moved on");
-            return Ok(Json(answer(&links, &order, &shipment_id)?));
-        }
-    }
-    Err(lost_race())
+    let command = OrderCommand::MoveShipment {
+        shipment_id: shipment_id.clone(),
+        status: body.status,
+        tracking_number: body.tracking_number,
+        location: body.location,
+        notify: body.notify,
+    };
+    let changed = state
+        .change_order(&id, &staff.staff_actor(), &command)
+        .await?;
+    Ok(Json(answer(&state, changed, &shipment_id).await?))
 }
 
 /// E-mail the customer the parcel's tracking link again (staff).
@@ -371,6 +207,7 @@ async fn set_status(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The order is closed."),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "The parcel has no tracking number yet."),
     )
 )]
@@ -379,47 +216,17 @@ async fn send_tracking(
     Staff(staff): Staff,
     Path((id, shipment_id)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<ShipmentAnswer>), Problem> {
-    let links = state.tracking_links().await?;
-    for _ in 0..MAX_ATTEMPTS {
-        let mut order = state.order(&id).await?;
-        let notice = order
-            .parcel_notice(&shipment_id, &links)
-            .ok_or_else(|| Problem::not_found("shipment"))?;
-        let Some(number) = notice.tracking_number.clone() else {
-            return Err(Problem::invalid_field(
-                "tracking_number",
-                "the parcel has no tracking number yet",
-            ));
-        };
-        // Noted in the order's history, which makes it a versioned change
-        // whose event the outbox carries to the notifier.
-        order.history.push(HistoryEntry {
-            at: state.clock.now(),
-            action: "tracking_sent".into(),
-            by: staff_name(&staff),
-            detail: format!(
-                "Tracking {number} for parcel {shipment_id} e-mailed to {}",
-                order.email
-            ),
-        });
-        order.version += 1;
-        let change = OrderChange {
-            events: vec![state.event(
-                &order,
-                EventPayload::TrackingSent(TrackingSent { parcel: notice }),
-            )],
-            order: order.clone(),
-            stock_takes: Vec::new(),
-            tracking: Vec::new(),
-        };
-        if save(&state, change).await? {
-            return Ok((
-                StatusCode::ACCEPTED,
-                Json(answer(&links, &order, &shipment_id)?),
-            ));
-        }
-    }
-    Err(lost_race())
+    let id = state.order_id(&id)?;
+    let command = OrderCommand::SendTracking {
+        shipment_id: shipment_id.clone(),
+    };
+    let changed = state
+        .change_order(&id, &staff.staff_actor(), &command)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(answer(&state, changed, &shipment_id).await?),
+    ))
 }
 
 /// A carrier and the link its parcels are followed by.
@@ -512,6 +319,6 @@ async fn save_carriers(
         .store
         .put_setting(kontor_http::state::CARRIER_LINKS_SETTING, &value)
         .await?;
-    tracing::info!(by = %staff_name(&staff), "carrier links changed");
+    tracing::info!(by = %staff.staff_actor(), "carrier links changed");
     Ok(Json(carrier_views(&links)))
 }

@@ -15,12 +15,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use kontor_domain::events::{EventPayload, ShipmentStatusChanged};
-use kontor_domain::shipment::{Carrier, ShipmentStep, TrackingNumber};
+use kontor_domain::actor::Actor;
+use kontor_domain::command::{CarrierUpdate, OrderCommand, OrderError};
+use kontor_domain::shipment::{Carrier, TrackingNumber};
 use kontor_http::extract::parse_json;
-use kontor_http::{AppState, Problem};
+use kontor_http::{AppState, ChangeError, Problem};
 use kontor_platform::webhooks::{self, SIGNATURE_HEADER};
-use kontor_platform::{OrderChange, StoreError};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -30,8 +30,6 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(carrier_webhook))
 }
-
-const MAX_ATTEMPTS: u32 = 5;
 
 /// A carrier's message about one parcel.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -136,68 +134,41 @@ async fn carrier_webhook(
         tracing::warn!(%carrier, tracking_number = %message.tracking_number, "a carrier message for an unknown tracking number");
         return Ok(accepted(Outcome::UnknownTrackingNumber));
     };
-    for _ in 0..MAX_ATTEMPTS {
-        let Some(mut order) = state.store.get_order(&claim.order_id).await? else {
-            tracing::error!(order_id = %claim.order_id, "a tracking number points at a missing order");
-            return Ok(accepted(Outcome::UnknownTrackingNumber));
-        };
-        let Some(shipment) = order
-            .shipment(&claim.shipment_id)
-            .filter(|s| s.carrier == carrier)
-        else {
-            tracing::warn!(%carrier, tracking_number = %message.tracking_number, "the tracking number belongs to another carrier's parcel");
-            return Ok(accepted(Outcome::UnknownTrackingNumber));
-        };
-        if shipment.has_applied(&message.event_id) {
-            return Ok(accepted(Outcome::Duplicate));
+    let command = OrderCommand::ApplyCarrierMessage(CarrierUpdate {
+        shipment_id: claim.shipment_id.clone(),
+        carrier,
+        event_id: message.event_id.clone(),
+        status,
+        occurred_at: message.occurred_at.unwrap_or_else(|| state.clock.now()),
+        location: message.location,
+    });
+    let actor = Actor::Carrier { carrier };
+    match state.change_order(&claim.order_id, &actor, &command).await {
+        Ok(_) => Ok(accepted(Outcome::Applied)),
+        Err(ChangeError::Refused(OrderError::DuplicateCarrierMessage)) => {
+            Ok(accepted(Outcome::Duplicate))
         }
-        if !shipment.status.can_become(status) {
-            tracing::info!(%carrier, from = %shipment.status, to = %status, event_id = %message.event_id, "ignored a late carrier message");
-            return Ok(accepted(Outcome::Stale));
+        Err(ChangeError::Refused(OrderError::LateCarrierMessage { from, to })) => {
+            tracing::info!(%carrier, %from, %to, event_id = %message.event_id, "ignored a late carrier message");
+            Ok(accepted(Outcome::Stale))
         }
-        let step = ShipmentStep {
-            status,
-            at: message.occurred_at.unwrap_or_else(|| state.clock.now()),
-            location: message.location.clone().filter(|l| !l.trim().is_empty()),
-            by: format!("carrier {}", carrier.display_name()),
-            carrier_event_id: Some(message.event_id.clone()),
-        };
-        let from = order
-            .move_shipment(&claim.shipment_id, step.clone(), None)
-            .map_err(|e| Problem::invalid_field("status", e.to_string()))?;
-        let parcel = order
-            .parcel_notice(&claim.shipment_id, &state.tracking_links().await?)
-            .expect("the parcel exists");
-        let event = state.event(
-            &order,
-            EventPayload::ShipmentStatusChanged(ShipmentStatusChanged {
-                parcel,
-                from,
-                to: status,
-                location: step.location,
-                by: carrier.display_name().to_string(),
-                notify: true,
-                shipping_status: order.shipping_status,
-            }),
-        );
-        let change = OrderChange {
-            order: order.clone(),
-            stock_takes: Vec::new(),
-            tracking: Vec::new(),
-            events: vec![event],
-        };
-        match state.store.save_order_change(&change).await {
-            Ok(()) => {
-                tracing::info!(%carrier, order_id = %order.id, shipment = %claim.shipment_id, %from, to = %status, "carrier moved a parcel on");
-                return Ok(accepted(Outcome::Applied));
-            }
-            // Another message (or staff) changed the order first: read it
-            // again, which also finds this message if that was its repeat.
-            Err(StoreError::VersionConflict { .. }) => continue,
-            Err(other) => return Err(other.into()),
+        // The number points at another carrier's parcel, at a parcel that
+        // is gone, or at an order that is: nothing of ours to move.
+        Err(
+            ChangeError::NotFound
+            | ChangeError::Refused(OrderError::WrongCarrier | OrderError::Shipment(_)),
+        ) => {
+            tracing::warn!(%carrier, tracking_number = %message.tracking_number, "the tracking number names no parcel of this carrier");
+            Ok(accepted(Outcome::UnknownTrackingNumber))
         }
+        // A closed order takes no more news; acknowledged, so the carrier
+        // stops sending it.
+        Err(ChangeError::Refused(OrderError::Closed { status })) => {
+            tracing::info!(%carrier, %status, event_id = %message.event_id, "a carrier message for a closed order");
+            Ok(accepted(Outcome::Stale))
+        }
+        // Anything else (the store unavailable) is not a success, so the
+        // carrier delivers the message again later.
+        Err(other) => Err(other.into()),
     }
-    Err(Problem::from(StoreError::Unavailable(
-        "the order keeps changing".into(),
-    )))
 }

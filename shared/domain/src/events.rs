@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::money::Currency;
-use crate::order::{Address, Language, PaymentMethod, ShippingStatus};
+use crate::order::{Address, Language, PaymentMethod, PaymentStatus, ShippingStatus};
 use crate::shipment::{Carrier, ShipmentStatus, TrackingNumber};
 use crate::types::{CustomerId, Email, EventId, LineId, OrderId, OrderNumber, Sku};
 
@@ -40,28 +40,52 @@ pub enum EventPayload {
     ShipmentCreated(ShipmentCreated),
     ShipmentStatusChanged(ShipmentStatusChanged),
     TrackingSent(TrackingSent),
+    OrderCancelled(OrderCancelled),
+    PaymentRecorded(PaymentRecorded),
+    OrderCompleted(OrderCompleted),
 }
 
+/// Defines each event's name once: `EventPayload::name` and [`EVENT_NAMES`]
+/// come from the same list, so a new event cannot be missing from either.
+macro_rules! event_names {
+    ($($variant:ident),* $(,)?) => {
+        impl EventPayload {
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(EventPayload::$variant(_) => stringify!($variant),)*
+                }
+            }
+        }
+
+        /// Every event type the system emits, for schema checks and routing tables.
+        pub const EVENT_NAMES: &[&str] = &[$(stringify!($variant)),*];
+    };
+}
+
+event_names!(
+    OrderPlaced,
+    StockChanged,
+    ShipmentCreated,
+    ShipmentStatusChanged,
+    TrackingSent,
+    OrderCancelled,
+    PaymentRecorded,
+    OrderCompleted,
+);
+
 impl EventPayload {
-    pub fn name(&self) -> &'static str {
+    /// The parcel an event describes, for the order helper to add the
+    /// carrier's tracking link to (links are a shop setting, read outside
+    /// the domain).
+    pub fn parcel_mut(&mut self) -> Option<&mut ParcelNotice> {
         match self {
-            EventPayload::OrderPlaced(_) => "OrderPlaced",
-            EventPayload::StockChanged(_) => "StockChanged",
-            EventPayload::ShipmentCreated(_) => "ShipmentCreated",
-            EventPayload::ShipmentStatusChanged(_) => "ShipmentStatusChanged",
-            EventPayload::TrackingSent(_) => "TrackingSent",
+            EventPayload::ShipmentCreated(e) => Some(&mut e.parcel),
+            EventPayload::ShipmentStatusChanged(e) => Some(&mut e.parcel),
+            EventPayload::TrackingSent(e) => Some(&mut e.parcel),
+            _ => None,
         }
     }
 }
-
-/// Every event type the system emits, for schema checks and routing tables.
-pub const EVENT_NAMES: &[&str] = &[
-    "OrderPlaced",
-    "StockChanged",
-    "ShipmentCreated",
-    "ShipmentStatusChanged",
-    "TrackingSent",
-];
 
 /// A parcel as the customer's e-mails describe it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,4 +187,62 @@ pub enum StockChangeReason {
     OrderPlaced,
     /// Backordered units left in a parcel once stock had arrived.
     BackorderShipped,
+    /// A cancelled order's units went back on the shelf.
+    OrderCancelled,
+}
+
+/// Who asked for a cancellation, as the customer's e-mail words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelledBy {
+    /// The shopper, from the order page.
+    Shopper,
+    /// The shop's staff.
+    Staff,
+    /// Kontor, because a prepayment never arrived.
+    Expiry,
+}
+
+/// The order was cancelled; the units it held went back to stock.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderCancelled {
+    pub number: OrderNumber,
+    pub email: Email,
+    pub customer_id: Option<CustomerId>,
+    pub language: Language,
+    pub cancelled_by: CancelledBy,
+    /// The reason the customer is told, if staff gave one.
+    pub reason: Option<String>,
+    /// Units back in stock, per sku.
+    pub restocked: Vec<StockUnits>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StockUnits {
+    pub sku: Sku,
+    pub quantity: u32,
+}
+
+/// Money for the order was received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentRecorded {
+    pub number: OrderNumber,
+    pub currency: Currency,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// Everything received so far.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub paid: Decimal,
+    /// What is still due after this payment.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub due: Decimal,
+    pub payment_status: PaymentStatus,
+}
+
+/// Every unit was delivered and the order is paid (or staff closed it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderCompleted {
+    pub number: OrderNumber,
+    /// Whether staff completed it before it was delivered and paid.
+    pub by_staff_override: bool,
 }

@@ -10,12 +10,18 @@
 //! - [`product`]: the catalog entry with its stock and its selling links.
 //! - [`pricing`]: pricing a cart: lines, shipping, tax breakdown, total.
 //! - [`order`]: the order aggregate and placing an order.
+//! - [`command`]: every later change to an order: commands, decisions, and
+//!   the one place that applies them.
+//! - [`actor`]: who changed an order, and the typed history actions.
+//! - [`stored`]: the stored order document and its upgrades.
 //! - [`customer`]: a signed-in shopper's record across orders.
 //! - [`shipment`]: the parcels an order goes out in, and their way.
 //! - [`events`]: what the aggregates tell the rest of the system.
 //! - [`access`]: guest order access tokens, kept only as hashes.
 
 pub mod access;
+pub mod actor;
+pub mod command;
 pub mod customer;
 pub mod events;
 pub mod money;
@@ -23,6 +29,7 @@ pub mod order;
 pub mod pricing;
 pub mod product;
 pub mod shipment;
+pub mod stored;
 pub mod tax;
 pub mod types;
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::access::AccessTokenHash;
+use crate::actor::{Actor, HistoryAction};
 use crate::events::{
     Event, EventPayload, OrderPlaced, PlacedLine, StockChangeReason, StockChanged,
 };
@@ -46,6 +47,8 @@ pub enum PaymentStatus {
     /// Nothing received yet (prepayment and invoice until paid; cash on
     /// delivery until the parcel is handed over).
     Pending,
+    /// Some, not all, of the total received.
+    PartiallyPaid,
     Paid,
     PartiallyRefunded,
     Refunded,
@@ -68,6 +71,41 @@ pub enum ShippingStatus {
     PartiallyDelivered,
     Delivered,
 }
+
+/// The snake-case names the API and the events use, for messages.
+macro_rules! status_codes {
+    ($name:ident { $($variant:ident => $code:literal),* $(,)? }) => {
+        impl $name {
+            pub fn code(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+status_codes!(OrderStatus { Open => "open", Completed => "completed", Cancelled => "cancelled" });
+status_codes!(PaymentStatus {
+    Pending => "pending",
+    PartiallyPaid => "partially_paid",
+    Paid => "paid",
+    PartiallyRefunded => "partially_refunded",
+    Refunded => "refunded",
+});
+status_codes!(ShippingStatus {
+    NotShipped => "not_shipped",
+    PartiallyShipped => "partially_shipped",
+    Shipped => "shipped",
+    PartiallyDelivered => "partially_delivered",
+    Delivered => "delivered",
+});
 
 /// The language of the shopper's e-mails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -103,8 +141,28 @@ pub struct OrderTotals {
     pub taxes: Vec<TaxLine>,
 }
 
+/// The shape of the stored order document; [`crate::stored`] upgrades
+/// older ones when they are read.
+pub const ORDER_SCHEMA: u32 = 2;
+
+/// Money received for an order, as staff recorded it (or as the carrier
+/// collected it, for cash on delivery).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payment {
+    pub amount: Money,
+    /// The day the money arrived, as the bank statement says.
+    pub date: time::Date,
+    /// The bank's or the carrier's reference.
+    pub reference: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+    pub recorded_by: Actor,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Order {
+    /// The document's shape ([`ORDER_SCHEMA`]).
+    pub schema: u32,
     pub id: OrderId,
     pub number: OrderNumber,
     /// Starts at 1; every change bumps it and is written only if the stored
@@ -128,23 +186,22 @@ pub struct Order {
     pub access_token_hash: Option<AccessTokenHash>,
     /// What happened to the order, oldest first: staff read it on the
     /// order's page.
-    #[serde(default)]
     pub history: Vec<HistoryEntry>,
     /// The parcels the order goes out in.
-    #[serde(default)]
     pub shipments: Vec<Shipment>,
+    /// Money received, oldest first.
+    pub payments: Vec<Payment>,
 }
 
-/// One thing that happened to an order.
+/// One thing that happened to an order. Only applying a decision
+/// ([`crate::command`]) appends one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
-    /// What happened, as a word: `placed`, later `shipped`, `note_added`, …
-    pub action: String,
-    /// Who did it: `guest`, `customer`, `staff <e-mail>`, `carrier <name>`.
-    pub by: String,
-    /// A sentence for people.
+    pub action: HistoryAction,
+    pub actor: Actor,
+    /// A sentence for staff.
     pub detail: String,
 }
 
@@ -159,6 +216,22 @@ impl Order {
             }
         }
         tokens
+    }
+
+    /// What has been received so far.
+    pub fn paid(&self) -> Money {
+        Money::sum(self.currency, self.payments.iter().map(|p| &p.amount))
+    }
+
+    /// What is still to pay: the total less what was received (never
+    /// below zero).
+    pub fn amount_due(&self) -> Money {
+        let due = self.totals.total.rounded() - self.paid();
+        if due.is_negative() {
+            Money::zero(self.currency)
+        } else {
+            due
+        }
     }
 
     /// Whether a shopper holding `token` may read this order.
@@ -410,12 +483,12 @@ pub fn place_order(
         })
         .collect();
 
-    let placed_by = if context.customer_id.is_some() {
-        "customer"
-    } else {
-        "guest"
+    let placed_by = match &context.customer_id {
+        Some(id) => Actor::Customer { id: id.clone() },
+        None => Actor::Guest,
     };
     let order = Order {
+        schema: ORDER_SCHEMA,
         id: context.id,
         number: context.number,
         version: 1,
@@ -441,8 +514,8 @@ pub fn place_order(
         status: OrderStatus::Open,
         history: vec![HistoryEntry {
             at: context.now,
-            action: "placed".into(),
-            by: placed_by.into(),
+            action: HistoryAction::Placed,
+            actor: placed_by,
             detail: format!(
                 "Order placed, {} line(s), total {}",
                 details.lines.len(),
@@ -450,6 +523,7 @@ pub fn place_order(
             ),
         }],
         shipments: Vec::new(),
+        payments: Vec::new(),
         shipping_status: ShippingStatus::NotShipped,
         language: details.language,
         access_token_hash: context.access_token_hash,

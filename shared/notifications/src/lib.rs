@@ -4,8 +4,10 @@
 //! text and an HTML part out, in the order's language (German or English).
 //! The same rendering feeds SES in AWS and the mail outbox locally.
 
+mod lifecycle;
 mod parcels;
 
+pub use lifecycle::order_cancelled;
 pub use parcels::{parcel_mail, ParcelMail};
 
 use kontor_domain::events::{OrderPlaced, PlacedLine};
@@ -130,6 +132,30 @@ pub fn format_money(amount: Decimal, currency: &str, language: Language) -> Stri
         Language::De => format!("{} {symbol}", fixed.to_string().replace('.', ",")),
         Language::En => format!("{symbol}{fixed}"),
     }
+}
+
+/// Ends an e-mail: the link to the order, the closing and the shop.
+fn sign_off(
+    text: &mut String,
+    html: &mut String,
+    (label, order_url): (&str, &str),
+    closing: &str,
+    shop: &ShopDetails,
+) {
+    text.push_str(&format!("\n{label}: {order_url}\n"));
+    html.push_str(&format!(
+        "<p><a href=\"{}\">{}</a></p>",
+        escape(order_url),
+        escape(label)
+    ));
+    text.push_str(&format!("\n{closing}\n{}\n{}\n", shop.name, shop.url));
+    html.push_str(&format!(
+        "<p>{}<br>{}<br><a href=\"{}\">{}</a></p>",
+        escape(closing),
+        escape(&shop.name),
+        escape(&shop.url),
+        escape(&shop.url)
+    ));
 }
 
 fn escape(text: &str) -> String {

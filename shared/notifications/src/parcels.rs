@@ -8,7 +8,7 @@ use kontor_domain::order::Language;
 use kontor_domain::OrderId;
 use kontor_platform::OutgoingMail;
 
-use crate::{escape, ShopDetails};
+use crate::{escape, sign_off, ShopDetails};
 
 /// Which parcel e-mail to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,20 +139,7 @@ pub fn parcel_mail(
         ));
     }
     let order_url = shop.order_url(order_id, parcel.customer_id.as_ref());
-    text.push_str(&format!("\n{}: {order_url}\n", w.order));
-    html.push_str(&format!(
-        "<p><a href=\"{}\">{}</a></p>",
-        escape(&order_url),
-        w.order
-    ));
-    text.push_str(&format!("\n{}\n{}\n{}\n", w.closing, shop.name, shop.url));
-    html.push_str(&format!(
-        "<p>{}<br>{}<br><a href=\"{}\">{}</a></p>",
-        w.closing,
-        escape(&shop.name),
-        escape(&shop.url),
-        escape(&shop.url)
-    ));
+    sign_off(&mut text, &mut html, (w.order, &order_url), w.closing, shop);
     OutgoingMail {
         to: parcel.email.clone(),
         subject: fill(w.subject),

@@ -33,7 +33,7 @@ pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use publisher::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
 pub use settings::ShopSettings;
 pub use store::{
-    CheckoutRead, IdempotencyRecord, OrderChange, OrderPlacement, OrderSearch, ProductQuery, Store,
+    CheckoutRead, IdempotencyRecord, OrderCommit, OrderPlacement, OrderSearch, ProductQuery, Store,
     StoreError, TrackingClaim,
 };
 pub use webhooks::WebhookSecrets;

@@ -21,7 +21,13 @@ pub struct ShopSettings {
     pub webhook_secrets: WebhookSecrets,
     /// The key behind guests' order links.
     pub order_links: OrderLinks,
+    /// Days a prepayment order waits for its money before it is cancelled
+    /// (`KONTOR_UNPAID_EXPIRY_DAYS`, default 14).
+    pub unpaid_expiry_days: u32,
 }
+
+/// The default payment deadline of a prepayment order, in days.
+pub const DEFAULT_UNPAID_EXPIRY_DAYS: u32 = 14;
 
 impl ShopSettings {
     /// The defaults, with what the environment sets: the order link key
@@ -34,6 +40,13 @@ impl ShopSettings {
             order_links: OrderLinks::from_env().unwrap_or_default(),
             ..Self::default()
         };
+        if let Some(days) = std::env::var("KONTOR_UNPAID_EXPIRY_DAYS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|days| (1..=365).contains(days))
+        {
+            settings.unpaid_expiry_days = days;
+        }
         for carrier in Carrier::ALL {
             let name = format!("KONTOR_TRACKING_URL_{}", carrier.code().to_uppercase());
             if let Ok(template) = std::env::var(name) {
@@ -65,6 +78,7 @@ impl Default for ShopSettings {
             tracking_links: TrackingLinks::default(),
             webhook_secrets: WebhookSecrets::default(),
             order_links: OrderLinks::default(),
+            unpaid_expiry_days: DEFAULT_UNPAID_EXPIRY_DAYS,
         }
     }
 }

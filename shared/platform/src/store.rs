@@ -7,6 +7,7 @@
 //! outbox) commit together or not at all.
 
 use async_trait::async_trait;
+use kontor_domain::command::Effect;
 use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
 use kontor_domain::order::{Order, OrderFilter, StockTake};
@@ -19,13 +20,21 @@ use time::OffsetDateTime;
 pub enum StoreError {
     /// The stored version differs from the expected one: somebody else wrote first.
     #[error("the {entity} was changed by someone else (expected version {expected})")]
-    VersionConflict { entity: &'static str, expected: u64 },
+    StaleVersion { entity: &'static str, expected: u64 },
     /// A create found the key taken.
     #[error("the {entity} already exists")]
     AlreadyExists { entity: &'static str },
     /// A stock decrement found fewer units than it needed.
     #[error("only {available} of {sku} left")]
-    InsufficientStock { sku: Sku, available: u32 },
+    StockShort { sku: Sku, available: u32 },
+    /// Another parcel's tracking number.
+    #[error("the tracking number {0} belongs to another parcel")]
+    TrackingNumberTaken(TrackingNumber),
+    /// Another transaction touched the same items at the same moment
+    /// (DynamoDB's `TransactionConflict`): nothing was written; deciding
+    /// again on a fresh read is the answer.
+    #[error("a concurrent transaction touched the same items")]
+    TransactionConflict,
     /// The idempotency key was taken by a concurrent request.
     #[error("the idempotency key is already in use")]
     IdempotencyKeyTaken,
@@ -60,14 +69,15 @@ pub struct IdempotencyRecord {
     pub created_at: OffsetDateTime,
 }
 
-/// A change to an existing order, written all or nothing: the order (if
-/// the stored version is still the one before), the stock it takes, the
-/// tracking numbers it claims, and its events.
+/// A decided change to a placed order, written all or nothing: the order
+/// (only if the stored version is still `expected_version`), the effects
+/// of its decision outside the order (each adapter maps each effect kind
+/// once) and its events. Only the order helper builds one.
 #[derive(Debug, Clone)]
-pub struct OrderChange {
+pub struct OrderCommit {
     pub order: Order,
-    pub stock_takes: Vec<StockTake>,
-    pub tracking: Vec<TrackingClaim>,
+    pub expected_version: u64,
+    pub effects: Vec<Effect>,
     pub events: Vec<Event>,
 }
 
@@ -131,21 +141,18 @@ pub trait Store: Send + Sync {
     /// events, all or nothing.
     async fn place_order(&self, placement: &OrderPlacement) -> Result<(), StoreError>;
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
-    /// Saves a changed order if the stored version is `order.version - 1`,
-    /// together with its events.
-    async fn save_order(&self, order: &Order, events: &[Event]) -> Result<(), StoreError> {
-        self.save_order_change(&OrderChange {
-            order: order.clone(),
-            stock_takes: Vec::new(),
-            tracking: Vec::new(),
-            events: events.to_vec(),
-        })
-        .await
-    }
-    /// Writes an [`OrderChange`]: a stale version is a `VersionConflict`,
-    /// missing stock `InsufficientStock`, a tracking number another parcel
-    /// has `AlreadyExists`; then nothing is written.
-    async fn save_order_change(&self, change: &OrderChange) -> Result<(), StoreError>;
+    /// Writes an [`OrderCommit`]: a stale version is `StaleVersion`,
+    /// missing stock `StockShort`, a tracking number another parcel has
+    /// `TrackingNumberTaken`, a colliding transaction
+    /// `TransactionConflict`; then nothing is written.
+    async fn commit_order(&self, commit: &OrderCommit) -> Result<(), StoreError>;
+    /// Open prepayment orders without any payment, placed before `before`,
+    /// oldest first, at most `limit`: the candidates for expiry.
+    async fn unpaid_orders(
+        &self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError>;
     /// A shop setting staff edit (a JSON document), if it was ever saved.
     async fn get_setting(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError>;
     /// Saves a shop setting; the last save wins.

@@ -91,6 +91,9 @@ pub fn cancellation_reasons<R>(
 /// A cancelled transaction whose reasons name no failed condition: it was
 /// throttled or collided with another transaction, so it is worth retrying.
 pub fn unexplained(reasons: &[Reason]) -> StoreError {
+    if reasons.iter().any(|r| r.code == "TransactionConflict") {
+        return StoreError::TransactionConflict;
+    }
     let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
     StoreError::Unavailable(format!("transaction cancelled: {codes:?}"))
 }

@@ -62,10 +62,31 @@ fn sortable_time(at: OffsetDateTime) -> String {
 
 /// The all-orders index partition an order belongs to.
 pub fn order_shard(id: &OrderId) -> String {
-    let hash = id.as_str().bytes().fold(0u32, |acc, b| {
+    format!("ORDERS#{}", shard_of(id))
+}
+
+/// A stable shard number of an order, 0 to [`ORDER_SHARDS`] - 1.
+fn shard_of(id: &OrderId) -> u32 {
+    id.as_str().bytes().fold(0u32, |acc, b| {
         acc.wrapping_mul(31).wrapping_add(u32::from(b))
-    });
-    format!("ORDERS#{}", hash % ORDER_SHARDS)
+    }) % ORDER_SHARDS
+}
+
+/// The partition of the unpaid-prepayment items an order belongs to:
+/// spread like the all-orders index, so no partition takes every
+/// prepayment checkout's write.
+pub fn unpaid_partition(shard: u32) -> String {
+    format!("UNPAID#{shard}")
+}
+
+/// The sort key of an unpaid item: the time the order was placed.
+pub fn unpaid_sort_key(order: &Order) -> String {
+    format!("{}#{}", sortable_time(order.created_at), order.id)
+}
+
+/// Sort keys of unpaid items placed before `at` are less than this.
+pub fn unpaid_before(at: OffsetDateTime) -> String {
+    sortable_time(at)
 }
 
 /// An item's primary key.
@@ -227,6 +248,22 @@ impl Item {
         Ok(item)
     }
 
+    /// The key of the item that marks a prepayment order as waiting for its
+    /// money.
+    pub fn unpaid_keys(order: &Order) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            ("PK".to_string(), s(unpaid_partition(shard_of(&order.id)))),
+            ("SK".to_string(), s(unpaid_sort_key(order))),
+        ])
+    }
+
+    /// The order waits for a prepayment: the expiry sweeper finds it here.
+    pub fn for_unpaid(order: &Order) -> Self {
+        let mut map = Self::unpaid_keys(order);
+        map.insert("order_id".into(), s(order.id.as_str()));
+        Self(map)
+    }
+
     /// A word of a name on the order, pointing at the order: staff search
     /// by name queries `ORDERNAME#<word>`, newest first.
     pub fn for_order_name(order: &Order, word: &str) -> Self {
@@ -277,6 +314,10 @@ impl Item {
     }
 
     /// The order an index item points at.
+    pub fn sort_key(&self) -> Result<&str, StoreError> {
+        self.text("SK")
+    }
+
     pub fn order_id(&self) -> Result<OrderId, StoreError> {
         OrderId::parse(self.text("order_id")?).map_err(|_| corrupt("order_id"))
     }
@@ -333,8 +374,11 @@ impl Item {
         Ok(product)
     }
 
+    /// The order document, upgraded from any older shape it was stored in
+    /// (DynamoDB items are rewritten in the new shape by their next change).
     pub fn order(&self) -> Result<Order, StoreError> {
-        self.doc()
+        kontor_domain::stored::order_from_json(self.text("doc")?)
+            .map_err(|e| StoreError::Internal(e.to_string()))
     }
 
     pub fn idempotency(&self) -> Result<IdempotencyRecord, StoreError> {

@@ -20,20 +20,22 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
+use kontor_domain::command::Effect;
 use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
-use kontor_domain::order::{Order, OrderLookup, StockTake};
+use kontor_domain::order::{Order, OrderLookup, OrderStatus, PaymentMethod, StockTake};
 use kontor_domain::product::Product;
 use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::{CustomerId, EventId, OrderId, Sku};
 use kontor_platform::store::{
-    CheckoutRead, IdempotencyRecord, OrderChange, OrderPlacement, OrderSearch, ProductQuery, Store,
+    CheckoutRead, IdempotencyRecord, OrderCommit, OrderPlacement, OrderSearch, ProductQuery, Store,
     StoreError, TrackingClaim,
 };
+use time::OffsetDateTime;
 
 use crate::errors::{build_error, cancellation_reasons, is_conditional_failure, service_error};
 use crate::items::{Item, Keys};
@@ -173,6 +175,36 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// Units back to a product's stock.
+    fn return_stock(&self, units: &StockTake) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::product(&units.sku).into_map()))
+            .update_expression("SET stock = stock + :quantity, version = version + :one")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":quantity", AttributeValue::N(units.quantity.to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Deletes a tracking number's claim if it is still this order's.
+    fn release_tracking(
+        &self,
+        number: &TrackingNumber,
+        order: &OrderId,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::tracking(number).into_map()))
+            .condition_expression("attribute_not_exists(PK) OR order_id = :order")
+            .expression_attribute_values(":order", AttributeValue::S(order.as_str().into()))
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
     fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
         Ok(TransactWriteItem::builder()
             .put(self.put(item, "attribute_not_exists(PK)")?)
@@ -231,6 +263,13 @@ impl DynamoStore {
         }
         Ok(orders)
     }
+}
+
+/// Whether a prepayment order still waits for its money (and so may expire).
+fn awaits_payment(order: &Order) -> bool {
+    order.status == OrderStatus::Open
+        && order.payment_method == PaymentMethod::Prepayment
+        && order.payments.is_empty()
 }
 
 /// Why a transaction did not commit.
@@ -364,7 +403,7 @@ impl Store for DynamoStore {
             Ok(_) => Ok(stored),
             Err(error) if is_conditional_failure(&error) => Err(match expected_version {
                 None => StoreError::AlreadyExists { entity: "product" },
-                Some(expected) => StoreError::VersionConflict {
+                Some(expected) => StoreError::StaleVersion {
                     entity: "product",
                     expected,
                 },
@@ -410,6 +449,10 @@ impl Store for DynamoStore {
             writes.push(self.put_new(Item::for_order_name(&placement.order, &word))?);
             parts.push(Part::Name);
         }
+        if awaits_payment(&placement.order) {
+            writes.push(self.put_new(Item::for_unpaid(&placement.order))?);
+            parts.push(Part::Name);
+        }
 
         let reasons = match self.transact(writes).await {
             Ok(()) => return Ok(()),
@@ -425,12 +468,12 @@ impl Store for DynamoStore {
                 Part::Idempotency => StoreError::IdempotencyKeyTaken,
                 Part::Order => StoreError::AlreadyExists { entity: "order" },
                 Part::Number => StoreError::OrderNumberTaken,
-                Part::Stock(sku) => StoreError::InsufficientStock {
+                Part::Stock(sku) => StoreError::StockShort {
                     sku: (*sku).clone(),
                     available: reason.old_number("stock").unwrap_or(0),
                 },
                 Part::Event => StoreError::AlreadyExists { entity: "event" },
-                Part::Customer => StoreError::VersionConflict {
+                Part::Customer => StoreError::StaleVersion {
                     entity: "customer",
                     expected: placement.customer.as_ref().map_or(0, |c| c.version - 1),
                 },
@@ -447,15 +490,16 @@ impl Store for DynamoStore {
             .transpose()
     }
 
-    async fn save_order_change(&self, change: &OrderChange) -> Result<(), StoreError> {
+    async fn commit_order(&self, commit: &OrderCommit) -> Result<(), StoreError> {
+        // Each item's meaning, by position, to read cancellation reasons back.
         enum Part<'a> {
             Order,
             Stock(&'a Sku),
-            Tracking,
-            Event,
+            Tracking(&'a TrackingNumber),
+            Other,
         }
-        let order = &change.order;
-        let expected = order.version.saturating_sub(1);
+        let order = &commit.order;
+        let expected = commit.expected_version;
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(Item::for_order(order)?.into_map()))
@@ -465,17 +509,48 @@ impl Store for DynamoStore {
             .map_err(build_error)?;
         let mut writes = vec![TransactWriteItem::builder().put(put).build()];
         let mut parts = vec![Part::Order];
-        for take in &change.stock_takes {
-            writes.push(self.take_stock(take)?);
-            parts.push(Part::Stock(&take.sku));
+        for effect in &commit.effects {
+            match effect {
+                Effect::TakeStock(take) => {
+                    writes.push(self.take_stock(take)?);
+                    parts.push(Part::Stock(&take.sku));
+                }
+                Effect::ReturnStock(units) => {
+                    writes.push(self.return_stock(units)?);
+                    parts.push(Part::Other);
+                }
+                Effect::ClaimTracking {
+                    number,
+                    shipment_id,
+                } => {
+                    let claim = TrackingClaim {
+                        number: number.clone(),
+                        order_id: order.id.clone(),
+                        shipment_id: shipment_id.clone(),
+                    };
+                    writes.push(self.put_new(Item::for_tracking(&claim))?);
+                    parts.push(Part::Tracking(number));
+                }
+                Effect::ReleaseTracking { number } => {
+                    writes.push(self.release_tracking(number, &order.id)?);
+                    parts.push(Part::Other);
+                }
+            }
         }
-        for claim in &change.tracking {
-            writes.push(self.put_new(Item::for_tracking(claim))?);
-            parts.push(Part::Tracking);
+        // A prepayment order that was paid or closed leaves the expiry
+        // sweeper's index (a delete of an absent item is harmless).
+        if order.payment_method == PaymentMethod::Prepayment && !awaits_payment(order) {
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(Item::unpaid_keys(order)))
+                .build()
+                .map_err(build_error)?;
+            writes.push(TransactWriteItem::builder().delete(delete).build());
+            parts.push(Part::Other);
         }
-        for (index, event) in change.events.iter().enumerate() {
+        for (index, event) in commit.events.iter().enumerate() {
             writes.push(self.put_new(Item::for_outbox(event, index)?)?);
-            parts.push(Part::Event);
+            parts.push(Part::Other);
         }
         let reasons = match self.transact(writes).await {
             Ok(()) => return Ok(()),
@@ -487,21 +562,56 @@ impl Store for DynamoStore {
                 continue;
             }
             return Err(match part {
-                Part::Order => StoreError::VersionConflict {
+                Part::Order => StoreError::StaleVersion {
                     entity: "order",
                     expected,
                 },
-                Part::Stock(sku) => StoreError::InsufficientStock {
+                Part::Stock(sku) => StoreError::StockShort {
                     sku: (*sku).clone(),
                     available: reason.old_number("stock").unwrap_or(0),
                 },
-                Part::Tracking => StoreError::AlreadyExists {
-                    entity: "tracking number",
-                },
-                Part::Event => StoreError::AlreadyExists { entity: "event" },
+                Part::Tracking(number) => StoreError::TrackingNumberTaken((*number).clone()),
+                Part::Other => StoreError::AlreadyExists { entity: "event" },
             });
         }
         Err(errors::unexplained(&reasons))
+    }
+
+    async fn unpaid_orders(
+        &self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        let mut found: Vec<(String, OrderId)> = Vec::new();
+        for shard in 0..items::ORDER_SHARDS {
+            let mut pages = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :partition AND SK < :before")
+                .expression_attribute_values(
+                    ":partition",
+                    AttributeValue::S(items::unpaid_partition(shard)),
+                )
+                .expression_attribute_values(
+                    ":before",
+                    AttributeValue::S(items::unpaid_before(before)),
+                )
+                .into_paginator()
+                .items()
+                .send();
+            let mut taken = 0;
+            while taken < limit {
+                let Some(item) = pages.next().await else {
+                    break;
+                };
+                let item = Item::from(item.map_err(service_error)?);
+                found.push((item.sort_key()?.to_string(), item.order_id()?));
+                taken += 1;
+            }
+        }
+        found.sort();
+        Ok(found.into_iter().take(limit).map(|(_, id)| id).collect())
     }
 
     async fn get_setting(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError> {

@@ -18,14 +18,16 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use kontor_domain::command::Effect;
 use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
-use kontor_domain::order::{Order, OrderLookup, StockTake};
+use kontor_domain::order::{Order, OrderLookup, OrderStatus, PaymentMethod, StockTake};
 use kontor_domain::product::Product;
 use kontor_domain::shipment::TrackingNumber;
+use kontor_domain::stored;
 use kontor_domain::{CustomerId, EventId, OrderId, Sku};
 use kontor_platform::store::{
-    CheckoutRead, IdempotencyRecord, OrderChange, OrderPlacement, OrderSearch, ProductQuery, Store,
+    CheckoutRead, IdempotencyRecord, OrderCommit, OrderPlacement, OrderSearch, ProductQuery, Store,
     StoreError, TrackingClaim,
 };
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
@@ -33,7 +35,10 @@ use time::OffsetDateTime;
 
 pub use mail::{MailOutbox, StoredMail};
 
-const SCHEMA: &str = r#"
+/// Migration 1: the schema as the first release created it (every
+/// statement idempotent, since data folders of that release carry no
+/// `user_version` yet).
+const MIGRATION_1: &str = r#"
 CREATE TABLE IF NOT EXISTS products (
     sku TEXT PRIMARY KEY,
     category TEXT NOT NULL,
@@ -97,6 +102,83 @@ CREATE TABLE IF NOT EXISTS processed_events (
 );
 "#;
 
+/// Migration 2 (order documents of schema 2): a column that finds unpaid
+/// prepayment orders for expiry without reading every document; then every
+/// stored order is upgraded in [`upgrade_orders`].
+const MIGRATION_2: &str = r#"
+ALTER TABLE orders ADD COLUMN awaiting_payment_since INTEGER;
+CREATE INDEX IF NOT EXISTS orders_awaiting_payment ON orders (awaiting_payment_since)
+    WHERE awaiting_payment_since IS NOT NULL;
+"#;
+
+/// The schema's version after every migration ran (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Brings the file to [`SCHEMA_VERSION`], one numbered migration at a time,
+/// each in its own transaction with the version it reaches.
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let current: u32 = connection
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(internal)?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::Internal(format!(
+            "the data folder was written by a newer Kontor (schema {current}, this build knows {SCHEMA_VERSION})"
+        )));
+    }
+    for version in current + 1..=SCHEMA_VERSION {
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(internal)?;
+        match version {
+            1 => tx.execute_batch(MIGRATION_1).map_err(internal)?,
+            2 => {
+                tx.execute_batch(MIGRATION_2).map_err(internal)?;
+                upgrade_orders(&tx)?;
+            }
+            _ => unreachable!("every version up to SCHEMA_VERSION has a migration"),
+        }
+        tx.pragma_update(None, "user_version", version)
+            .map_err(internal)?;
+        tx.commit().map_err(internal)?;
+        tracing::info!(version, "migrated the SQLite store");
+    }
+    Ok(())
+}
+
+/// Rewrites every order document in the current shape, and fills the
+/// columns derived from it.
+fn upgrade_orders(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let rows: Vec<(String, String)> = {
+        let mut statement = tx.prepare("SELECT id, doc FROM orders").map_err(internal)?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(internal)?;
+        rows.collect::<Result<_, _>>().map_err(internal)?
+    };
+    for (id, doc) in rows {
+        let order = read_order_doc(&doc)?;
+        tx.execute(
+            "UPDATE orders SET doc = ?2, awaiting_payment_since = ?3 WHERE id = ?1",
+            params![id, to_json(&order)?, awaiting_payment_since(&order)],
+        )
+        .map_err(internal)?;
+    }
+    Ok(())
+}
+
+/// When an order started waiting for a prepayment that has not come: the
+/// expiry sweeper's index. None once anything is paid or the order closed.
+fn awaiting_payment_since(order: &Order) -> Option<i64> {
+    let waiting = order.status == OrderStatus::Open
+        && order.payment_method == PaymentMethod::Prepayment
+        && order.payments.is_empty();
+    waiting.then(|| unix(order.created_at))
+}
+
+fn read_order_doc(doc: &str) -> Result<Order, StoreError> {
+    stored::order_from_json(doc).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
@@ -124,7 +206,8 @@ impl SqliteStore {
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(internal)?;
-        connection.execute_batch(SCHEMA).map_err(internal)?;
+        let mut connection = connection;
+        migrate(&mut connection)?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
         })
@@ -221,7 +304,7 @@ fn read_orders(
         .map_err(internal)?;
     let mut orders = Vec::new();
     for doc in docs {
-        orders.push(from_json(&doc.map_err(internal)?)?);
+        orders.push(read_order_doc(&doc.map_err(internal)?)?);
     }
     Ok(orders)
 }
@@ -264,7 +347,7 @@ fn write_customer(connection: &Connection, customer: &Customer) -> Result<(), St
             .map_err(internal)?
     };
     if changed == 0 {
-        return Err(StoreError::VersionConflict {
+        return Err(StoreError::StaleVersion {
             entity: "customer",
             expected,
         });
@@ -396,7 +479,7 @@ impl Store for SqliteStore {
             match (changed, expected_version) {
                 (1, _) => Ok(stored),
                 (_, None) => Err(StoreError::AlreadyExists { entity: "product" }),
-                (_, Some(expected)) => Err(StoreError::VersionConflict { entity: "product", expected }),
+                (_, Some(expected)) => Err(StoreError::StaleVersion { entity: "product", expected }),
             }
         })
         .await
@@ -430,8 +513,8 @@ impl Store for SqliteStore {
 
             let order = &placement.order;
             tx.execute(
-                "INSERT INTO orders (id, number, email, customer_id, created_at, version, doc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO orders (id, number, email, customer_id, created_at, version, doc, awaiting_payment_since)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     order.id.as_str(),
                     order.number.as_str(),
@@ -439,7 +522,8 @@ impl Store for SqliteStore {
                     order.customer_id.as_ref().map(|c| c.as_str()),
                     unix(order.created_at),
                     order.version,
-                    to_json(order)?
+                    to_json(order)?,
+                    awaiting_payment_since(order)
                 ],
             )
             .map_err(|e| {
@@ -540,22 +624,23 @@ impl Store for SqliteStore {
                 )
                 .optional()
                 .map_err(internal)?;
-            doc.as_deref().map(from_json).transpose()
+            doc.as_deref().map(read_order_doc).transpose()
         })
         .await
     }
 
-    async fn save_order_change(&self, change: &OrderChange) -> Result<(), StoreError> {
-        let change = change.clone();
+    async fn commit_order(&self, commit: &OrderCommit) -> Result<(), StoreError> {
+        let commit = commit.clone();
         self.run(move |connection| {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(internal)?;
-            let order = &change.order;
-            let expected = order.version.saturating_sub(1);
+            let order = &commit.order;
+            let expected = commit.expected_version;
             let changed = tx
                 .execute(
-                    "UPDATE orders SET email = ?2, customer_id = ?3, version = ?4, doc = ?5
+                    "UPDATE orders SET email = ?2, customer_id = ?3, version = ?4, doc = ?5,
+                         awaiting_payment_since = ?7
                      WHERE id = ?1 AND version = ?6",
                     params![
                         order.id.as_str(),
@@ -563,38 +648,51 @@ impl Store for SqliteStore {
                         order.customer_id.as_ref().map(|c| c.as_str()),
                         order.version,
                         to_json(order)?,
-                        expected
+                        expected,
+                        awaiting_payment_since(order)
                     ],
                 )
                 .map_err(internal)?;
             if changed == 0 {
-                return Err(StoreError::VersionConflict {
+                return Err(StoreError::StaleVersion {
                     entity: "order",
                     expected,
                 });
             }
-            take_stock(&tx, &change.stock_takes)?;
-            for claim in &change.tracking {
-                tx.execute(
-                    "INSERT INTO tracking (number, order_id, shipment_id) VALUES (?1, ?2, ?3)",
-                    params![
-                        claim.number.as_str(),
-                        claim.order_id.as_str(),
-                        claim.shipment_id
-                    ],
-                )
-                .map_err(|e| {
-                    if is_unique_violation(&e, "tracking.number") {
-                        StoreError::AlreadyExists {
-                            entity: "tracking number",
-                        }
-                    } else {
-                        internal(e)
-                    }
-                })?;
+            for effect in &commit.effects {
+                apply_effect(&tx, order, effect)?;
             }
-            insert_events(&tx, &change.events)?;
+            insert_events(&tx, &commit.events)?;
             tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn unpaid_orders(
+        &self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        self.run(move |connection| {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT id FROM orders WHERE awaiting_payment_since < ?1
+                     ORDER BY awaiting_payment_since, id LIMIT ?2",
+                )
+                .map_err(internal)?;
+            let rows = statement
+                .query_map(params![unix(before), limit as i64], |row| {
+                    row.get::<_, String>(0)
+                })
+                .map_err(internal)?;
+            let mut ids = Vec::new();
+            for row in rows {
+                ids.push(
+                    OrderId::parse(&row.map_err(internal)?)
+                        .map_err(|e| StoreError::Internal(e.to_string()))?,
+                );
+            }
+            Ok(ids)
         })
         .await
     }
@@ -783,13 +881,59 @@ fn take_stock(tx: &rusqlite::Transaction<'_>, takes: &[StockTake]) -> Result<(),
                 )
                 .optional()
                 .map_err(internal)?;
-            return Err(StoreError::InsufficientStock {
+            return Err(StoreError::StockShort {
                 sku: take.sku.clone(),
                 available: available.unwrap_or(0).max(0) as u32,
             });
         }
     }
     Ok(())
+}
+
+/// One effect of an order's decision, inside the order's transaction.
+fn apply_effect(
+    tx: &rusqlite::Transaction<'_>,
+    order: &Order,
+    effect: &Effect,
+) -> Result<(), StoreError> {
+    match effect {
+        Effect::TakeStock(take) => take_stock(tx, std::slice::from_ref(take)),
+        Effect::ReturnStock(units) => {
+            tx.execute(
+                "UPDATE products SET stock = stock + ?1, version = version + 1 WHERE sku = ?2",
+                params![units.quantity, units.sku.as_str()],
+            )
+            .map_err(internal)?;
+            Ok(())
+        }
+        Effect::ClaimTracking {
+            number,
+            shipment_id,
+        } => {
+            tx.execute(
+                "INSERT INTO tracking (number, order_id, shipment_id) VALUES (?1, ?2, ?3)",
+                params![number.as_str(), order.id.as_str(), shipment_id],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e, "tracking.number") {
+                    StoreError::TrackingNumberTaken(number.clone())
+                } else {
+                    internal(e)
+                }
+            })?;
+            Ok(())
+        }
+        // Only this order's claim: a number another order claimed since
+        // stays theirs.
+        Effect::ReleaseTracking { number } => {
+            tx.execute(
+                "DELETE FROM tracking WHERE number = ?1 AND order_id = ?2",
+                params![number.as_str(), order.id.as_str()],
+            )
+            .map_err(internal)?;
+            Ok(())
+        }
+    }
 }
 
 fn insert_events(tx: &rusqlite::Transaction<'_>, events: &[Event]) -> Result<(), StoreError> {

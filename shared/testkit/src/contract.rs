@@ -1,14 +1,18 @@
 //! The store contract: what every implementation of the store port must do.
 //!
-//! Each check takes a fresh, empty store. An adapter's test file calls
-//! [`run_all`] (or single checks) with a factory for its store, so SQLite and
-//! DynamoDB are held to the very same rules.
+//! Each check takes a fresh, empty store. An adapter's test file declares
+//! them all with [`store_contract_tests!`] and a factory for its store, so
+//! SQLite and DynamoDB are held to the very same rules.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use kontor_domain::access::AccessTokenHash;
+use kontor_domain::actor::Actor;
+use kontor_domain::command::{CommandContext, Effect, OrderCommand};
 use kontor_domain::customer::Customer;
+use kontor_domain::events::Event;
+use kontor_domain::money::Money;
+use kontor_domain::order::Order;
 use kontor_domain::order::{
     place_order, Address, CartLine, CheckoutDetails, Language, NewOrderContext, PaymentMethod,
 };
@@ -19,7 +23,7 @@ use kontor_domain::{
     CountryCode, CustomerId, Email, EventId, OrderId, OrderNumber, Quantity, Sku, TextLine,
 };
 use kontor_platform::store::{
-    IdempotencyRecord, OrderChange, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
+    IdempotencyRecord, OrderCommit, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
     TrackingClaim,
 };
 use kontor_platform::ShopSettings;
@@ -35,6 +39,47 @@ fn address_of(name: &str) -> Address {
         postal_code: text("10115"),
         city: text("Berlin"),
         country: CountryCode::parse("DE").expect("fixture country"),
+    }
+}
+
+/// The commit of `command` on `order` as staff, with `stock` units of every
+/// product on the shelf as the decision saw it — as the order helper would
+/// build it — and the order it leaves.
+pub fn commit_of(order: &Order, command: &OrderCommand, stock: u32) -> OrderCommit {
+    let actor = Actor::Staff {
+        email: "lena@kontor.example".into(),
+    };
+    let now = datetime!(2026-11-29 10:00 UTC);
+    let in_stock = move |_: &Sku| stock;
+    let decision = order
+        .decide(
+            command,
+            &CommandContext {
+                now,
+                actor: &actor,
+                stock: &in_stock,
+            },
+        )
+        .expect("the fixture's command is allowed");
+    let mut next = order.clone();
+    next.apply(&decision, now, &actor);
+    let events = decision
+        .events
+        .into_iter()
+        .enumerate()
+        .map(|(i, payload)| Event {
+            event_id: EventId::parse(&format!("{}-v{}-{i}", next.id, next.version)).unwrap(),
+            occurred_at: now,
+            order_id: next.id.clone(),
+            order_version: next.version,
+            payload,
+        })
+        .collect();
+    OrderCommit {
+        order: next,
+        expected_version: order.version,
+        effects: decision.effects,
+        events,
     }
 }
 
@@ -163,7 +208,7 @@ pub async fn products_are_version_checked(store: Arc<dyn Store>) {
     // A second edit made from the same read is stale.
     assert!(matches!(
         store.put_product(&edited, Some(1)).await,
-        Err(StoreError::VersionConflict { expected: 1, .. })
+        Err(StoreError::StaleVersion { expected: 1, .. })
     ));
     assert_eq!(stock_of(store.as_ref(), "A").await, 7);
 }
@@ -353,7 +398,7 @@ pub async fn customer_records_move_with_their_orders(store: Arc<dyn Store>) {
     .await;
     assert!(matches!(
         store.place_order(&stale).await,
-        Err(StoreError::VersionConflict {
+        Err(StoreError::StaleVersion {
             entity: "customer",
             ..
         })
@@ -421,10 +466,14 @@ pub async fn staff_find_orders_by_number_email_name_and_status(store: Arc<dyn St
     )
     .await;
     store.place_order(&eva_order).await.expect("place");
-    let mut paid = eva_order.order.clone();
-    paid.payment_status = PaymentStatus::Paid;
-    paid.version += 1;
-    store.save_order(&paid, &[]).await.expect("mark paid");
+    let pay = OrderCommand::RecordPayment {
+        amount: eva_order.order.totals.total,
+        date: time::macros::date!(2026 - 11 - 29),
+        reference: "bank".into(),
+    };
+    let paid = commit_of(&eva_order.order, &pay, 0);
+    assert_eq!(paid.order.payment_status, PaymentStatus::Paid);
+    store.commit_order(&paid).await.expect("mark paid");
 
     let search = |text: Option<&str>, filter: OrderFilter| OrderSearch {
         text: text.map(str::to_string),
@@ -511,34 +560,28 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
     let line = placed.order.lines[0].id.clone();
     let t1 = TrackingNumber::parse("00340434161094042557").unwrap();
     let t2 = TrackingNumber::parse("01234567890123").unwrap();
-    let now = datetime!(2026-11-29 10:00 UTC);
+    let pack = |quantity: u32, carrier: Carrier, number: &TrackingNumber| {
+        OrderCommand::PackShipment(NewShipment {
+            items: vec![(line.clone(), Quantity::new(quantity).unwrap())],
+            carrier,
+            tracking_number: Some(number.clone()),
+        })
+    };
+    let claim = |number: &TrackingNumber, order: &Order, shipment: &str| TrackingClaim {
+        number: number.clone(),
+        order_id: order.id.clone(),
+        shipment_id: shipment.to_string(),
+    };
 
     // The unit reserved at checkout ships without touching stock.
-    let mut order = placed.order.clone();
-    let first = NewShipment {
-        items: vec![(line.clone(), Quantity::new(1).unwrap())],
-        carrier: Carrier::Dhl,
-        tracking_number: Some(t1.clone()),
-    };
-    let packed = order
-        .pack_shipment(&first, now, "staff", &|_| 0)
-        .expect("pack");
-    let claim = |number: &TrackingNumber, order: &kontor_domain::order::Order, shipment: &str| {
-        TrackingClaim {
-            number: number.clone(),
-            order_id: order.id.clone(),
-            shipment_id: shipment.to_string(),
-        }
-    };
-    store
-        .save_order_change(&OrderChange {
-            order: order.clone(),
-            stock_takes: packed.stock_takes,
-            tracking: vec![claim(&t1, &order, "S1")],
-            events: vec![],
-        })
-        .await
-        .expect("first parcel");
+    let first = commit_of(&placed.order, &pack(1, Carrier::Dhl, &t1), 0);
+    store.commit_order(&first).await.expect("first parcel");
+    let order = first.order.clone();
+    assert_eq!(
+        store.get_order(&order.id).await.unwrap().unwrap(),
+        order,
+        "read back as written"
+    );
     assert_eq!(
         store.find_tracking(&t1).await.unwrap(),
         Some(claim(&t1, &order, "S1"))
@@ -554,25 +597,10 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
     assert_eq!(found.len(), 1, "staff find the order by tracking number");
 
     // Two backordered units while none is in stock: refused whole.
-    let mut short = order.clone();
-    let second = NewShipment {
-        items: vec![(line.clone(), Quantity::new(2).unwrap())],
-        carrier: Carrier::Dpd,
-        tracking_number: Some(t2.clone()),
-    };
-    let packed = short
-        .pack_shipment(&second, now, "staff", &|_| 2)
-        .expect("the domain was told 2");
+    let short = commit_of(&order, &pack(2, Carrier::Dpd, &t2), 2);
     assert!(matches!(
-        store
-            .save_order_change(&OrderChange {
-                order: short.clone(),
-                stock_takes: packed.stock_takes.clone(),
-                tracking: vec![claim(&t2, &short, "S2")],
-                events: vec![],
-            })
-            .await,
-        Err(StoreError::InsufficientStock { available: 0, .. })
+        store.commit_order(&short).await,
+        Err(StoreError::StockShort { available: 0, .. })
     ));
     assert_eq!(
         store.get_order(&order.id).await.unwrap().unwrap(),
@@ -596,19 +624,142 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
         .put_product(&restocked, Some(a.version))
         .await
         .expect("restock");
-    let taken = OrderChange {
-        order: short.clone(),
-        stock_takes: vec![],
-        tracking: vec![claim(&t1, &short, "S2")],
-        events: vec![],
-    };
+    let taken = commit_of(&order, &pack(2, Carrier::Dpd, &t1), 5);
     assert!(matches!(
-        store.save_order_change(&taken).await,
-        Err(StoreError::AlreadyExists {
-            entity: "tracking number"
-        })
+        store.commit_order(&taken).await,
+        Err(StoreError::TrackingNumberTaken(number)) if number == t1
     ));
     assert_eq!(store.get_order(&order.id).await.unwrap().unwrap(), order);
+    assert_eq!(stock_of(store.as_ref(), "A").await, 5, "stock untouched");
+
+    // A corrected number releases the old claim in the same write.
+    let corrected = OrderCommand::MoveShipment {
+        shipment_id: "S1".into(),
+        status: kontor_domain::shipment::ShipmentStatus::Shipped,
+        tracking_number: Some(t2.clone()),
+        location: None,
+        notify: false,
+    };
+    let moved = commit_of(&order, &corrected, 0);
+    assert!(moved
+        .effects
+        .contains(&Effect::ReleaseTracking { number: t1.clone() }));
+    store.commit_order(&moved).await.expect("new number");
+    assert_eq!(store.find_tracking(&t1).await.unwrap(), None);
+    assert_eq!(
+        store.find_tracking(&t2).await.unwrap(),
+        Some(claim(&t2, &moved.order, "S1"))
+    );
+}
+
+/// Cancelling puts every unit the order took back on the shelf, releases
+/// its packed parcels' numbers and takes it out of the expiry list — in
+/// the order's own write.
+pub async fn cancelling_returns_stock_and_releases_claims(store: Arc<dyn Store>) {
+    store
+        .put_product(&product("A", "10.00", 4, true), None)
+        .await
+        .expect("create");
+    store
+        .put_product(&product("B", "5.00", 10, false), None)
+        .await
+        .expect("create");
+    let mut placed = placement(store.as_ref(), &[("A", 6), ("B", 2)], 1).await;
+    placed.order.payment_method = PaymentMethod::Prepayment;
+    store.place_order(&placed).await.expect("place");
+    assert_eq!(stock_of(store.as_ref(), "A").await, 0);
+    let later = datetime!(2026-12-30 10:00 UTC);
+    assert_eq!(
+        store.unpaid_orders(later, 10).await.unwrap(),
+        [placed.order.id.clone()],
+        "an unpaid prepayment order waits for its money"
+    );
+    let number = TrackingNumber::parse("00340434161094042557").unwrap();
+    let packed = commit_of(
+        &placed.order,
+        &OrderCommand::PackShipment(NewShipment {
+            items: vec![(placed.order.lines[1].id.clone(), Quantity::new(2).unwrap())],
+            carrier: Carrier::Dhl,
+            tracking_number: Some(number.clone()),
+        }),
+        0,
+    );
+    store.commit_order(&packed).await.expect("pack");
+    let cancelled = commit_of(
+        &packed.order,
+        &OrderCommand::Cancel {
+            reason: Some("customer called".into()),
+        },
+        0,
+    );
+    store.commit_order(&cancelled).await.expect("cancel");
+    assert_eq!(
+        stock_of(store.as_ref(), "A").await,
+        4,
+        "the 4 taken at checkout"
+    );
+    assert_eq!(stock_of(store.as_ref(), "B").await, 10);
+    assert_eq!(store.find_tracking(&number).await.unwrap(), None);
+    assert!(
+        store.unpaid_orders(later, 10).await.unwrap().is_empty(),
+        "a cancelled order no longer expires"
+    );
+    let stored = store.get_order(&placed.order.id).await.unwrap().unwrap();
+    assert_eq!(stored, cancelled.order);
+    // The stale writer that also read the packed order loses.
+    assert!(matches!(
+        store.commit_order(&cancelled).await,
+        Err(StoreError::StaleVersion { .. })
+    ));
+    assert_eq!(stock_of(store.as_ref(), "A").await, 4, "returned once");
+}
+
+/// The expiry list holds only unpaid prepayment orders placed before the
+/// cut-off, oldest first, and a payment takes an order off it.
+pub async fn unpaid_prepayment_orders_are_listed_for_expiry(store: Arc<dyn Store>) {
+    store
+        .put_product(&product("A", "10.00", 10, false), None)
+        .await
+        .expect("create");
+    let mut ids = Vec::new();
+    for (n, method) in [
+        (1, PaymentMethod::Prepayment),
+        (2, PaymentMethod::Invoice),
+        (3, PaymentMethod::Prepayment),
+    ] {
+        let mut placed = placement(store.as_ref(), &[("A", 1)], n).await;
+        placed.order.payment_method = method;
+        placed.order.created_at += time::Duration::hours(n as i64);
+        store.place_order(&placed).await.expect("place");
+        ids.push(placed.order);
+    }
+    let cutoff = ids[2].created_at;
+    assert_eq!(
+        store.unpaid_orders(cutoff, 10).await.unwrap(),
+        [ids[0].id.clone()],
+        "placed before the cut-off, prepayment only"
+    );
+    let everything = cutoff + time::Duration::days(1);
+    assert_eq!(
+        store.unpaid_orders(everything, 10).await.unwrap(),
+        [ids[0].id.clone(), ids[2].id.clone()],
+        "oldest first"
+    );
+    assert_eq!(store.unpaid_orders(everything, 1).await.unwrap().len(), 1);
+    let pay = OrderCommand::RecordPayment {
+        amount: Money::new(rust_decimal::Decimal::ONE, ids[0].currency),
+        date: time::macros::date!(2026 - 11 - 29),
+        reference: "bank".into(),
+    };
+    store
+        .commit_order(&commit_of(&ids[0], &pay, 0))
+        .await
+        .expect("pay");
+    assert_eq!(
+        store.unpaid_orders(everything, 10).await.unwrap(),
+        [ids[2].id.clone()],
+        "a part payment takes it off the list"
+    );
 }
 
 pub async fn settings_are_kept_and_replaced(store: Arc<dyn Store>) {
@@ -657,7 +808,7 @@ pub async fn placing_an_order_is_all_or_nothing(store: Arc<dyn Store>) {
         .expect("stock edit");
 
     match store.place_order(&placement).await {
-        Err(StoreError::InsufficientStock { sku, available }) => {
+        Err(StoreError::StockShort { sku, available }) => {
             assert_eq!(sku.as_str(), "B");
             assert_eq!(available, 1);
         }
@@ -730,31 +881,28 @@ pub async fn stale_order_versions_are_refused(store: Arc<dyn Store>) {
         .await
         .expect("publish");
 
-    let mut first_edit = placement.order.clone();
-    first_edit.version = 2;
-    first_edit.language = Language::En;
-    let mut event = placement.events[0].clone();
-    event.event_id = EventId::parse("edit-1").unwrap();
-    event.order_version = 2;
+    let pay = |euros: i64| OrderCommand::RecordPayment {
+        amount: Money::new(rust_decimal::Decimal::from(euros), placement.order.currency),
+        date: time::macros::date!(2026 - 11 - 29),
+        reference: "bank".into(),
+    };
+    let first_edit = commit_of(&placement.order, &pay(1), 0);
     store
-        .save_order(&first_edit, &[event.clone()])
+        .commit_order(&first_edit)
         .await
-        .expect("save at version 1");
+        .expect("commit at version 1");
 
     // A second writer that also read version 1 loses, and its events with it.
-    let mut second_edit = placement.order.clone();
-    second_edit.version = 2;
-    let mut lost = event.clone();
-    lost.event_id = EventId::parse("edit-2").unwrap();
+    let second_edit = commit_of(&placement.order, &pay(2), 0);
     assert!(matches!(
-        store.save_order(&second_edit, &[lost]).await,
-        Err(StoreError::VersionConflict { expected: 1, .. })
+        store.commit_order(&second_edit).await,
+        Err(StoreError::StaleVersion { expected: 1, .. })
     ));
     let stored = store.get_order(&placement.order.id).await.unwrap().unwrap();
     assert_eq!(stored.version, 2);
-    assert_eq!(stored.language, Language::En);
+    assert_eq!(stored, first_edit.order);
     let pending = store.pending_events(100).await.unwrap();
-    assert_eq!(pending, vec![event]);
+    assert_eq!(pending, first_edit.events);
 }
 
 pub async fn the_outbox_hands_out_events_until_published(store: Arc<dyn Store>) {
@@ -817,29 +965,12 @@ pub async fn concurrent_orders_never_oversell(store: Arc<dyn Store>) {
     for task in tasks {
         match task.await.expect("task") {
             Ok(()) => placed += 1,
-            Err(StoreError::InsufficientStock { available: 0, .. }) => refused += 1,
+            Err(StoreError::StockShort { available: 0, .. }) => refused += 1,
             Err(other) => panic!("unexpected store error: {other:?}"),
         }
     }
     assert_eq!((placed, refused), (50, 150));
     assert_eq!(stock_of(store.as_ref(), "HOT").await, 0);
-}
-
-/// Runs every check, each on a fresh store from `fresh`.
-pub async fn run_all<F, Fut>(fresh: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Arc<dyn Store>>,
-{
-    products_are_version_checked(fresh().await).await;
-    products_are_listed_and_found(fresh().await).await;
-    placing_an_order_commits_everything(fresh().await).await;
-    placing_an_order_is_all_or_nothing(fresh().await).await;
-    idempotency_keys_and_numbers_are_taken_once(fresh().await).await;
-    stale_order_versions_are_refused(fresh().await).await;
-    the_outbox_hands_out_events_until_published(fresh().await).await;
-    consumers_record_each_event_once(fresh().await).await;
-    concurrent_orders_never_oversell(fresh().await).await;
 }
 
 /// Declares one `#[tokio::test]` per contract check, each on a fresh store
@@ -857,6 +988,8 @@ macro_rules! store_contract_tests {
             customers_see_their_own_orders_newest_first,
             staff_find_orders_by_number_email_name_and_status,
             order_changes_take_stock_and_claim_tracking_numbers,
+            cancelling_returns_stock_and_releases_claims,
+            unpaid_prepayment_orders_are_listed_for_expiry,
             settings_are_kept_and_replaced,
             placing_an_order_is_all_or_nothing,
             idempotency_keys_and_numbers_are_taken_once,

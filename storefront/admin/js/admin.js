@@ -9,19 +9,18 @@
 //   #/signin
 
 import { request, ApiError } from '/js/api.js';
+import { esc, money, words } from '/js/format.js';
 import * as session from '/js/session.js';
 
 const app = document.getElementById('app');
 
-const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => (
-  { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-const euro = (amount) => `€ ${Number(amount).toLocaleString('de-DE', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-const label = (status) => esc(String(status).replaceAll('_', ' '));
+const euro = (amount) => money(amount);
+const label = words;
 const when = (at) => esc(new Date(at).toLocaleString());
 
 const STATUSES = {
   status: ['open', 'completed', 'cancelled'],
-  payment_status: ['pending', 'paid', 'partially_refunded', 'refunded'],
+  payment_status: ['pending', 'partially_paid', 'paid', 'partially_refunded', 'refunded'],
   shipping_status: ['not_shipped', 'partially_shipped', 'shipped', 'partially_delivered', 'delivered'],
 };
 
@@ -134,6 +133,7 @@ async function orderView(id) {
       <div class="grand"><span>Total</span><span>${euro(order.total)}</span></div>
       ${order.taxes.map((t) => `<div class="tax"><span>incl. ${esc(t.rate)} % VAT on ${euro(t.gross)}</span><span>${euro(t.tax)}</span></div>`).join('')}
     </div>
+    ${lifecycleBlock(order)}
     <h2>Parcels</h2>
     <div id="parcel-alert"></div>
     ${order.shipments.map((s) => parcelBlock(order, s)).join('') || '<p class="muted">Nothing shipped yet.</p>'}
@@ -142,13 +142,92 @@ async function orderView(id) {
     <ul class="history" data-testid="history">${order.history.map((h) => `<li><time>${when(h.at)}</time><strong>${label(h.action)}</strong>
       by ${esc(h.by)} — ${esc(h.detail)}</li>`).join('')}</ul>`;
   wireParcels(order);
+  wireLifecycle(order);
+}
+
+// Payments received, and the order's way to cancelled or completed. Each
+// action sends the version on screen: if the order changed meanwhile, the
+// API refuses (409) and the page shows the order as it is now.
+function lifecycleBlock(order) {
+  if (order.status !== 'open') {
+    return `<div class="lifecycle" data-testid="lifecycle"><p class="notice" data-testid="order-closed">This order is ${words(order.status).toLowerCase()}: it no longer changes.</p>
+      ${paymentsList(order)}</div>`;
+  }
+  const today = new Date().toISOString().slice(0, 10);
+  const due = Number(order.amount_due) > 0;
+  return `<div class="lifecycle" data-testid="lifecycle"><h2>Payment and status</h2>
+    <p>Paid <strong data-testid="paid">${euro(order.paid)}</strong> of ${euro(order.total)}${due ? ` · <strong data-testid="due">${euro(order.amount_due)}</strong> due` : ''}</p>
+    ${paymentsList(order)}
+    <div id="lifecycle-alert"></div>
+    ${due ? `<form class="row ship-form" id="payment-form" data-testid="payment-form"><strong>Record a payment</strong>
+      <label>Amount<input name="amount" inputmode="decimal" value="${esc(order.amount_due)}" data-testid="payment-amount" required></label>
+      <label>Received on<input name="date" type="date" value="${today}" max="${today}" data-testid="payment-date" required></label>
+      <label>Reference<input name="reference" data-testid="payment-reference" required></label>
+      <button type="submit" data-testid="record-payment">Record payment</button>
+      <div class="field-error" data-error-for="amount"></div><div class="field-error" data-error-for="date"></div><div class="field-error" data-error-for="reference"></div>
+    </form>` : ''}
+    <div class="row">
+      ${order.staff_can_cancel ? `<form class="row" id="cancel-form"><label>Reason for the customer<input name="reason" placeholder="optional" data-testid="cancel-reason"></label>
+        <button type="submit" class="secondary" data-testid="cancel-order">Cancel order (stock goes back)</button></form>` : ''}
+      <button class="secondary" data-testid="complete-order" id="complete-order">Complete order</button>
+    </div></div>`;
+}
+
+function paymentsList(order) {
+  if (!order.payments.length) return '';
+  return `<ul class="history" data-testid="payments">${order.payments.map((p) => `<li><time>${esc(p.date)}</time><strong>${euro(p.amount)}</strong>
+    — ${esc(p.reference)} <span class="muted">(${esc(p.by)})</span></li>`).join('')}</ul>`;
+}
+
+function wireLifecycle(order) {
+  const base = `/admin/orders/${encodeURIComponent(order.id)}`;
+  const reload = () => orderView(order.id).catch(showError);
+  const alert = (error) => {
+    const slot = document.getElementById('lifecycle-alert');
+    if (slot) slot.innerHTML = `<div class="alert" data-testid="lifecycle-error">${esc(error.message)}</div>`;
+  };
+  // A stale version means someone else changed the order: show it as it is.
+  const send = async (path, body, onError) => {
+    try {
+      await request('POST', `${base}/${path}`, { ...body, version: order.version });
+      reload();
+    } catch (error) {
+      if (error instanceof ApiError && error.problem?.type === 'urn:kontor:problem:stale-version') reload();
+      else onError(error);
+    }
+  };
+  document.getElementById('payment-form')?.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const form = event.target;
+    form.querySelectorAll('.field-error').forEach((e) => { e.textContent = ''; });
+    send('payments', {
+      amount: form.amount.value.trim().replace(',', '.'),
+      date: form.date.value,
+      reference: form.reference.value.trim(),
+    }, (error) => {
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(error.problem?.field || '')}"]`);
+      if (slot) slot.textContent = error.message; else alert(error);
+    });
+  });
+  document.getElementById('cancel-form')?.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!window.confirm(`Cancel order ${order.number}? Its stock goes back and the customer is e-mailed.`)) return;
+    const reason = event.target.reason.value.trim();
+    send('cancel', reason ? { reason } : {}, alert);
+  });
+  document.getElementById('complete-order')?.addEventListener('click', () => {
+    const finished = order.shipping_status === 'delivered' && order.payment_status === 'paid';
+    if (!finished && !window.confirm(`Order ${order.number} is ${words(order.shipping_status).toLowerCase()} and ${words(order.payment_status).toLowerCase()}. Complete it anyway?`)) return;
+    send('complete', { even_if_open: !finished }, alert);
+  });
 }
 
 const CARRIERS = [['dhl', 'DHL'], ['dpd', 'DPD'], ['ups', 'UPS'], ['gls', 'GLS'], ['hermes', 'Hermes'], ['other', 'Other']];
-const NEXT_STATUSES = ['shipped', 'in_transit', 'out_for_delivery', 'failed_attempt', 'delivered', 'returned_to_sender'];
 
+// A parcel, and the statuses the API says it may move to now.
 function parcelBlock(order, s) {
-  const final = s.status === 'delivered' || s.status === 'returned_to_sender';
+  const next = order.status === 'open' ? (order.next_statuses[s.id] || []) : [];
+  const final = !next.length;
   return `<div class="parcel" data-testid="parcel" data-id="${esc(s.id)}">
     <div class="parcel-head"><strong>${esc(s.id)}</strong><span class="status" data-testid="parcel-status">${label(s.status)}</span>
       <span>${esc(s.carrier_name)}${s.tracking_number ? ` · ${esc(s.tracking_number)}` : ''}</span>
@@ -156,7 +235,7 @@ function parcelBlock(order, s) {
     <ul>${s.items.map((i) => `<li>${esc(i.quantity)} × ${esc(i.name)} <span class="muted">${esc(i.line_id)}</span></li>`).join('')}</ul>
     <ol class="history">${s.history.map((h) => `<li><time>${when(h.at)}</time>${label(h.status)} by ${esc(h.by)}${h.location ? ` · ${esc(h.location)}` : ''}</li>`).join('')}</ol>
     ${final ? '' : `<form class="row status-form" data-shipment="${esc(s.id)}">
-      <label>Status<select name="status" data-testid="parcel-next-status">${NEXT_STATUSES.map((v) => `<option value="${v}">${label(v)}</option>`).join('')}</select></label>
+      <label>Status<select name="status" data-testid="parcel-next-status">${next.map((v) => `<option value="${v}">${label(v)}</option>`).join('')}</select></label>
       <label>Tracking number<input name="tracking_number" value="${esc(s.tracking_number || '')}" data-testid="parcel-tracking"></label>
       <label>Where<input name="location" placeholder="optional"></label>
       <label><span><input type="checkbox" name="notify" checked> e-mail the customer</span></label>
@@ -167,14 +246,13 @@ function parcelBlock(order, s) {
   </div>`;
 }
 
-// What is left to pack of each line, and a form to pack part of it.
+// What is left to pack of each line (as the API counts it), and a form to
+// pack part of it.
 function packForm(order) {
-  const inParcels = (lineId) => order.shipments
-    .filter((s) => s.status !== 'returned_to_sender')
-    .flatMap((s) => s.items).filter((i) => i.line_id === lineId)
-    .reduce((sum, i) => sum + i.quantity, 0);
-  const left = order.lines.map((l) => ({ ...l, left: l.quantity - inParcels(l.id) })).filter((l) => l.left > 0);
-  if (!left.length || order.status === 'cancelled') return '';
+  const left = order.lines
+    .filter((l) => order.left_to_pack[l.id] > 0)
+    .map((l) => ({ ...l, left: order.left_to_pack[l.id] }));
+  if (!left.length) return '';
   return `<form class="ship-form" id="pack-form" data-testid="pack-form"><strong>Pack a parcel</strong>
     <table class="lines"><thead><tr><th>Line</th><th>Product</th><th class="num">Left to ship</th><th class="num">In this parcel</th></tr></thead><tbody>
     ${left.map((l) => `<tr><td>${esc(l.id)}</td><td>${esc(l.name)}${l.backordered ? ` <span class="stock-back">${esc(l.backordered)} backordered</span>` : ''}</td>

@@ -1,0 +1,12 @@
+//! The `order-expiry` Lambda function: a schedule rule runs it every hour
+//! to cancel prepayment orders whose money never came.
+
+#[tokio::main]
+async fn main() -> Result<(), kontor_http::lambda::StartupError> {
+    kontor_http::lambda::run_scheduled(|state| async move {
+        kontor_order_lifecycle::expire_unpaid(&state)
+            .await
+            .map(|_| ())
+    })
+    .await
+}

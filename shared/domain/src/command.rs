@@ -1,0 +1,1527 @@
+//! Every change to a placed order: a command, decided by the order.
+//!
+//! [`Order::decide`] looks at the order as it stands and a command, and
+//! answers a [`Decision`] — the typed changes to the order, the effects
+//! outside it (stock taken or returned, tracking numbers claimed or
+//! released), the events to publish and the history entries to write — or
+//! says why not ([`OrderError`]). Nothing changes while deciding.
+//! [`Order::apply`] is then the only code that changes an order: it applies
+//! the changes, appends the history, derives the shipping and payment
+//! status and bumps the version. Deciding and applying are pure; the order
+//! helper in `kontor-http` loads, decides, commits and retries around them.
+//!
+//! A new workflow adds a variant to [`OrderCommand`] and its arm in
+//! `decide`, and nothing else to the write path.
+
+use std::collections::BTreeMap;
+
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::actor::{Actor, HistoryAction};
+use crate::events::{
+    CancelledBy, EventPayload, OrderCancelled, OrderCompleted, PaymentRecorded, ShipmentCreated,
+    ShipmentStatusChanged, StockChangeReason, StockChanged, StockUnits, TrackingSent,
+};
+use crate::money::Money;
+use crate::order::{
+    Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, ShippingStatus, StockTake,
+};
+use crate::shipment::{
+    derive_shipping_status, Carrier, NewShipment, Shipment, ShipmentError, ShipmentStatus,
+    ShipmentStep, TrackingLinks, TrackingNumber,
+};
+use crate::types::{LineId, Sku};
+
+/// What someone asks of a placed order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderCommand {
+    /// Staff pack a parcel of part of the order.
+    PackShipment(NewShipment),
+    /// Staff move a parcel on, and may set its tracking number.
+    MoveShipment {
+        shipment_id: String,
+        status: ShipmentStatus,
+        tracking_number: Option<TrackingNumber>,
+        location: Option<String>,
+        /// Whether the customer is e-mailed about it.
+        notify: bool,
+    },
+    /// Staff e-mail a parcel's tracking link again.
+    SendTracking { shipment_id: String },
+    /// A carrier's signed message about one of the order's parcels.
+    ApplyCarrierMessage(CarrierUpdate),
+    /// Cancel the order: its stock goes back. Shoppers may while nothing
+    /// is packed; staff while nothing has left the warehouse.
+    Cancel { reason: Option<String> },
+    /// Money arrived.
+    RecordPayment {
+        amount: Money,
+        date: Date,
+        reference: String,
+    },
+    /// Close the order. Without `even_if_open` only a delivered and paid
+    /// order can be completed (it then completes by itself anyway).
+    Complete { even_if_open: bool },
+    /// Cancel a prepayment order whose money has not arrived after
+    /// `after_days` days, so that it does not hold stock forever.
+    ExpireUnpaid { after_days: u32 },
+}
+
+/// A carrier's message, as the webhook parsed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarrierUpdate {
+    pub shipment_id: String,
+    pub carrier: Carrier,
+    /// The carrier's id for the message: each is applied once.
+    pub event_id: String,
+    pub status: ShipmentStatus,
+    pub occurred_at: OffsetDateTime,
+    pub location: Option<String>,
+}
+
+impl OrderCommand {
+    /// The products whose current stock deciding this command needs: the
+    /// caller reads them and hands them in through [`CommandContext`].
+    pub fn stock_skus(&self, order: &Order) -> Vec<Sku> {
+        let mut skus: Vec<Sku> = match self {
+            OrderCommand::PackShipment(_) => order
+                .lines
+                .iter()
+                .filter(|l| l.backordered > 0)
+                .map(|l| l.sku.clone())
+                .collect(),
+            OrderCommand::Cancel { .. } | OrderCommand::ExpireUnpaid { .. } => order
+                .lines
+                .iter()
+                .filter(|l| l.quantity.get() > l.backordered)
+                .map(|l| l.sku.clone())
+                .collect(),
+            _ => Vec::new(),
+        };
+        skus.sort();
+        skus.dedup();
+        skus
+    }
+}
+
+/// What deciding needs from outside the order.
+pub struct CommandContext<'a> {
+    pub now: OffsetDateTime,
+    pub actor: &'a Actor,
+    /// The stock now of the products [`OrderCommand::stock_skus`] named.
+    pub stock: &'a dyn Fn(&Sku) -> u32,
+}
+
+/// One typed change to the order itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A new parcel; `releases` are the backordered units per line it ships
+    /// from today's stock.
+    ShipmentAdded {
+        shipment: Shipment,
+        releases: Vec<(LineId, u32)>,
+    },
+    ShipmentMoved {
+        shipment_id: String,
+        step: ShipmentStep,
+        tracking_number: Option<TrackingNumber>,
+    },
+    /// Packed parcels that never left, unpacked when the order is cancelled.
+    PendingShipmentsDropped {
+        shipment_ids: Vec<String>,
+    },
+    StatusSet(OrderStatus),
+    PaymentAdded(Payment),
+}
+
+/// A change outside the order that commits in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Units leave stock, only if that many are there.
+    TakeStock(StockTake),
+    /// Units come back to stock.
+    ReturnStock(StockTake),
+    /// The tracking number points at this parcel; no other parcel may have it.
+    ClaimTracking {
+        number: TrackingNumber,
+        shipment_id: String,
+    },
+    /// The tracking number no longer points at this order.
+    ReleaseTracking { number: TrackingNumber },
+}
+
+/// What a command does, decided but not yet applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub changes: Vec<Change>,
+    pub effects: Vec<Effect>,
+    /// The events' payloads; the order helper gives them ids, the time and
+    /// the version the change produces.
+    pub events: Vec<EventPayload>,
+    /// One entry per step, in order, each a sentence for staff.
+    pub history: Vec<(HistoryAction, String)>,
+}
+
+impl Decision {
+    fn new(action: HistoryAction, detail: String) -> Self {
+        Self {
+            changes: Vec::new(),
+            effects: Vec::new(),
+            events: Vec::new(),
+            history: vec![(action, detail)],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    #[error("the order is {status} and cannot change any more")]
+    Closed { status: OrderStatus },
+    #[error(transparent)]
+    Shipment(#[from] ShipmentError),
+    #[error("part of the order has left the warehouse: it can no longer be cancelled (return the shipped items instead)")]
+    AlreadyShipped,
+    #[error("the order is being packed; please contact the shop to cancel it")]
+    AlreadyPacked,
+    #[error("a payment is more than zero, in whole cents")]
+    PaymentNotPositive,
+    #[error("a payment is in the order's currency")]
+    PaymentCurrency,
+    #[error("a payment cannot have arrived after today")]
+    PaymentDateInFuture,
+    #[error("only {due} is due; a payment of {amount} would overpay the order")]
+    Overpayment { amount: Money, due: Money },
+    #[error("nothing is due on this order")]
+    NothingDue,
+    #[error("the order is {shipping_status} and {payment_status}; complete it anyway only on purpose (even_if_open)")]
+    NotFinished {
+        shipping_status: ShippingStatus,
+        payment_status: PaymentStatus,
+    },
+    #[error("only an unpaid prepayment order past its payment deadline expires")]
+    NotExpired,
+    #[error("this carrier message was applied already")]
+    DuplicateCarrierMessage,
+    #[error("a {from} parcel cannot become {to}: the message arrived late")]
+    LateCarrierMessage {
+        from: ShipmentStatus,
+        to: ShipmentStatus,
+    },
+    #[error("the parcel travels with another carrier")]
+    WrongCarrier,
+}
+
+impl Order {
+    /// Whether the shopper may cancel the order themselves: it is open and
+    /// nothing of it is packed yet.
+    pub fn shopper_may_cancel(&self) -> bool {
+        self.status == OrderStatus::Open && self.shipments.is_empty()
+    }
+
+    /// Whether staff may cancel the order: it is open and no parcel has
+    /// left the warehouse.
+    pub fn staff_may_cancel(&self) -> bool {
+        self.status == OrderStatus::Open && !self.shipments.iter().any(|s| s.status.has_left())
+    }
+
+    /// Decides what `command` does to the order as it stands.
+    pub fn decide(
+        &self,
+        command: &OrderCommand,
+        context: &CommandContext<'_>,
+    ) -> Result<Decision, OrderError> {
+        if self.status != OrderStatus::Open {
+            return Err(OrderError::Closed {
+                status: self.status,
+            });
+        }
+        let mut decision = match command {
+            OrderCommand::PackShipment(request) => self.decide_pack(request, context)?,
+            OrderCommand::MoveShipment {
+                shipment_id,
+                status,
+                tracking_number,
+                location,
+                notify,
+            } => {
+                let step = ShipmentStep {
+                    status: *status,
+                    at: context.now,
+                    location: clean_location(location.as_deref()),
+                    actor: context.actor.clone(),
+                    carrier_event_id: None,
+                };
+                self.decide_move(shipment_id, step, tracking_number.clone(), *notify)?
+            }
+            OrderCommand::SendTracking { shipment_id } => self.decide_send_tracking(shipment_id)?,
+            OrderCommand::ApplyCarrierMessage(update) => self.decide_carrier_message(update)?,
+            OrderCommand::Cancel { reason } => {
+                if context.actor.is_shopper() && !self.shopper_may_cancel() {
+                    return Err(OrderError::AlreadyPacked);
+                }
+                let by = if context.actor.is_shopper() {
+                    CancelledBy::Shopper
+                } else {
+                    CancelledBy::Staff
+                };
+                self.decide_cancel(by, reason.clone(), context)?
+            }
+            OrderCommand::ExpireUnpaid { after_days } => {
+                let deadline = self.created_at + Duration::days(i64::from(*after_days));
+                let unpaid =
+                    self.payment_method == PaymentMethod::Prepayment && self.payments.is_empty();
+                if !unpaid || context.now < deadline {
+                    return Err(OrderError::NotExpired);
+                }
+                let reason = format!("no payment within {after_days} days");
+                self.decide_cancel(CancelledBy::Expiry, Some(reason), context)?
+            }
+            OrderCommand::RecordPayment {
+                amount,
+                date,
+                reference,
+            } => self.decide_payment(*amount, *date, reference, context)?,
+            OrderCommand::Complete { even_if_open } => {
+                let finished = self.shipping_status == ShippingStatus::Delivered
+                    && self.payment_status == PaymentStatus::Paid;
+                if !finished && !even_if_open {
+                    return Err(OrderError::NotFinished {
+                        shipping_status: self.shipping_status,
+                        payment_status: self.payment_status,
+                    });
+                }
+                let mut decision = Decision::new(
+                    HistoryAction::Completed,
+                    if finished {
+                        "Order completed".into()
+                    } else {
+                        format!(
+                            "Order completed by staff while {} and {}",
+                            self.shipping_status, self.payment_status
+                        )
+                    },
+                );
+                decision
+                    .changes
+                    .push(Change::StatusSet(OrderStatus::Completed));
+                decision
+                    .events
+                    .push(EventPayload::OrderCompleted(OrderCompleted {
+                        number: self.number.clone(),
+                        by_staff_override: !finished,
+                    }));
+                return Ok(decision);
+            }
+        };
+        self.follow_up(&mut decision, context);
+        Ok(decision)
+    }
+
+    /// Applies a decision: the only code that changes a placed order. It
+    /// appends the history, derives the statuses and bumps the version.
+    pub fn apply(&mut self, decision: &Decision, at: OffsetDateTime, actor: &Actor) {
+        self.apply_changes(&decision.changes);
+        for (action, detail) in &decision.history {
+            self.history.push(crate::order::HistoryEntry {
+                at,
+                action: *action,
+                actor: actor.clone(),
+                detail: detail.clone(),
+            });
+        }
+        self.version += 1;
+    }
+
+    fn apply_changes(&mut self, changes: &[Change]) {
+        for change in changes {
+            match change {
+                Change::ShipmentAdded { shipment, releases } => {
+                    for (line_id, released) in releases {
+                        if let Some(line) = self.lines.iter_mut().find(|l| &l.id == line_id) {
+                            line.backordered = line.backordered.saturating_sub(*released);
+                        }
+                    }
+                    self.shipments.push(shipment.clone());
+                }
+                Change::ShipmentMoved {
+                    shipment_id,
+                    step,
+                    tracking_number,
+                } => {
+                    if let Some(shipment) = self.shipments.iter_mut().find(|s| &s.id == shipment_id)
+                    {
+                        shipment.status = step.status;
+                        shipment.tracking_number = tracking_number.clone();
+                        shipment.history.push(step.clone());
+                    }
+                }
+                Change::PendingShipmentsDropped { shipment_ids } => {
+                    self.shipments.retain(|s| !shipment_ids.contains(&s.id));
+                }
+                Change::StatusSet(status) => self.status = *status,
+                Change::PaymentAdded(payment) => self.payments.push(payment.clone()),
+            }
+        }
+        self.shipping_status = derive_shipping_status(self);
+        self.payment_status = derive_payment_status(self);
+    }
+
+    /// The order as `changes` would leave it, to build events from.
+    fn after(&self, changes: &[Change]) -> Order {
+        let mut after = self.clone();
+        after.apply_changes(changes);
+        after
+    }
+
+    /// What follows by itself from a change: cash on delivery is paid when
+    /// its last parcel is delivered, and a delivered, paid order completes.
+    fn follow_up(&self, decision: &mut Decision, context: &CommandContext<'_>) {
+        let after = self.after(&decision.changes);
+        if after.payment_method == PaymentMethod::CashOnDelivery
+            && after.shipping_status == ShippingStatus::Delivered
+            && self.shipping_status != ShippingStatus::Delivered
+            && !after.amount_due().is_zero()
+        {
+            let due = after.amount_due();
+            let payment = Payment {
+                amount: due,
+                date: context.now.date(),
+                reference: "cash on delivery".into(),
+                recorded_at: context.now,
+                recorded_by: Actor::System {
+                    reason: "cash on delivery collected".into(),
+                },
+            };
+            decision.history.push((
+                HistoryAction::PaymentRecorded,
+                format!("{due} collected on delivery"),
+            ));
+            decision.changes.push(Change::PaymentAdded(payment));
+            let after = self.after(&decision.changes);
+            decision
+                .events
+                .push(EventPayload::PaymentRecorded(payment_recorded(&after, due)));
+        }
+        let after = self.after(&decision.changes);
+        if after.shipping_status == ShippingStatus::Delivered
+            && after.payment_status == PaymentStatus::Paid
+        {
+            decision.history.push((
+                HistoryAction::Completed,
+                "Delivered and paid: order completed".into(),
+            ));
+            decision
+                .changes
+                .push(Change::StatusSet(OrderStatus::Completed));
+            decision
+                .events
+                .push(EventPayload::OrderCompleted(OrderCompleted {
+                    number: self.number.clone(),
+                    by_staff_override: false,
+                }));
+        }
+    }
+
+    fn decide_pack(
+        &self,
+        request: &NewShipment,
+        context: &CommandContext<'_>,
+    ) -> Result<Decision, OrderError> {
+        let plan = self.plan_shipment(request, context.now, context.actor, context.stock)?;
+        let shipment_id = plan.shipment.id.clone();
+        let units: u32 = plan.shipment.items.iter().map(|i| i.quantity.get()).sum();
+        let mut decision = Decision::new(
+            HistoryAction::ShipmentPacked,
+            format!(
+                "Parcel {shipment_id} packed: {units} unit(s), {}",
+                request.carrier
+            ),
+        );
+        if let Some(number) = &request.tracking_number {
+            decision.effects.push(Effect::ClaimTracking {
+                number: number.clone(),
+                shipment_id: shipment_id.clone(),
+            });
+        }
+        decision.changes.push(Change::ShipmentAdded {
+            shipment: plan.shipment,
+            releases: plan.releases,
+        });
+        let after = self.after(&decision.changes);
+        decision
+            .events
+            .push(EventPayload::ShipmentCreated(ShipmentCreated {
+                parcel: notice(&after, &shipment_id),
+            }));
+        for take in plan.stock_takes {
+            decision.events.push(stock_changed(
+                &take,
+                -1,
+                (context.stock)(&take.sku),
+                StockChangeReason::BackorderShipped,
+            ));
+            decision.effects.push(Effect::TakeStock(take));
+        }
+        Ok(decision)
+    }
+
+    fn decide_move(
+        &self,
+        shipment_id: &str,
+        step: ShipmentStep,
+        tracking_number: Option<TrackingNumber>,
+        notify: bool,
+    ) -> Result<Decision, OrderError> {
+        let previous = self
+            .shipment(shipment_id)
+            .and_then(|s| s.tracking_number.clone());
+        let (from, tracking_number) = self.check_move(shipment_id, step.status, tracking_number)?;
+        let to = step.status;
+        let mut decision = Decision::new(
+            HistoryAction::ShipmentMoved,
+            format!(
+                "Parcel {shipment_id}: {from} → {to}{}",
+                step.location
+                    .as_deref()
+                    .map(|l| format!(" ({l})"))
+                    .unwrap_or_default()
+            ),
+        );
+        if tracking_number != previous {
+            if let Some(number) = &tracking_number {
+                decision.effects.push(Effect::ClaimTracking {
+                    number: number.clone(),
+                    shipment_id: shipment_id.to_string(),
+                });
+            }
+            if let Some(number) = previous {
+                decision.effects.push(Effect::ReleaseTracking { number });
+            }
+        }
+        let by = step.actor.shopper_label();
+        let location = step.location.clone();
+        decision.changes.push(Change::ShipmentMoved {
+            shipment_id: shipment_id.to_string(),
+            step,
+            tracking_number,
+        });
+        let after = self.after(&decision.changes);
+        decision
+            .events
+            .push(EventPayload::ShipmentStatusChanged(ShipmentStatusChanged {
+                parcel: notice(&after, shipment_id),
+                from,
+                to,
+                location,
+                by,
+                notify,
+                shipping_status: after.shipping_status,
+            }));
+        Ok(decision)
+    }
+
+    fn decide_carrier_message(&self, update: &CarrierUpdate) -> Result<Decision, OrderError> {
+        let shipment = self
+            .shipment(&update.shipment_id)
+            .ok_or_else(|| ShipmentError::UnknownShipment(update.shipment_id.clone()))?;
+        if shipment.carrier != update.carrier {
+            return Err(OrderError::WrongCarrier);
+        }
+        if shipment.has_applied(&update.event_id) {
+            return Err(OrderError::DuplicateCarrierMessage);
+        }
+        if !shipment.status.can_become(update.status) {
+            return Err(OrderError::LateCarrierMessage {
+                from: shipment.status,
+                to: update.status,
+            });
+        }
+        let step = ShipmentStep {
+            status: update.status,
+            at: update.occurred_at,
+            location: clean_location(update.location.as_deref()),
+            actor: Actor::Carrier {
+                carrier: update.carrier,
+            },
+            carrier_event_id: Some(update.event_id.clone()),
+        };
+        self.decide_move(&update.shipment_id, step, None, true)
+    }
+
+    fn decide_send_tracking(&self, shipment_id: &str) -> Result<Decision, OrderError> {
+        let shipment = self
+            .shipment(shipment_id)
+            .ok_or_else(|| ShipmentError::UnknownShipment(shipment_id.to_string()))?;
+        let Some(number) = &shipment.tracking_number else {
+            return Err(ShipmentError::NoTrackingNumber(ShipmentStatus::Shipped).into());
+        };
+        // Noted in the history, which makes it a versioned change whose
+        // event the outbox carries to the notifier.
+        let mut decision = Decision::new(
+            HistoryAction::TrackingSent,
+            format!(
+                "Tracking {number} for parcel {shipment_id} e-mailed to {}",
+                self.email
+            ),
+        );
+        decision
+            .events
+            .push(EventPayload::TrackingSent(TrackingSent {
+                parcel: notice(self, shipment_id),
+            }));
+        Ok(decision)
+    }
+
+    fn decide_cancel(
+        &self,
+        by: CancelledBy,
+        reason: Option<String>,
+        context: &CommandContext<'_>,
+    ) -> Result<Decision, OrderError> {
+        if !self.staff_may_cancel() {
+            return Err(OrderError::AlreadyShipped);
+        }
+        // Every unit taken from stock goes back: those reserved at checkout
+        // and backordered ones a packed parcel took since. None has left.
+        let mut returns: BTreeMap<Sku, u32> = BTreeMap::new();
+        for line in &self.lines {
+            let taken = line.quantity.get().saturating_sub(line.backordered);
+            if taken > 0 {
+                *returns.entry(line.sku.clone()).or_default() += taken;
+            }
+        }
+        let dropped: Vec<&Shipment> = self.shipments.iter().collect();
+        let units: u32 = returns.values().sum();
+        let mut detail = format!("Order cancelled; {units} unit(s) back in stock");
+        if !dropped.is_empty() {
+            detail.push_str(&format!(", {} packed parcel(s) unpacked", dropped.len()));
+        }
+        if let Some(reason) = &reason {
+            detail.push_str(&format!(" — {reason}"));
+        }
+        let mut decision = Decision::new(HistoryAction::Cancelled, detail);
+        if !dropped.is_empty() {
+            for number in dropped.iter().filter_map(|s| s.tracking_number.clone()) {
+                decision.effects.push(Effect::ReleaseTracking { number });
+            }
+            decision.changes.push(Change::PendingShipmentsDropped {
+                shipment_ids: dropped.iter().map(|s| s.id.clone()).collect(),
+            });
+        }
+        decision
+            .changes
+            .push(Change::StatusSet(OrderStatus::Cancelled));
+        decision
+            .events
+            .push(EventPayload::OrderCancelled(OrderCancelled {
+                number: self.number.clone(),
+                email: self.email.clone(),
+                customer_id: self.customer_id.clone(),
+                language: self.language,
+                cancelled_by: by,
+                reason,
+                restocked: returns
+                    .iter()
+                    .map(|(sku, quantity)| StockUnits {
+                        sku: sku.clone(),
+                        quantity: *quantity,
+                    })
+                    .collect(),
+            }));
+        for (sku, quantity) in returns {
+            let take = StockTake { sku, quantity };
+            decision.events.push(stock_changed(
+                &take,
+                1,
+                (context.stock)(&take.sku),
+                StockChangeReason::OrderCancelled,
+            ));
+            decision.effects.push(Effect::ReturnStock(take));
+        }
+        Ok(decision)
+    }
+
+    fn decide_payment(
+        &self,
+        amount: Money,
+        date: Date,
+        reference: &str,
+        context: &CommandContext<'_>,
+    ) -> Result<Decision, OrderError> {
+        if amount.currency() != self.currency {
+            return Err(OrderError::PaymentCurrency);
+        }
+        if amount.is_negative() || amount.is_zero() || !amount.is_in_minor_units() {
+            return Err(OrderError::PaymentNotPositive);
+        }
+        if date > context.now.date() {
+            return Err(OrderError::PaymentDateInFuture);
+        }
+        let due = self.amount_due();
+        if due.is_zero() {
+            return Err(OrderError::NothingDue);
+        }
+        if amount.amount() > due.amount() {
+            return Err(OrderError::Overpayment { amount, due });
+        }
+        let amount = amount.rounded();
+        let mut decision = Decision::new(
+            HistoryAction::PaymentRecorded,
+            format!("{amount} received on {date} (reference {reference})"),
+        );
+        decision.changes.push(Change::PaymentAdded(Payment {
+            amount,
+            date,
+            reference: reference.to_string(),
+            recorded_at: context.now,
+            recorded_by: context.actor.clone(),
+        }));
+        let after = self.after(&decision.changes);
+        decision
+            .events
+            .push(EventPayload::PaymentRecorded(payment_recorded(
+                &after, amount,
+            )));
+        Ok(decision)
+    }
+}
+
+/// The payment status as the payments make it.
+pub fn derive_payment_status(order: &Order) -> PaymentStatus {
+    let paid = order.paid();
+    if paid.is_zero() {
+        PaymentStatus::Pending
+    } else if order.amount_due().is_zero() {
+        PaymentStatus::Paid
+    } else {
+        PaymentStatus::PartiallyPaid
+    }
+}
+
+fn payment_recorded(after: &Order, amount: Money) -> PaymentRecorded {
+    PaymentRecorded {
+        number: after.number.clone(),
+        currency: after.currency,
+        amount: amount.rounded().amount(),
+        paid: after.paid().rounded().amount(),
+        due: after.amount_due().rounded().amount(),
+        payment_status: after.payment_status,
+    }
+}
+
+/// A parcel as events describe it; the order helper adds the tracking link.
+fn notice(order: &Order, shipment_id: &str) -> crate::events::ParcelNotice {
+    order
+        .parcel_notice(shipment_id, &TrackingLinks(BTreeMap::new()))
+        .unwrap_or_else(|| unreachable_parcel(order, shipment_id))
+}
+
+/// Only reached if a decision names a parcel it did not check: an empty
+/// notice rather than a panic.
+fn unreachable_parcel(order: &Order, shipment_id: &str) -> crate::events::ParcelNotice {
+    crate::events::ParcelNotice {
+        number: order.number.clone(),
+        email: order.email.clone(),
+        customer_id: order.customer_id.clone(),
+        language: order.language,
+        shipment_id: shipment_id.to_string(),
+        carrier: Carrier::Other,
+        tracking_number: None,
+        tracking_url: None,
+        items: Vec::new(),
+    }
+}
+
+/// A stock movement: `sign` -1 for units taken, 1 for units returned;
+/// `stock_before` as read before deciding.
+fn stock_changed(
+    take: &StockTake,
+    sign: i64,
+    stock_before: u32,
+    reason: StockChangeReason,
+) -> EventPayload {
+    let stock = if sign < 0 {
+        stock_before.saturating_sub(take.quantity)
+    } else {
+        stock_before.saturating_add(take.quantity)
+    };
+    EventPayload::StockChanged(StockChanged {
+        sku: take.sku.clone(),
+        change: sign * i64::from(take.quantity),
+        stock,
+        reason,
+    })
+}
+
+/// A location as people typed it: trimmed, at most 200 characters, none
+/// when empty.
+fn clean_location(location: Option<&str>) -> Option<String> {
+    let location = location?.trim();
+    if location.is_empty() {
+        return None;
+    }
+    Some(location.chars().take(200).collect())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::access::AccessTokenHash;
+    use crate::order::{
+        place_order, Address, CartLine, CheckoutDetails, Language, NewOrderContext,
+    };
+    use crate::pricing::fixtures::settings;
+    use crate::product::fixtures::product;
+    use crate::types::{CountryCode, Email, EventId, OrderId, OrderNumber, Quantity, TextLine};
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+    use time::macros::{date, datetime};
+
+    /// An order of three products at 10.00 with `stock` units each in stock
+    /// and backorders allowed, for `quantities` units each.
+    pub fn order(quantities: [u32; 3], stock: u32, method: PaymentMethod) -> Order {
+        let skus = ["A", "B", "C"];
+        let catalog: Vec<_> = skus
+            .iter()
+            .map(|s| product(s, "10.00", stock, true))
+            .collect();
+        let details = CheckoutDetails {
+            lines: skus
+                .iter()
+                .zip(quantities)
+                .map(|(sku, n)| CartLine {
+                    sku: Sku::parse(sku).unwrap(),
+                    quantity: Quantity::new(n).unwrap(),
+                })
+                .collect(),
+            email: Email::parse("anna@example.de").unwrap(),
+            shipping_address: Address {
+                name: TextLine::parse("Anna Muster").unwrap(),
+                street: TextLine::parse("Hauptstr. 1").unwrap(),
+                postal_code: TextLine::parse("10115").unwrap(),
+                city: TextLine::parse("Berlin").unwrap(),
+                country: CountryCode::parse("DE").unwrap(),
+            },
+            billing_address: None,
+            payment_method: method,
+            language: Language::De,
+        };
+        let context = NewOrderContext {
+            id: OrderId::parse("o1").unwrap(),
+            number: OrderNumber::parse("K-TEST-0001").unwrap(),
+            now: datetime!(2026-11-28 10:00 UTC),
+            customer_id: None,
+            access_token_hash: Some(AccessTokenHash::of("secret")),
+        };
+        let mut n = 0;
+        place_order(&details, &catalog, context, &settings(), &mut || {
+            n += 1;
+            EventId::parse(&format!("e{n}")).unwrap()
+        })
+        .unwrap()
+        .order
+    }
+
+    pub fn staff() -> Actor {
+        Actor::Staff {
+            email: "lena@kontor.example".into(),
+        }
+    }
+
+    /// Decides and, if allowed, applies a command as `actor` with `stock`
+    /// units of every product on the shelf.
+    pub fn run(
+        order: &mut Order,
+        command: OrderCommand,
+        actor: &Actor,
+        stock: u32,
+    ) -> Result<Decision, OrderError> {
+        let now = datetime!(2026-11-29 10:00 UTC);
+        let in_stock = move |_: &Sku| stock;
+        let context = CommandContext {
+            now,
+            actor,
+            stock: &in_stock,
+        };
+        let decision = order.decide(&command, &context)?;
+        order.apply(&decision, now, actor);
+        Ok(decision)
+    }
+
+    fn line(n: usize) -> LineId {
+        LineId::parse(&format!("L{n}")).unwrap()
+    }
+
+    fn pack(items: &[(usize, u32)], carrier: Carrier, number: Option<&str>) -> OrderCommand {
+        OrderCommand::PackShipment(NewShipment {
+            items: items
+                .iter()
+                .map(|(l, q)| (line(*l), Quantity::new(*q).unwrap()))
+                .collect(),
+            carrier,
+            tracking_number: number.map(|n| TrackingNumber::parse(n).unwrap()),
+        })
+    }
+
+    fn move_to(shipment: &str, status: ShipmentStatus) -> OrderCommand {
+        OrderCommand::MoveShipment {
+            shipment_id: shipment.into(),
+            status,
+            tracking_number: None,
+            location: None,
+            notify: true,
+        }
+    }
+
+    #[test]
+    fn a_split_delivery_ships_in_two_parcels() {
+        // B was out of stock at checkout: 1 of its 2 units backordered.
+        let mut order = order([1, 2, 1], 1, PaymentMethod::Invoice);
+        assert_eq!(order.lines[1].backordered, 1);
+        let first = run(
+            &mut order,
+            pack(
+                &[(1, 1), (2, 1), (3, 1)],
+                Carrier::Dhl,
+                Some("00340434161094042557"),
+            ),
+            &staff(),
+            0,
+        )
+        .unwrap();
+        assert!(
+            !first
+                .effects
+                .iter()
+                .any(|e| matches!(e, Effect::TakeStock(_))),
+            "reserved units only"
+        );
+        assert!(first.effects.contains(&Effect::ClaimTracking {
+            number: TrackingNumber::parse("00340434161094042557").unwrap(),
+            shipment_id: "S1".into()
+        }));
+        assert_eq!(order.version, 2);
+        assert_eq!(
+            order.history.last().unwrap().action,
+            HistoryAction::ShipmentPacked
+        );
+        assert_eq!(order.history.last().unwrap().actor, staff());
+        let second = pack(&[(2, 1)], Carrier::Dpd, Some("01234567890123"));
+        let before = order.clone();
+        assert_eq!(
+            run(&mut order, second.clone(), &staff(), 0),
+            Err(OrderError::Shipment(ShipmentError::NotInStock {
+                index: 0,
+                sku: Sku::parse("B").unwrap(),
+                available: 0
+            })),
+            "the backordered unit waits for stock"
+        );
+        assert_eq!(order, before, "a refused command changes nothing");
+        let packed = run(&mut order, second, &staff(), 4).unwrap();
+        assert!(packed.effects.contains(&Effect::TakeStock(StockTake {
+            sku: Sku::parse("B").unwrap(),
+            quantity: 1
+        })));
+        assert_eq!(order.lines[1].backordered, 0, "released");
+        assert_eq!(order.shipping_status, ShippingStatus::NotShipped);
+        run(
+            &mut order,
+            move_to("S1", ShipmentStatus::Shipped),
+            &staff(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(order.shipping_status, ShippingStatus::PartiallyShipped);
+        run(
+            &mut order,
+            move_to("S2", ShipmentStatus::Shipped),
+            &staff(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(order.shipping_status, ShippingStatus::Shipped);
+        run(
+            &mut order,
+            move_to("S1", ShipmentStatus::Delivered),
+            &staff(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(order.shipping_status, ShippingStatus::PartiallyDelivered);
+        run(
+            &mut order,
+            move_to("S2", ShipmentStatus::Delivered),
+            &staff(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(order.shipping_status, ShippingStatus::Delivered);
+        assert_eq!(
+            order.status,
+            OrderStatus::Open,
+            "an invoice order waits for its payment"
+        );
+        assert!(matches!(
+            run(&mut order, pack(&[(1, 1)], Carrier::Dhl, None), &staff(), 9),
+            Err(OrderError::Shipment(ShipmentError::MoreThanRemains {
+                remaining: 0,
+                ..
+            }))
+        ));
+        // Paying the invoice completes the delivered order by itself.
+        let total = order.totals.total;
+        run(
+            &mut order,
+            OrderCommand::RecordPayment {
+                amount: total,
+                date: date!(2026 - 11 - 29),
+                reference: "bank 42".into(),
+            },
+            &staff(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(order.payment_status, PaymentStatus::Paid);
+        assert_eq!(order.status, OrderStatus::Completed);
+        assert_eq!(
+            run(
+                &mut order,
+                move_to("S1", ShipmentStatus::Delivered),
+                &staff(),
+                0
+            ),
+            Err(OrderError::Closed {
+                status: OrderStatus::Completed
+            })
+        );
+    }
+
+    #[test]
+    fn parcels_on_their_way_need_a_tracking_number_and_a_new_number_releases_the_old() {
+        let mut order = order([1, 1, 1], 5, PaymentMethod::Invoice);
+        run(&mut order, pack(&[(1, 1)], Carrier::Ups, None), &staff(), 0).unwrap();
+        let before = order.clone();
+        assert_eq!(
+            run(
+                &mut order,
+                move_to("S1", ShipmentStatus::Shipped),
+                &staff(),
+                0
+            ),
+            Err(OrderError::Shipment(ShipmentError::NoTrackingNumber(
+                ShipmentStatus::Shipped
+            )))
+        );
+        assert_eq!(order, before, "nothing changed");
+        let number = TrackingNumber::parse("1Z999AA10123456784").unwrap();
+        let with_number = |n: &TrackingNumber, status| OrderCommand::MoveShipment {
+            shipment_id: "S1".into(),
+            status,
+            tracking_number: Some(n.clone()),
+            location: Some("  Köln ".into()),
+            notify: false,
+        };
+        let decision = run(
+            &mut order,
+            with_number(&number, ShipmentStatus::Shipped),
+            &staff(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            decision.effects,
+            [Effect::ClaimTracking {
+                number: number.clone(),
+                shipment_id: "S1".into()
+            }]
+        );
+        assert_eq!(
+            order.shipment("S1").unwrap().tracking_number,
+            Some(number.clone())
+        );
+        assert_eq!(
+            order.shipment("S1").unwrap().history[1].location.as_deref(),
+            Some("Köln")
+        );
+        let corrected = TrackingNumber::parse("1Z999AA10123456785").unwrap();
+        let decision = run(
+            &mut order,
+            with_number(&corrected, ShipmentStatus::InTransit),
+            &staff(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            decision.effects,
+            [
+                Effect::ClaimTracking {
+                    number: corrected,
+                    shipment_id: "S1".into()
+                },
+                Effect::ReleaseTracking { number }
+            ],
+            "the old number stops pointing at the parcel"
+        );
+    }
+
+    fn carrier_message(event_id: &str, status: ShipmentStatus) -> OrderCommand {
+        OrderCommand::ApplyCarrierMessage(CarrierUpdate {
+            shipment_id: "S1".into(),
+            carrier: Carrier::Dhl,
+            event_id: event_id.into(),
+            status,
+            occurred_at: datetime!(2026-11-29 08:00 UTC),
+            location: None,
+        })
+    }
+
+    #[test]
+    fn carrier_messages_apply_once_and_never_backwards() {
+        let mut order = order([1, 1, 1], 5, PaymentMethod::CashOnDelivery);
+        run(
+            &mut order,
+            pack(
+                &[(1, 1), (2, 1), (3, 1)],
+                Carrier::Dhl,
+                Some("00340434161094042557"),
+            ),
+            &staff(),
+            0,
+        )
+        .unwrap();
+        let dhl = Actor::Carrier {
+            carrier: Carrier::Dhl,
+        };
+        run(
+            &mut order,
+            carrier_message("m1", ShipmentStatus::InTransit),
+            &dhl,
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            run(
+                &mut order,
+                carrier_message("m1", ShipmentStatus::InTransit),
+                &dhl,
+                0
+            ),
+            Err(OrderError::DuplicateCarrierMessage)
+        );
+        // Cash on delivery: the delivery collects the money and completes
+        // the order, in the same decision.
+        let delivered = run(
+            &mut order,
+            carrier_message("m2", ShipmentStatus::Delivered),
+            &dhl,
+            0,
+        )
+        .unwrap();
+        let names: Vec<_> = delivered.events.iter().map(EventPayload::name).collect();
+        assert_eq!(
+            names,
+            ["ShipmentStatusChanged", "PaymentRecorded", "OrderCompleted"]
+        );
+        assert_eq!(order.payment_status, PaymentStatus::Paid);
+        assert_eq!(
+            order.paid().amount(),
+            dec!(34.95),
+            "30.00 and 4.95 shipping"
+        );
+        assert_eq!(order.status, OrderStatus::Completed);
+        assert_eq!(
+            run(
+                &mut order,
+                carrier_message("m3", ShipmentStatus::InTransit),
+                &dhl,
+                0
+            ),
+            Err(OrderError::Closed {
+                status: OrderStatus::Completed
+            })
+        );
+        let mut other = self::order([1, 1, 1], 5, PaymentMethod::Invoice);
+        run(
+            &mut other,
+            pack(&[(1, 1)], Carrier::Dhl, Some("00340434161094042557")),
+            &staff(),
+            0,
+        )
+        .unwrap();
+        run(
+            &mut other,
+            carrier_message("m1", ShipmentStatus::Delivered),
+            &dhl,
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            run(
+                &mut other,
+                carrier_message("m0", ShipmentStatus::InTransit),
+                &dhl,
+                0
+            ),
+            Err(OrderError::LateCarrierMessage {
+                from: ShipmentStatus::Delivered,
+                to: ShipmentStatus::InTransit
+            })
+        );
+        let mut wrong = carrier_message("m9", ShipmentStatus::Delivered);
+        if let OrderCommand::ApplyCarrierMessage(update) = &mut wrong {
+            update.carrier = Carrier::Ups;
+        }
+        assert_eq!(
+            run(&mut other, wrong, &dhl, 0),
+            Err(OrderError::WrongCarrier)
+        );
+    }
+
+    #[test]
+    fn cancelling_returns_every_unit_taken_and_unpacks_pending_parcels() {
+        // 2 of B backordered (stock 1); a parcel takes one of them from new stock.
+        let mut order = order([1, 3, 1], 1, PaymentMethod::Invoice);
+        run(
+            &mut order,
+            pack(&[(2, 2)], Carrier::Dhl, Some("00340434161094042557")),
+            &staff(),
+            5,
+        )
+        .unwrap();
+        assert_eq!(order.lines[1].backordered, 1);
+        let guest = Actor::Guest;
+        let before = order.clone();
+        assert_eq!(
+            run(&mut order, OrderCommand::Cancel { reason: None }, &guest, 0),
+            Err(OrderError::AlreadyPacked),
+            "shoppers cancel only before packing"
+        );
+        assert_eq!(order, before);
+        let decision = run(
+            &mut order,
+            OrderCommand::Cancel {
+                reason: Some("customer called".into()),
+            },
+            &staff(),
+            7,
+        )
+        .unwrap();
+        assert_eq!(
+            decision.effects,
+            [
+                Effect::ReleaseTracking {
+                    number: TrackingNumber::parse("00340434161094042557").unwrap()
+                },
+                Effect::ReturnStock(StockTake {
+                    sku: Sku::parse("A").unwrap(),
+                    quantity: 1
+                }),
+                Effect::ReturnStock(StockTake {
+                    sku: Sku::parse("B").unwrap(),
+                    quantity: 2
+                }),
+                Effect::ReturnStock(StockTake {
+                    sku: Sku::parse("C").unwrap(),
+                    quantity: 1
+                }),
+            ],
+            "A and C from checkout, B: one from checkout, one the parcel took"
+        );
+        assert_eq!(order.status, OrderStatus::Cancelled);
+        assert!(order.shipments.is_empty());
+        let EventPayload::OrderCancelled(cancelled) = &decision.events[0] else {
+            panic!("{:?}", decision.events[0]);
+        };
+        assert_eq!(cancelled.cancelled_by, CancelledBy::Staff);
+        let EventPayload::StockChanged(b) = &decision.events[2] else {
+            panic!()
+        };
+        assert_eq!((b.change, b.stock), (2, 9));
+        assert_eq!(
+            run(
+                &mut order,
+                OrderCommand::Cancel { reason: None },
+                &staff(),
+                0
+            ),
+            Err(OrderError::Closed {
+                status: OrderStatus::Cancelled
+            })
+        );
+    }
+
+    #[test]
+    fn a_shipped_order_is_not_cancelled() {
+        let mut order = order([1, 1, 1], 5, PaymentMethod::Invoice);
+        run(
+            &mut order,
+            pack(&[(1, 1)], Carrier::Other, None),
+            &staff(),
+            0,
+        )
+        .unwrap();
+        run(
+            &mut order,
+            move_to("S1", ShipmentStatus::Shipped),
+            &staff(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            run(
+                &mut order,
+                OrderCommand::Cancel { reason: None },
+                &staff(),
+                0
+            ),
+            Err(OrderError::AlreadyShipped)
+        );
+    }
+
+    fn pay(amount: rust_decimal::Decimal) -> OrderCommand {
+        OrderCommand::RecordPayment {
+            amount: Money::new(amount, crate::money::Currency::Eur),
+            date: date!(2026 - 11 - 29),
+            reference: "bank".into(),
+        }
+    }
+
+    #[test]
+    fn payments_add_up_to_the_total_and_never_beyond() {
+        // 3 × 10.00 + 4.95 shipping = 34.95.
+        let mut order = order([1, 1, 1], 5, PaymentMethod::Prepayment);
+        for bad in [dec!(0), dec!(-1), dec!(0.001)] {
+            assert_eq!(
+                run(&mut order, pay(bad), &staff(), 0),
+                Err(OrderError::PaymentNotPositive),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            run(&mut order, pay(dec!(34.96)), &staff(), 0),
+            Err(OrderError::Overpayment { .. })
+        ));
+        run(&mut order, pay(dec!(20)), &staff(), 0).unwrap();
+        assert_eq!(order.payment_status, PaymentStatus::PartiallyPaid);
+        assert_eq!(order.amount_due().amount(), dec!(14.95));
+        let decision = run(&mut order, pay(dec!(14.95)), &staff(), 0).unwrap();
+        assert_eq!(order.payment_status, PaymentStatus::Paid);
+        assert_eq!(order.status, OrderStatus::Open, "paid, not delivered");
+        let EventPayload::PaymentRecorded(recorded) = &decision.events[0] else {
+            panic!()
+        };
+        assert_eq!((recorded.paid, recorded.due), (dec!(34.95), dec!(0.00)));
+        assert_eq!(
+            run(&mut order, pay(dec!(1)), &staff(), 0),
+            Err(OrderError::NothingDue)
+        );
+        let other_currency = OrderCommand::RecordPayment {
+            amount: Money::new(dec!(1), crate::money::Currency::Chf),
+            date: date!(2026 - 11 - 29),
+            reference: "bank".into(),
+        };
+        let mut fresh = self::order([1, 1, 1], 5, PaymentMethod::Prepayment);
+        assert_eq!(
+            run(&mut fresh, other_currency, &staff(), 0),
+            Err(OrderError::PaymentCurrency)
+        );
+    }
+
+    #[test]
+    fn completing_needs_delivery_and_payment_or_a_purpose() {
+        let mut order = order([1, 1, 1], 5, PaymentMethod::Invoice);
+        assert_eq!(
+            run(
+                &mut order,
+                OrderCommand::Complete {
+                    even_if_open: false
+                },
+                &staff(),
+                0
+            ),
+            Err(OrderError::NotFinished {
+                shipping_status: ShippingStatus::NotShipped,
+                payment_status: PaymentStatus::Pending
+            })
+        );
+        let decision = run(
+            &mut order,
+            OrderCommand::Complete { even_if_open: true },
+            &staff(),
+            0,
+        )
+        .unwrap();
+        assert_eq!(order.status, OrderStatus::Completed);
+        assert_eq!(
+            decision.events,
+            [EventPayload::OrderCompleted(OrderCompleted {
+                number: order.number.clone(),
+                by_staff_override: true
+            })]
+        );
+    }
+
+    #[test]
+    fn unpaid_prepayment_orders_expire_after_their_deadline() {
+        // Placed 2026-11-28 10:00; `run` decides at 2026-11-29 10:00.
+        let system = Actor::System {
+            reason: "unpaid".into(),
+        };
+        let mut order = order([1, 1, 1], 5, PaymentMethod::Prepayment);
+        assert_eq!(
+            run(
+                &mut order,
+                OrderCommand::ExpireUnpaid { after_days: 2 },
+                &system,
+                0
+            ),
+            Err(OrderError::NotExpired),
+            "one day old"
+        );
+        let decision = run(
+            &mut order,
+            OrderCommand::ExpireUnpaid { after_days: 1 },
+            &system,
+            0,
+        )
+        .unwrap();
+        assert_eq!(order.status, OrderStatus::Cancelled);
+        let EventPayload::OrderCancelled(cancelled) = &decision.events[0] else {
+            panic!()
+        };
+        assert_eq!(cancelled.cancelled_by, CancelledBy::Expiry);
+        assert_eq!(order.history.last().unwrap().actor, system);
+        for method in [PaymentMethod::Invoice, PaymentMethod::CashOnDelivery] {
+            let mut other = self::order([1, 1, 1], 5, method);
+            assert_eq!(
+                run(
+                    &mut other,
+                    OrderCommand::ExpireUnpaid { after_days: 1 },
+                    &system,
+                    0
+                ),
+                Err(OrderError::NotExpired)
+            );
+        }
+        let mut paid_part = self::order([1, 1, 1], 5, PaymentMethod::Prepayment);
+        run(&mut paid_part, pay(dec!(1)), &staff(), 0).unwrap();
+        assert_eq!(
+            run(
+                &mut paid_part,
+                OrderCommand::ExpireUnpaid { after_days: 1 },
+                &system,
+                0
+            ),
+            Err(OrderError::NotExpired),
+            "a part payment shows intent"
+        );
+    }
+
+    fn status() -> impl Strategy<Value = ShipmentStatus> {
+        proptest::sample::select(ShipmentStatus::ALL.to_vec())
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Pack(Vec<(usize, u32)>, u32),
+        Move(usize, ShipmentStatus),
+        Pay(u32),
+        Cancel,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (
+                proptest::collection::vec((1usize..=4, 1u32..=4), 1..4),
+                0u32..4
+            )
+                .prop_map(|(items, stock)| Op::Pack(items, stock)),
+            4 => (1usize..=6, status()).prop_map(|(n, s)| Op::Move(n, s)),
+            1 => (1u32..=40).prop_map(Op::Pay),
+            1 => Just(Op::Cancel),
+        ]
+    }
+
+    /// The shipping status as the issue defines it, counted by hand from
+    /// the parcels: not the code that sets it.
+    fn expected_shipping_status(order: &Order) -> ShippingStatus {
+        let mut ordered = 0;
+        let mut delivered = 0;
+        let mut left = 0;
+        for line in &order.lines {
+            ordered += line.quantity.get();
+        }
+        for shipment in &order.shipments {
+            let units: u32 = shipment.items.iter().map(|i| i.quantity.get()).sum();
+            match shipment.status {
+                ShipmentStatus::Delivered => {
+                    delivered += units;
+                    left += units;
+                }
+                ShipmentStatus::Shipped
+                | ShipmentStatus::InTransit
+                | ShipmentStatus::OutForDelivery
+                | ShipmentStatus::FailedAttempt => left += units,
+                ShipmentStatus::Pending | ShipmentStatus::ReturnedToSender => {}
+            }
+        }
+        match (delivered, left) {
+            (d, _) if d == ordered => ShippingStatus::Delivered,
+            (d, _) if d > 0 => ShippingStatus::PartiallyDelivered,
+            (_, l) if l == ordered => ShippingStatus::Shipped,
+            (_, l) if l > 0 => ShippingStatus::PartiallyShipped,
+            _ => ShippingStatus::NotShipped,
+        }
+    }
+
+    proptest! {
+        /// Whatever staff do, parcels never hold more than was ordered,
+        /// statuses never go back, a refused command changes nothing, every
+        /// accepted one bumps the version by one and writes history, and
+        /// the statuses are the ones the parcels and payments make.
+        #[test]
+        fn every_change_goes_through_decide_and_apply(
+            quantities in proptest::array::uniform3(1u32..=5),
+            stock in 0u32..4,
+            ops in proptest::collection::vec(op(), 1..25),
+        ) {
+            let mut order = order(quantities, stock, PaymentMethod::Invoice);
+            for op in ops {
+                let before = order.clone();
+                let (command, stock) = match &op {
+                    Op::Pack(items, stock) => (pack(items, Carrier::Dhl, Some("00340434161094042557")), *stock),
+                    Op::Move(n, status) => (move_to(&format!("S{n}"), *status), 0),
+                    Op::Pay(euros) => (pay(rust_decimal::Decimal::from(*euros)), 0),
+                    Op::Cancel => (OrderCommand::Cancel { reason: None }, 0),
+                };
+                match run(&mut order, command, &staff(), stock) {
+                    Err(_) => prop_assert_eq!(&order, &before, "a refused change changes nothing"),
+                    Ok(decision) => {
+                        prop_assert_eq!(order.version, before.version + 1);
+                        prop_assert_eq!(order.history.len(), before.history.len() + decision.history.len());
+                        prop_assert!(!decision.history.is_empty());
+                    }
+                }
+                for line in &order.lines {
+                    prop_assert!(order.units_in_parcels(&line.id) <= line.quantity.get());
+                    prop_assert!(line.backordered <= line.quantity.get());
+                }
+                prop_assert_eq!(order.shipping_status, expected_shipping_status(&order));
+                let paid: rust_decimal::Decimal = order.payments.iter().map(|p| p.amount.amount()).sum();
+                prop_assert!(paid <= order.totals.total.amount());
+                let expected_payment = if paid.is_zero() {
+                    PaymentStatus::Pending
+                } else if paid == order.totals.total.amount() {
+                    PaymentStatus::Paid
+                } else {
+                    PaymentStatus::PartiallyPaid
+                };
+                prop_assert_eq!(order.payment_status, expected_payment);
+                for (old, new) in before.shipments.iter().zip(&order.shipments) {
+                    prop_assert!(old.status == new.status || old.status.can_become(new.status));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Stored order documents, and their upgrades from older shapes.
+//!
+//! Both stores keep an order as one JSON document. When its shape changes,
+//! the old shape is upgraded here, explicitly, step by step, rather than
+//! papered over with defaults: the SQLite store runs the upgrade over every
+//! row in a numbered migration, and every store upgrades a document it
+//! reads (DynamoDB items are rewritten by the order's next change).
+//!
+//! Schema 1 (before 2026-11-29): history entries and parcel steps named
+//! their author as a free string (`"staff lena@…"`, `"carrier DHL"`) and
+//! the action as a word (`"shipment_shipped"`); no payments. Schema 2: a
+//! typed [`crate::actor::Actor`] and [`crate::actor::HistoryAction`], and
+//! the order's payments.
+
+use serde_json::{json, Map, Value};
+
+use crate::order::{Order, ORDER_SCHEMA};
+use crate::shipment::Carrier;
+
+#[derive(Debug, thiserror::Error)]
+#[error("unreadable order document: {0}")]
+pub struct StoredError(pub String);
+
+/// Reads an order document of any known schema.
+pub fn order_from_json(text: &str) -> Result<Order, StoredError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| StoredError(e.to_string()))?;
+    order_from_value(value)
+}
+
+/// Reads an order document (already parsed) of any known schema.
+pub fn order_from_value(value: Value) -> Result<Order, StoredError> {
+    serde_json::from_value(upgrade_order(value)?).map_err(|e| StoredError(e.to_string()))
+}
+
+/// Brings an order document to [`ORDER_SCHEMA`].
+pub fn upgrade_order(mut value: Value) -> Result<Value, StoredError> {
+    let document = value
+        .as_object_mut()
+        .ok_or_else(|| StoredError("an order is a JSON object".into()))?;
+    let schema = document.get("schema").and_then(Value::as_u64).unwrap_or(1);
+    if schema > u64::from(ORDER_SCHEMA) {
+        return Err(StoredError(format!(
+            "schema {schema} is newer than this build knows ({ORDER_SCHEMA})"
+        )));
+    }
+    if schema < 2 {
+        upgrade_1_to_2(document);
+    }
+    Ok(value)
+}
+
+fn upgrade_1_to_2(document: &mut Map<String, Value>) {
+    let customer_id = document.get("customer_id").cloned().unwrap_or(Value::Null);
+    for key in ["history", "shipments", "payments"] {
+        let missing = document.get(key).is_none_or(Value::is_null);
+        if missing {
+            document.insert(key.into(), json!([]));
+        }
+    }
+    if let Some(Value::Array(entries)) = document.get_mut("history") {
+        for entry in entries.iter_mut().filter_map(Value::as_object_mut) {
+            let by = take_string(entry, "by");
+            entry.insert("actor".into(), actor_from_legacy(&by, &customer_id));
+            let action = entry
+                .get("action")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            entry.insert("action".into(), Value::from(action_from_legacy(&action)));
+        }
+    }
+    if let Some(Value::Array(shipments)) = document.get_mut("shipments") {
+        for shipment in shipments.iter_mut().filter_map(Value::as_object_mut) {
+            if let Some(Value::Array(steps)) = shipment.get_mut("history") {
+                for step in steps.iter_mut().filter_map(Value::as_object_mut) {
+                    let by = take_string(step, "by");
+                    step.insert("actor".into(), actor_from_legacy(&by, &customer_id));
+                }
+            }
+        }
+    }
+    document.insert("schema".into(), Value::from(2));
+}
+
+fn take_string(object: &mut Map<String, Value>, key: &str) -> String {
+    match object.remove(key) {
+        Some(Value::String(text)) => text,
+        _ => String::new(),
+    }
+}
+
+/// Schema 1 wrote `guest`, `customer`, `staff`, `staff <e-mail>` and
+/// `carrier <name>`.
+fn actor_from_legacy(by: &str, customer_id: &Value) -> Value {
+    let by = by.trim();
+    if by == "guest" {
+        return json!({"kind": "guest"});
+    }
+    if by == "customer" && customer_id.is_string() {
+        return json!({"kind": "customer", "id": customer_id});
+    }
+    if by == "staff" {
+        return json!({"kind": "staff", "email": "staff"});
+    }
+    if let Some(email) = by.strip_prefix("staff ") {
+        return json!({"kind": "staff", "email": email});
+    }
+    let carrier_name = by.strip_prefix("carrier ").unwrap_or(by);
+    if let Some(carrier) = Carrier::ALL
+        .into_iter()
+        .find(|c| c.display_name().eq_ignore_ascii_case(carrier_name) || c.code() == carrier_name)
+    {
+        return json!({"kind": "carrier", "carrier": carrier.code()});
+    }
+    json!({"kind": "system", "reason": if by.is_empty() { "unknown" } else { by }})
+}
+
+/// Schema 1 named a parcel's move `shipment_<status>`.
+fn action_from_legacy(action: &str) -> &'static str {
+    match action {
+        "placed" => "placed",
+        "shipment_packed" => "shipment_packed",
+        "tracking_sent" => "tracking_sent",
+        _ => "shipment_moved",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actor::{Actor, HistoryAction};
+
+    /// An order as schema 1 stored it, with a parcel moved by staff and a
+    /// carrier.
+    pub const SCHEMA_1_ORDER: &str = include_str!("../tests/fixtures/order-schema-1.json");
+
+    #[test]
+    fn a_schema_1_order_reads_with_typed_actors() {
+        let order = order_from_json(SCHEMA_1_ORDER).expect("upgrades");
+        assert_eq!(order.schema, ORDER_SCHEMA);
+        assert!(order.payments.is_empty());
+        let actors: Vec<_> = order.history.iter().map(|h| h.actor.clone()).collect();
+        assert_eq!(
+            actors,
+            [
+                Actor::Guest,
+                Actor::Staff {
+                    email: "lena@kontor.example".into()
+                },
+                Actor::Staff {
+                    email: "lena@kontor.example".into()
+                },
+                Actor::Carrier {
+                    carrier: Carrier::Dhl
+                },
+            ]
+        );
+        let actions: Vec<_> = order.history.iter().map(|h| h.action).collect();
+        assert_eq!(
+            actions,
+            [
+                HistoryAction::Placed,
+                HistoryAction::ShipmentPacked,
+                HistoryAction::ShipmentMoved,
+                HistoryAction::ShipmentMoved
+            ]
+        );
+        let steps = &order.shipments[0].history;
+        assert_eq!(
+            steps.last().unwrap().actor,
+            Actor::Carrier {
+                carrier: Carrier::Dhl
+            }
+        );
+        // Upgrading is idempotent: a current document passes unchanged.
+        let current = serde_json::to_value(&order).unwrap();
+        assert_eq!(upgrade_order(current.clone()).unwrap(), current);
+    }
+
+    #[test]
+    fn a_document_from_a_newer_build_is_refused() {
+        let mut value: Value = serde_json::from_str(SCHEMA_1_ORDER).unwrap();
+        value["schema"] = json!(99);
+        assert!(order_from_value(value).is_err());
+        assert!(order_from_json("[]").is_err());
+    }
+}

@@ -1,0 +1,39 @@
+// What the storefront and the admin page both show the same way: escaping
+// text for HTML, money in the order's currency, and statuses in words.
+
+// Escapes text for HTML; every value from the API goes through it.
+export const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => (
+  { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+// An amount (a decimal string) in its currency, as German shops write it.
+export const money = (amount, currency = 'EUR') => {
+  const sign = { EUR: '€', CHF: 'CHF' }[currency] || currency;
+  return `${sign} ${Number(amount).toLocaleString('de-DE', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+};
+
+// Statuses as the shopper and staff read them.
+const WORDS = {
+  open: 'Open',
+  completed: 'Completed',
+  cancelled: 'Cancelled',
+  pending: 'Awaiting payment',
+  partially_paid: 'Partly paid',
+  paid: 'Paid',
+  partially_refunded: 'Partly refunded',
+  refunded: 'Refunded',
+  not_shipped: 'Not shipped yet',
+  partially_shipped: 'Partly shipped',
+  shipped: 'Shipped',
+  partially_delivered: 'Partly delivered',
+  delivered: 'Delivered',
+  in_transit: 'In transit',
+  out_for_delivery: 'Out for delivery',
+  failed_attempt: 'Delivery attempt failed',
+  returned_to_sender: 'Returned to sender',
+  prepayment: 'Prepayment',
+  invoice: 'Invoice',
+  cash_on_delivery: 'Cash on delivery',
+};
+
+// A status code in words (escaped); unknown codes read as their words.
+export const words = (code) => esc(WORDS[code] || String(code).replaceAll('_', ' '));
