@@ -38,7 +38,7 @@ pub fn consumers(
     // The checkout's key, so the links in e-mails open the orders.
     shop.links = state.settings.order_links.clone();
     vec![Arc::new(kontor_notifier::Notifier::new(
-        Arc::clone(&state.store),
+        state.store.clone(),
         mailer,
         shop,
     ))]

@@ -15,7 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use kontor_domain::order::OrderFilter;
-use kontor_platform::{OrderSearch, ShopSettings, Store};
+use kontor_platform::store::roles::*;
+use kontor_platform::{OrderSearch, ShopSettings};
 use kontor_store_dynamodb::DynamoStore;
 use kontor_testkit::moto::{python, workspace_root, Moto};
 use serde_json::{json, Value};

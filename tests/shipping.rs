@@ -406,7 +406,7 @@ async fn split_delivery(store: Arc<dyn Store>) {
             axum::http::Request::put("/admin/carriers")
                 .header("content-type", "application/json")
                 .body(axum::body::Body::from(
-                    json!({"templates": {"dpd": "https://parcels.dpd.example/{tracking}"}})
+                    json!({"templates": {"dpd": "https://parcels.dpd.example/{tracking}"}, "version": 0})
                         .to_string(),
                 ))
                 .unwrap(),
@@ -443,7 +443,7 @@ async fn split_delivery(store: Arc<dyn Store>) {
                 axum::http::Request::put("/admin/carriers")
                     .header("content-type", "application/json")
                     .body(axum::body::Body::from(
-                        json!({"templates": {"ups": template}}).to_string(),
+                        json!({"templates": {"ups": template}, "version": 1}).to_string(),
                     ))
                     .unwrap(),
             )

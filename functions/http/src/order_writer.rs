@@ -156,6 +156,7 @@ impl AppState {
             let commit = OrderCommit {
                 order: next,
                 expected_version: order.version,
+                appended_history: decision.history.len(),
                 effects: decision.effects,
                 events,
             };

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use kontor_domain::order::Order;
 use kontor_domain::shipment::TrackingLinks;
 use kontor_domain::OrderId;
+use kontor_platform::settings::{read_setting, Versioned};
 use kontor_platform::{Clock, IdSource, RandomIds, ShopSettings, Store, StoreError, SystemClock};
 use kontor_store_dynamodb::DynamoStore;
 
@@ -60,18 +61,21 @@ impl AppState {
     }
 }
 
-/// The name of the stored tracking link templates.
-pub const CARRIER_LINKS_SETTING: &str = "carrier-links";
-
 impl AppState {
     /// The carriers' tracking link templates: as staff last saved them, or
     /// the deployment's defaults.
     pub async fn tracking_links(&self) -> Result<TrackingLinks, StoreError> {
-        let saved = self.store.get_setting(CARRIER_LINKS_SETTING).await?;
-        match saved {
-            Some(value) => serde_json::from_value(value)
-                .map_err(|e| StoreError::Internal(format!("unreadable carrier links: {e}"))),
-            None => Ok(self.settings.tracking_links.clone()),
-        }
+        Ok(self.tracking_links_versioned().await?.value)
+    }
+
+    /// The tracking link templates with the version staff edit them at
+    /// (0 while the deployment's defaults apply).
+    pub async fn tracking_links_versioned(&self) -> Result<Versioned<TrackingLinks>, StoreError> {
+        Ok(read_setting::<TrackingLinks>(self.store.as_ref())
+            .await?
+            .unwrap_or_else(|| Versioned {
+                value: self.settings.tracking_links.clone(),
+                version: 0,
+            }))
     }
 }

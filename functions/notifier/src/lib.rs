@@ -15,22 +15,27 @@ use kontor_notifications::{
     order_cancelled, order_confirmation, parcel_mail, ParcelMail, ShopDetails,
 };
 use kontor_platform::{
-    ConsumeError, EventConsumer, MailError, Mailer, OrderLinks, OutgoingMail, Store,
+    ConsumeError, ConsumerLedger, EventConsumer, MailError, Mailer, OrderLinks, OutgoingMail,
 };
 use serde::Deserialize;
 
 pub const NAME: &str = "notifier";
 
 pub struct Notifier {
-    store: Arc<dyn Store>,
+    /// What it has sent: the only part of the store it needs.
+    ledger: Arc<dyn ConsumerLedger>,
     mailer: Arc<dyn Mailer>,
     shop: ShopDetails,
 }
 
 impl Notifier {
-    pub fn new(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, shop: ShopDetails) -> Self {
+    pub fn new(
+        ledger: Arc<dyn ConsumerLedger>,
+        mailer: Arc<dyn Mailer>,
+        shop: ShopDetails,
+    ) -> Self {
         Self {
-            store,
+            ledger,
             mailer,
             shop,
         }
@@ -112,7 +117,7 @@ impl EventConsumer for Notifier {
             return Ok(());
         };
         if self
-            .store
+            .ledger
             .has_processed(NAME, &event.event_id)
             .await
             .map_err(retry)?
@@ -124,7 +129,7 @@ impl EventConsumer for Notifier {
             MailError::Unavailable(reason) => ConsumeError::Retryable(reason),
             MailError::Rejected(reason) => ConsumeError::Permanent(reason),
         })?;
-        self.store
+        self.ledger
             .record_processed(NAME, &event.event_id)
             .await
             .map_err(retry)?;

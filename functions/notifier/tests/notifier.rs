@@ -1,6 +1,7 @@
 //! The notifier with the local mail outbox: one confirmation per order, in
 //! the order's language, however often the event arrives.
 
+use kontor_platform::store::roles::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use kontor_domain::events::Event;
 use kontor_domain::order::Language;
 use kontor_notifications::ShopDetails;
 use kontor_notifier::{BridgeEvent, Notifier};
-use kontor_platform::{ConsumeError, EventConsumer, MailError, Mailer, OutgoingMail, Store};
+use kontor_platform::{ConsumeError, EventConsumer, MailError, Mailer, OutgoingMail};
 use kontor_store_sqlite::SqliteStore;
 use kontor_testkit::contract::placement;
 use kontor_testkit::fixtures::product;

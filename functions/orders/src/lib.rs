@@ -17,11 +17,11 @@ use kontor_domain::order::{
     HistoryEntry, Order, OrderFilter, OrderStatus, PaymentMethod, PaymentStatus, ShippingStatus,
 };
 use kontor_domain::shipment::{ShipmentStatus, TrackingLinks};
-use std::collections::BTreeMap;
 use kontor_http::views::{money, AddressBody, ShipmentView, TaxLineView};
 use kontor_http::{AppState, Problem, QueryParams, SignedIn, Staff};
 use kontor_platform::OrderSearch;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;

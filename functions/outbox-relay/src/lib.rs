@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use kontor_domain::events::Event;
-use kontor_platform::{EventPublisher, Store, MAX_PUBLISH_BATCH};
+use kontor_platform::{EventPublisher, Outbox, MAX_PUBLISH_BATCH};
 use serde::{Deserialize, Serialize};
 
 /// How often a refused entry is tried again within one invocation.
@@ -90,7 +90,7 @@ pub fn outbox_events(stream: &StreamEvent) -> Vec<(String, Result<Event, RecordE
 pub async fn relay(
     stream: &StreamEvent,
     publisher: &dyn EventPublisher,
-    store: &dyn Store,
+    store: &dyn Outbox,
 ) -> BatchResponse {
     let records = outbox_events(stream);
     let mut readable: Vec<(String, Event)> = Vec::with_capacity(records.len());

@@ -24,6 +24,7 @@ use kontor_domain::{LineId, Quantity};
 use kontor_http::order_writer::ChangedOrder;
 use kontor_http::views::ShipmentView;
 use kontor_http::{AppState, JsonBody, Problem, Staff};
+use kontor_platform::settings::save_setting;
 use kontor_platform::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -239,15 +240,26 @@ pub struct CarrierView {
     pub url_template: String,
 }
 
-fn carrier_views(links: &TrackingLinks) -> Vec<CarrierView> {
-    Carrier::ALL
-        .into_iter()
-        .map(|carrier| CarrierView {
-            carrier,
-            name: carrier.display_name().to_string(),
-            url_template: links.0.get(&carrier).cloned().unwrap_or_default(),
-        })
-        .collect()
+/// The carriers' links, and the version an edit of them names.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CarriersView {
+    /// Send it back with a change; 0 while the deployment's defaults apply.
+    pub version: u64,
+    pub carriers: Vec<CarrierView>,
+}
+
+fn carrier_views(links: &TrackingLinks, version: u64) -> CarriersView {
+    CarriersView {
+        version,
+        carriers: Carrier::ALL
+            .into_iter()
+            .map(|carrier| CarrierView {
+                carrier,
+                name: carrier.display_name().to_string(),
+                url_template: links.0.get(&carrier).cloned().unwrap_or_default(),
+            })
+            .collect(),
+    }
 }
 
 /// The carriers and their tracking link templates (staff).
@@ -257,7 +269,7 @@ fn carrier_views(links: &TrackingLinks) -> Vec<CarrierView> {
     tag = "shipments",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = [CarrierView]),
+        (status = 200, body = CarriersView),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
     )
@@ -265,8 +277,9 @@ fn carrier_views(links: &TrackingLinks) -> Vec<CarrierView> {
 async fn carriers(
     State(state): State<AppState>,
     Staff(_): Staff,
-) -> Result<Json<Vec<CarrierView>>, Problem> {
-    Ok(Json(carrier_views(&state.tracking_links().await?)))
+) -> Result<Json<CarriersView>, Problem> {
+    let links = state.tracking_links_versioned().await?;
+    Ok(Json(carrier_views(&links.value, links.version)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -276,6 +289,9 @@ pub struct CarrierLinksBody {
     /// an empty string for no link. Carriers left out keep theirs.
     #[schema(value_type = Object, example = json!({"dhl": "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html?piececode={tracking}"}))]
     pub templates: std::collections::BTreeMap<Carrier, String>,
+    /// The version the edit was made on (from `GET /admin/carriers`): a
+    /// newer one means someone else saved meanwhile (409).
+    pub version: u64,
 }
 
 /// Change carriers' tracking link templates (staff). New links apply to
@@ -287,9 +303,10 @@ pub struct CarrierLinksBody {
     security(("bearer" = [])),
     request_body = CarrierLinksBody,
     responses(
-        (status = 200, body = [CarrierView]),
+        (status = 200, body = CarriersView),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Someone saved the links since `version` (`current_version`); reload and edit again."),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "A template is not an https URL with `{tracking}`; `field` names the carrier."),
     )
 )]
@@ -297,8 +314,22 @@ async fn save_carriers(
     State(state): State<AppState>,
     Staff(staff): Staff,
     body: JsonBody<CarrierLinksBody>,
-) -> Result<Json<Vec<CarrierView>>, Problem> {
-    let mut links = state.tracking_links().await?;
+) -> Result<Json<CarriersView>, Problem> {
+    let saved = state.tracking_links_versioned().await?;
+    let stale = || {
+        Problem::new(
+            StatusCode::CONFLICT,
+            "stale-version",
+            "Changed meanwhile",
+            "someone saved the carriers' links meanwhile; reload them and edit again",
+        )
+        .with_field("version")
+        .with("current_version", saved.version)
+    };
+    if body.value.version != saved.version {
+        return Err(stale());
+    }
+    let mut links = saved.value.clone();
     for (carrier, template) in body.value.templates {
         let template = template.trim().to_string();
         let field = || format!("templates.{}", carrier.code());
@@ -313,12 +344,11 @@ async fn save_carriers(
         }
         links.0.insert(carrier, template);
     }
-    let value = serde_json::to_value(&links)
-        .map_err(|e| Problem::from(StoreError::Internal(e.to_string())))?;
-    state
-        .store
-        .put_setting(kontor_http::state::CARRIER_LINKS_SETTING, &value)
-        .await?;
-    tracing::info!(by = %staff.staff_actor(), "carrier links changed");
-    Ok(Json(carrier_views(&links)))
+    let version = match save_setting(state.store.as_ref(), &links, saved.version).await {
+        Ok(version) => version,
+        Err(StoreError::StaleVersion { .. }) => return Err(stale()),
+        Err(other) => return Err(other.into()),
+    };
+    tracing::info!(by = %staff.staff_actor(), version, "carrier links changed");
+    Ok(Json(carrier_views(&links, version)))
 }

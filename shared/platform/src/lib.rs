@@ -32,8 +32,9 @@ pub use links::OrderLinks;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use publisher::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
 pub use settings::ShopSettings;
+pub use store::roles::*;
 pub use store::{
-    CheckoutRead, IdempotencyRecord, OrderCommit, OrderPlacement, OrderSearch, ProductQuery, Store,
-    StoreError, TrackingClaim,
+    CheckoutRead, IdempotencyRecord, OrderCommit, OrderPlacement, OrderSearch, ProductQuery,
+    StoreError, StoredSetting, TrackingClaim,
 };
 pub use webhooks::WebhookSecrets;

@@ -8,7 +8,11 @@ use kontor_domain::tax::TaxTable;
 use kontor_domain::CountryCode;
 use rust_decimal::Decimal;
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
 use crate::links::OrderLinks;
+use crate::store::{SettingsStore, StoreError};
 use crate::webhooks::WebhookSecrets;
 
 #[derive(Debug, Clone)]
@@ -81,4 +85,53 @@ impl Default for ShopSettings {
             unpaid_expiry_days: DEFAULT_UNPAID_EXPIRY_DAYS,
         }
     }
+}
+
+/// A shop setting staff edit: stored as one versioned JSON document under
+/// its name, read and written typed. An edit names the version it was made
+/// on, so two people editing at once cannot overwrite each other.
+pub trait ShopSetting: Serialize + DeserializeOwned + Send + Sync {
+    const NAME: &'static str;
+}
+
+/// Carriers' tracking link templates.
+impl ShopSetting for TrackingLinks {
+    const NAME: &'static str = "carrier-links";
+}
+
+/// A setting and the version it was read at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned<T> {
+    pub value: T,
+    /// 0 while it was never saved.
+    pub version: u64,
+}
+
+/// Reads setting `T`, if it was ever saved.
+pub async fn read_setting<T: ShopSetting>(
+    store: &dyn SettingsStore,
+) -> Result<Option<Versioned<T>>, StoreError> {
+    let Some(stored) = store.get_setting(T::NAME).await? else {
+        return Ok(None);
+    };
+    let value = serde_json::from_value(stored.value)
+        .map_err(|e| StoreError::Internal(format!("unreadable setting {}: {e}", T::NAME)))?;
+    Ok(Some(Versioned {
+        value,
+        version: stored.version,
+    }))
+}
+
+/// Saves setting `T` if it is still at `expected_version` (0: never saved);
+/// answers the new version.
+pub async fn save_setting<T: ShopSetting>(
+    store: &dyn SettingsStore,
+    value: &T,
+    expected_version: u64,
+) -> Result<u64, StoreError> {
+    let document = serde_json::to_value(value)
+        .map_err(|e| StoreError::Internal(format!("setting {}: {e}", T::NAME)))?;
+    store
+        .put_setting(T::NAME, &document, expected_version)
+        .await
 }

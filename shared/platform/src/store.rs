@@ -1,4 +1,10 @@
-//! The store port: every read and write the workflows make.
+//! The store port: every read and write the workflows make, by role.
+//!
+//! Each role is a trait of its own ([`CatalogStore`], [`CheckoutStore`],
+//! [`OrderStore`], [`CustomerStore`], [`Outbox`], [`ConsumerLedger`],
+//! [`SettingsStore`]); [`Store`] is all of them, which is what an adapter
+//! implements. Bring the roles into scope with `use
+//! kontor_platform::store::roles::*` to call their methods.
 //!
 //! Writes are conditional. An aggregate is saved only if the stored version is
 //! the one it was read at; an order is placed only if every stock decrement
@@ -77,6 +83,9 @@ pub struct IdempotencyRecord {
 pub struct OrderCommit {
     pub order: Order,
     pub expected_version: u64,
+    /// How many of the order's last history entries this commit adds:
+    /// a store that keeps entries apart from the order writes only those.
+    pub appended_history: usize,
     pub effects: Vec<Effect>,
     pub events: Vec<Event>,
 }
@@ -122,8 +131,9 @@ pub struct OrderPlacement {
     pub events: Vec<Event>,
 }
 
+/// The catalog: products with their stock, each versioned.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait CatalogStore: Send + Sync {
     async fn list_products(&self, query: &ProductQuery) -> Result<Vec<Product>, StoreError>;
     async fn get_product(&self, sku: &Sku) -> Result<Option<Product>, StoreError>;
     /// Reads many products in one round trip; unknown skus are left out.
@@ -136,10 +146,30 @@ pub trait Store: Send + Sync {
         product: &Product,
         expected_version: Option<u64>,
     ) -> Result<Product, StoreError>;
+}
 
-    /// Writes a new order with its stock decrements, idempotency record and
-    /// events, all or nothing.
+/// The checkout's reads and its one write.
+#[async_trait]
+pub trait CheckoutStore: Send + Sync {
+    /// The idempotency record under `key`, the products of `skus` and the
+    /// customer's record, read together: a checkout makes one read round
+    /// trip before its one write.
+    async fn read_for_checkout(
+        &self,
+        key: &str,
+        skus: &[Sku],
+        customer: Option<&CustomerId>,
+    ) -> Result<CheckoutRead, StoreError>;
+    /// Writes a new order with its stock decrements, idempotency record,
+    /// customer record and events, all or nothing.
     async fn place_order(&self, placement: &OrderPlacement) -> Result<(), StoreError>;
+    async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+}
+
+/// Placed orders: read, found, and changed through [`OrderCommit`]s.
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// The order whole, with its full history.
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
     /// Writes an [`OrderCommit`]: a stale version is `StaleVersion`,
     /// missing stock `StockShort`, a tracking number another parcel has
@@ -153,42 +183,42 @@ pub trait Store: Send + Sync {
         before: OffsetDateTime,
         limit: usize,
     ) -> Result<Vec<OrderId>, StoreError>;
-    /// A shop setting staff edit (a JSON document), if it was ever saved.
-    async fn get_setting(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError>;
-    /// Saves a shop setting; the last save wins.
-    async fn put_setting(&self, name: &str, value: &serde_json::Value) -> Result<(), StoreError>;
     /// The parcel a tracking number belongs to.
     async fn find_tracking(
         &self,
         number: &TrackingNumber,
     ) -> Result<Option<TrackingClaim>, StoreError>;
-
-    async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
-    /// The idempotency record under `key`, the products of `skus` and the
-    /// customer's record, read together: a checkout makes one read round
-    /// trip before its one write.
-    async fn read_for_checkout(
-        &self,
-        key: &str,
-        skus: &[Sku],
-        customer: Option<&CustomerId>,
-    ) -> Result<CheckoutRead, StoreError>;
-
-    async fn get_customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError>;
-    /// A customer's orders, newest first.
+    /// A customer's orders, newest first, for lists: their histories may
+    /// be left out.
     async fn customer_orders(
         &self,
         id: &CustomerId,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError>;
-    /// Orders matching a staff search, newest first, at most `limit`. A text
-    /// is an order number (exact), an e-mail address (exact, any case), or
+    /// Orders matching a staff search, newest first, at most `limit`, for
+    /// lists (histories may be left out). A text is an order number
+    /// (exact), an e-mail address (exact, any case), a tracking number, or
     /// words that must all be words of a name on the order.
     async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<Order>, StoreError>;
+}
 
+/// Signed-in shoppers' records.
+#[async_trait]
+pub trait CustomerStore: Send + Sync {
+    async fn get_customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError>;
+}
+
+/// Committed events on their way to the bus.
+#[async_trait]
+pub trait Outbox: Send + Sync {
     /// Events not yet handed to the bus, oldest first.
     async fn pending_events(&self, limit: usize) -> Result<Vec<Event>, StoreError>;
     async fn mark_published(&self, ids: &[EventId]) -> Result<(), StoreError>;
+}
+
+/// What each event consumer has handled, so that it handles each event once.
+#[async_trait]
+pub trait ConsumerLedger: Send + Sync {
     /// Records that `consumer` handled `event_id`; false if it had already.
     async fn record_processed(
         &self,
@@ -197,4 +227,54 @@ pub trait Store: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Whether `consumer` has recorded `event_id` as handled.
     async fn has_processed(&self, consumer: &str, event_id: &EventId) -> Result<bool, StoreError>;
+}
+
+/// Shop settings staff edit, as JSON documents, each versioned.
+/// [`crate::settings::ShopSetting`] reads and writes them typed.
+#[async_trait]
+pub trait SettingsStore: Send + Sync {
+    /// A setting as last saved, with its version (1 for the first save).
+    async fn get_setting(&self, name: &str) -> Result<Option<StoredSetting>, StoreError>;
+    /// Saves a setting if the stored version is `expected_version` (0: never
+    /// saved); a stale one is `StaleVersion`. Answers the new version.
+    async fn put_setting(
+        &self,
+        name: &str,
+        value: &serde_json::Value,
+        expected_version: u64,
+    ) -> Result<u64, StoreError>;
+}
+
+/// A saved setting document and its version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSetting {
+    pub value: serde_json::Value,
+    pub version: u64,
+}
+
+/// Every role at once: what an adapter implements and what the handlers'
+/// state holds. A consumer that needs less takes the role it needs (the
+/// notifier a [`ConsumerLedger`], the relay an [`Outbox`]).
+pub trait Store:
+    CatalogStore + CheckoutStore + OrderStore + CustomerStore + Outbox + ConsumerLedger + SettingsStore
+{
+}
+
+impl<T> Store for T where
+    T: CatalogStore
+        + CheckoutStore
+        + OrderStore
+        + CustomerStore
+        + Outbox
+        + ConsumerLedger
+        + SettingsStore
+{
+}
+
+/// The role traits, to bring their methods into scope at once.
+pub mod roles {
+    pub use super::{
+        CatalogStore, CheckoutStore, ConsumerLedger, CustomerStore, OrderStore, Outbox,
+        SettingsStore, Store,
+    };
 }

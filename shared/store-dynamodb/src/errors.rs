@@ -57,11 +57,18 @@ impl Reason {
     }
 
     /// A number attribute of the item as it was when the condition failed.
-    pub fn old_number(&self, name: &str) -> Option<u32> {
+    pub fn old_number<T: std::str::FromStr>(&self, name: &str) -> Option<T> {
         match self.old_item.as_ref()?.get(name)? {
             AttributeValue::N(value) => value.parse().ok(),
             _ => None,
         }
+    }
+
+    /// Whether the item had attribute `name` when the condition failed.
+    pub fn old_has(&self, name: &str) -> bool {
+        self.old_item
+            .as_ref()
+            .is_some_and(|item| item.contains_key(name))
     }
 }
 

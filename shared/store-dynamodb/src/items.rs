@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
-use kontor_domain::order::Order;
+use kontor_domain::order::{HistoryEntry, Order};
 use kontor_domain::product::Product;
 use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::{CustomerId, EventId, OrderId, Sku};
-use kontor_platform::store::{IdempotencyRecord, StoreError, TrackingClaim};
+use kontor_platform::store::{IdempotencyRecord, StoreError, StoredSetting, TrackingClaim};
 use time::OffsetDateTime;
 
 /// The catalog's partition in GSI1.
@@ -71,6 +71,9 @@ fn shard_of(id: &OrderId) -> u32 {
         acc.wrapping_mul(31).wrapping_add(u32::from(b))
     }) % ORDER_SHARDS
 }
+
+/// The sort key prefix of an order's history items.
+pub const HISTORY_PREFIX: &str = "HISTORY#";
 
 /// The partition of the unpaid-prepayment items an order belongs to:
 /// spread like the all-orders index, so no partition takes every
@@ -229,12 +232,20 @@ impl Item {
             .with("GSI1SK", s(format!("{}#{}", product.category, product.sku))))
     }
 
+    /// The order's header: the order without its history (which lives in
+    /// items of its own beside it), with what lists and searches need in
+    /// its attributes. Its size does not grow with the history.
     pub fn for_order(order: &Order) -> Result<Self, StoreError> {
         let created = format!("{}#{}", sortable_time(order.created_at), order.id);
+        let header = Order {
+            history: Vec::new(),
+            ..order.clone()
+        };
         let mut item = Self::keyed(Keys::order(&order.id))
             .with("version", n(order.version))
             .with("number", s(order.number.as_str()))
-            .with("doc", s(to_json(order)?))
+            .with("history_len", n(order.history.len()))
+            .with("doc", s(to_json(&header)?))
             .with("GSI1PK", s(format!("EMAIL#{}", order.email.normalized())))
             .with("GSI1SK", s(created.clone()));
         item = item
@@ -246,6 +257,31 @@ impl Item {
                 .with("GSI2SK", s(created));
         }
         Ok(item)
+    }
+
+    /// History entry `index` of an order: an item of the order's own item
+    /// collection (`ORDER#<id>`, `HISTORY#<index>`), written once, in the
+    /// transaction of the change it records.
+    pub fn for_history(
+        order: &OrderId,
+        index: usize,
+        entry: &HistoryEntry,
+    ) -> Result<Self, StoreError> {
+        Ok(Self(HashMap::from([
+            ("PK".to_string(), s(format!("ORDER#{order}"))),
+            ("SK".to_string(), s(format!("{HISTORY_PREFIX}{index:06}"))),
+            ("entry".to_string(), s(to_json(entry)?)),
+        ])))
+    }
+
+    /// Whether this is a history entry of an order (by its sort key).
+    pub fn is_history(&self) -> bool {
+        matches!(self.0.get("SK"), Some(AttributeValue::S(sk)) if sk.starts_with(HISTORY_PREFIX))
+    }
+
+    pub fn history_entry(&self) -> Result<HistoryEntry, StoreError> {
+        serde_json::from_str(self.text("entry")?)
+            .map_err(|e| StoreError::Internal(format!("unreadable history entry: {e}")))
     }
 
     /// The key of the item that marks a prepayment order as waiting for its
@@ -293,12 +329,26 @@ impl Item {
         })
     }
 
-    pub fn for_setting(name: &str, value: &serde_json::Value) -> Result<Self, StoreError> {
-        Ok(Self::keyed(Keys::setting(name)).with("doc", s(to_json(value)?)))
+    pub fn for_setting(
+        name: &str,
+        value: &serde_json::Value,
+        version: u64,
+    ) -> Result<Self, StoreError> {
+        Ok(Self::keyed(Keys::setting(name))
+            .with("doc", s(to_json(value)?))
+            .with("version", n(version)))
     }
 
-    pub fn setting(&self) -> Result<serde_json::Value, StoreError> {
-        self.doc()
+    /// A setting saved before settings had versions reads as version 1.
+    pub fn setting(&self) -> Result<StoredSetting, StoreError> {
+        let version = match self.0.get("version") {
+            Some(_) => self.number("version")?,
+            None => 1,
+        };
+        Ok(StoredSetting {
+            value: self.doc()?,
+            version,
+        })
     }
 
     pub fn for_customer(customer: &Customer) -> Result<Self, StoreError> {

@@ -1,5 +1,6 @@
 //! The store contract suite on SQLite files (WAL, as the local runtime uses).
 
+use kontor_platform::store::roles::*;
 use std::sync::Arc;
 
 use kontor_platform::Store;

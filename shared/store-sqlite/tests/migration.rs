@@ -8,13 +8,14 @@
 //! packed and shipped by staff and moved on by DHL's webhook, and the last
 //! event left pending.
 
+use kontor_platform::store::roles::*;
 use std::path::PathBuf;
 
 use kontor_domain::actor::{Actor, HistoryAction};
 use kontor_domain::order::{OrderLookup, PaymentMethod};
 use kontor_domain::shipment::Carrier;
 use kontor_domain::{OrderNumber, Sku};
-use kontor_platform::store::{OrderSearch, ProductQuery, Store};
+use kontor_platform::store::{OrderSearch, ProductQuery};
 use kontor_store_sqlite::{SqliteStore, SCHEMA_VERSION};
 use time::macros::datetime;
 

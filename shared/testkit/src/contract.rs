@@ -24,7 +24,7 @@ use kontor_domain::{
 };
 use kontor_platform::store::{
     IdempotencyRecord, OrderCommit, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
-    TrackingClaim,
+    StoredSetting, TrackingClaim,
 };
 use kontor_platform::ShopSettings;
 use time::macros::datetime;
@@ -78,6 +78,7 @@ pub fn commit_of(order: &Order, command: &OrderCommand, stock: u32) -> OrderComm
     OrderCommit {
         order: next,
         expected_version: order.version,
+        appended_history: decision.history.len(),
         effects: decision.effects,
         events,
     }
@@ -762,27 +763,121 @@ pub async fn unpaid_prepayment_orders_are_listed_for_expiry(store: Arc<dyn Store
     );
 }
 
-pub async fn settings_are_kept_and_replaced(store: Arc<dyn Store>) {
+pub async fn settings_are_versioned(store: Arc<dyn Store>) {
     assert_eq!(store.get_setting("carrier-links").await.unwrap(), None);
     let first = serde_json::json!({"dhl": "https://example.test/{tracking}"});
-    store
-        .put_setting("carrier-links", &first)
-        .await
-        .expect("save");
     assert_eq!(
-        store.get_setting("carrier-links").await.unwrap(),
-        Some(first)
+        store
+            .put_setting("carrier-links", &first, 0)
+            .await
+            .expect("save"),
+        1
     );
-    let second = serde_json::json!({"dhl": ""});
-    store
-        .put_setting("carrier-links", &second)
-        .await
-        .expect("save again");
     assert_eq!(
         store.get_setting("carrier-links").await.unwrap(),
-        Some(second)
+        Some(StoredSetting {
+            value: first.clone(),
+            version: 1
+        })
+    );
+    // A second "first save" is somebody else's edit: refused.
+    assert!(matches!(
+        store.put_setting("carrier-links", &first, 0).await,
+        Err(StoreError::StaleVersion { .. })
+    ));
+    let second = serde_json::json!({"dhl": ""});
+    assert_eq!(
+        store
+            .put_setting("carrier-links", &second, 1)
+            .await
+            .expect("save again"),
+        2
+    );
+    // An edit made on version 1 comes too late now.
+    let lost = serde_json::json!({"dhl": "https://lost.example/{tracking}"});
+    assert!(matches!(
+        store.put_setting("carrier-links", &lost, 1).await,
+        Err(StoreError::StaleVersion {
+            entity: "setting",
+            expected: 1
+        })
+    ));
+    assert_eq!(
+        store.get_setting("carrier-links").await.unwrap(),
+        Some(StoredSetting {
+            value: second,
+            version: 2
+        })
     );
     assert_eq!(store.get_setting("other").await.unwrap(), None);
+}
+
+/// An order that lived long — 2,000 history entries and 100 parcels —
+/// saves and reads back whole, and changes still write (the DynamoDB store
+/// keeps the history beside the order, so the order's item stays small).
+pub async fn a_long_lived_order_saves_and_loads_whole(store: Arc<dyn Store>) {
+    store
+        .put_product(&product("A", "1.00", 500, false), None)
+        .await
+        .expect("create");
+    let placed = placement(store.as_ref(), &[("A", 100)], 1).await;
+    store.place_order(&placed).await.expect("place");
+    let line = placed.order.lines[0].id.clone();
+    let pack = |number: Option<&str>| {
+        OrderCommand::PackShipment(NewShipment {
+            items: vec![(line.clone(), Quantity::new(1).unwrap())],
+            carrier: Carrier::Dhl,
+            tracking_number: number.map(|n| TrackingNumber::parse(n).unwrap()),
+        })
+    };
+    let resend = OrderCommand::SendTracking {
+        shipment_id: "S1".into(),
+    };
+    // `times` + 1 decisions of `command` in one commit, as if they had
+    // happened one after the other (a DynamoDB transaction holds at most
+    // 100 items, so the history is written in parts).
+    let repeated = |order: &Order, command: &OrderCommand, times: usize| {
+        let mut commit = commit_of(order, command, 0);
+        for _ in 0..times {
+            let next = commit_of(&commit.order, command, 0);
+            commit.order = next.order;
+            commit.appended_history += next.appended_history;
+        }
+        commit.events.clear();
+        commit
+    };
+    let first = commit_of(&placed.order, &pack(Some("LONG00000001")), 0);
+    store.commit_order(&first).await.expect("first parcel");
+    let mut order = first.order;
+    for times in [49, 48] {
+        let commit = repeated(&order, &pack(None), times);
+        store.commit_order(&commit).await.expect("parcels");
+        order = commit.order;
+    }
+    while order.history.len() < 2_000 {
+        let times = (2_000 - order.history.len()).min(95) - 1;
+        let commit = repeated(&order, &resend, times);
+        store.commit_order(&commit).await.expect("history");
+        order = commit.order;
+    }
+    assert_eq!(order.history.len(), 2_000);
+    assert_eq!(order.shipments.len(), 100);
+    let stored = store.get_order(&order.id).await.unwrap().unwrap();
+    assert_eq!(stored, order, "read back whole");
+    // And it still changes as any order does.
+    let last = commit_of(&stored, &resend, 0);
+    assert_eq!(last.order.shipments.len(), 100);
+    store.commit_order(&last).await.expect("one more change");
+    assert_eq!(
+        store
+            .get_order(&order.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .history
+            .len(),
+        2_001
+    );
 }
 
 pub async fn placing_an_order_is_all_or_nothing(store: Arc<dyn Store>) {
@@ -990,7 +1085,8 @@ macro_rules! store_contract_tests {
             order_changes_take_stock_and_claim_tracking_numbers,
             cancelling_returns_stock_and_releases_claims,
             unpaid_prepayment_orders_are_listed_for_expiry,
-            settings_are_kept_and_replaced,
+            settings_are_versioned,
+            a_long_lived_order_saves_and_loads_whole,
             placing_an_order_is_all_or_nothing,
             idempotency_keys_and_numbers_are_taken_once,
             stale_order_versions_are_refused,

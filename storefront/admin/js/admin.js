@@ -364,7 +364,8 @@ async function saveProduct(row) {
 }
 
 async function carriersView() {
-  const carriers = await request('GET', '/admin/carriers');
+  const { version, carriers } = await request('GET', '/admin/carriers');
+  let current = version;
   app.innerHTML = `<h1>Carriers</h1><p class="muted">Where customers follow their parcels: the carrier's tracking page,
       with <code>{tracking}</code> where the number goes. Leave empty for no link.</p>
     <form id="carriers-form" class="ship-form" data-testid="carriers-form">
@@ -379,9 +380,11 @@ async function carriersView() {
     form.querySelectorAll('.field-error').forEach((e) => { e.textContent = ''; });
     const templates = Object.fromEntries(carriers.map((c) => [c.carrier, form[c.carrier].value.trim()]));
     try {
-      await request('PUT', '/admin/carriers', { templates });
+      current = (await request('PUT', '/admin/carriers', { templates, version: current })).version;
       form.querySelector('.saved').hidden = false;
     } catch (error) {
+      // Someone else saved meanwhile: show what is there now.
+      if (error.problem?.type === 'urn:kontor:problem:stale-version') { carriersView().catch(showError); return; }
       const slot = form.querySelector(`[data-error-for="${CSS.escape(error.problem?.field || '')}"]`);
       if (slot) slot.textContent = error.message; else showError(error);
     }

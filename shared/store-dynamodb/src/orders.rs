@@ -1,0 +1,326 @@
+//! Placed orders: read whole, found for lists, changed by commits.
+//!
+//! An order is an item collection: its header (`ORDER#<id>`, `ORDER`: the
+//! order without its history, what lists and indexes need) and one item
+//! per history entry (`HISTORY#<index>`), so the header's size does not
+//! grow with every change and the indexes copy only the header. An order
+//! opens with one `Query` on its partition; a change writes the header
+//! (conditional on its version) and only the entries it adds.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
+use kontor_domain::command::Effect;
+use kontor_domain::order::{Order, OrderLookup, PaymentMethod};
+use kontor_domain::shipment::TrackingNumber;
+use kontor_domain::{CustomerId, OrderId, Sku};
+use kontor_platform::store::{OrderCommit, OrderSearch, OrderStore, StoreError, TrackingClaim};
+use time::OffsetDateTime;
+
+use crate::errors::{self, build_error, service_error};
+use crate::items::{self, Item, Keys};
+use crate::{awaits_payment, DynamoStore, TransactFailure};
+
+#[async_trait]
+impl OrderStore for DynamoStore {
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :order")
+            .expression_attribute_values(":order", AttributeValue::S(format!("ORDER#{id}")))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut header = None;
+        let mut history = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = Item::from(item.map_err(service_error)?);
+            if item.is_history() {
+                history.push(item.history_entry()?);
+            } else {
+                header = Some(item.order()?);
+            }
+        }
+        // Items come sorted by their key, so the entries are in order; a
+        // header of the first shape brings its own entries along.
+        Ok(header.map(|mut order| {
+            order.history.extend(history);
+            order
+        }))
+    }
+
+    async fn commit_order(&self, commit: &OrderCommit) -> Result<(), StoreError> {
+        match self.commit_order_once(commit, false).await {
+            // The header was stored in the first shape, with its history
+            // inside: write the whole history as items this once.
+            Err(StoreError::AlreadyExists {
+                entity: "order history",
+            }) => self.commit_order_once(commit, true).await,
+            other => other,
+        }
+    }
+    async fn unpaid_orders(
+        &self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        let mut found: Vec<(String, OrderId)> = Vec::new();
+        for shard in 0..items::ORDER_SHARDS {
+            let mut pages = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :partition AND SK < :before")
+                .expression_attribute_values(
+                    ":partition",
+                    AttributeValue::S(items::unpaid_partition(shard)),
+                )
+                .expression_attribute_values(
+                    ":before",
+                    AttributeValue::S(items::unpaid_before(before)),
+                )
+                .into_paginator()
+                .items()
+                .send();
+            let mut taken = 0;
+            while taken < limit {
+                let Some(item) = pages.next().await else {
+                    break;
+                };
+                let item = Item::from(item.map_err(service_error)?);
+                found.push((item.sort_key()?.to_string(), item.order_id()?));
+                taken += 1;
+            }
+        }
+        found.sort();
+        Ok(found.into_iter().take(limit).map(|(_, id)| id).collect())
+    }
+
+    async fn find_tracking(
+        &self,
+        number: &TrackingNumber,
+    ) -> Result<Option<TrackingClaim>, StoreError> {
+        self.get(Keys::tracking(number))
+            .await?
+            .map(|item| item.tracking(number))
+            .transpose()
+    }
+
+    async fn customer_orders(
+        &self,
+        id: &CustomerId,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        self.query_orders("GSI2", format!("CUSTOMER#{id}"), limit, |_| true)
+            .await
+    }
+
+    async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<Order>, StoreError> {
+        let lookup = OrderLookup::parse(search.text.as_deref());
+        let wanted = |order: &Order| lookup.matches(order) && search.filter.matches(order);
+        match &lookup {
+            OrderLookup::Number(number) => {
+                let Some(claim) = self.get(Keys::order_number(number.as_str())).await? else {
+                    return Ok(Vec::new());
+                };
+                let order = self.get_order(&claim.order_id()?).await?;
+                Ok(order.into_iter().filter(|o| wanted(o)).collect())
+            }
+            OrderLookup::Tracking(number) => {
+                let Some(claim) = self.find_tracking(number).await? else {
+                    return Ok(Vec::new());
+                };
+                let order = self.get_order(&claim.order_id).await?;
+                Ok(order.into_iter().filter(|o| wanted(o)).collect())
+            }
+            OrderLookup::Email(email) => {
+                self.query_orders(
+                    "GSI1",
+                    format!("EMAIL#{}", email.normalized()),
+                    search.limit,
+                    wanted,
+                )
+                .await
+            }
+            OrderLookup::Name(words) => {
+                // The first word's index items, newest first, then the orders
+                // they point at, checked against every word.
+                let mut found = Vec::new();
+                let mut pages = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("PK = :word")
+                    .expression_attribute_values(
+                        ":word",
+                        AttributeValue::S(format!("ORDERNAME#{}", words[0])),
+                    )
+                    .scan_index_forward(false)
+                    .into_paginator()
+                    .send();
+                while found.len() < search.limit {
+                    let Some(page) = pages.next().await else {
+                        break;
+                    };
+                    let page = page.map_err(service_error)?;
+                    let ids: Vec<OrderId> = page
+                        .items
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|item| Item::from(item).order_id())
+                        .collect::<Result<_, _>>()?;
+                    let keys = ids.iter().map(|id| Keys::order(id).into_map()).collect();
+                    let mut orders: Vec<Order> = self
+                        .batch_get(keys)
+                        .await?
+                        .iter()
+                        .map(Item::order)
+                        .collect::<Result<_, _>>()?;
+                    orders.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+                    found.extend(orders.into_iter().filter(|o| wanted(o)));
+                }
+                found.truncate(search.limit);
+                Ok(found)
+            }
+            OrderLookup::All => {
+                // Every shard of the all-orders index, newest first, merged.
+                let mut found = Vec::new();
+                for shard in 0..items::ORDER_SHARDS {
+                    found.extend(
+                        self.query_orders("GSI3", format!("ORDERS#{shard}"), search.limit, &wanted)
+                            .await?,
+                    );
+                }
+                found.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+                found.truncate(search.limit);
+                Ok(found)
+            }
+        }
+    }
+}
+
+impl DynamoStore {
+    /// One try at a commit: the header, the history entries it adds (all of
+    /// them with `whole_history`, for a header of the first shape), the
+    /// effects, the expiry index and the events, in one transaction.
+    async fn commit_order_once(
+        &self,
+        commit: &OrderCommit,
+        whole_history: bool,
+    ) -> Result<(), StoreError> {
+        // Each item's meaning, by position, to read cancellation reasons back.
+        enum Part<'a> {
+            Order,
+            Stock(&'a Sku),
+            Tracking(&'a TrackingNumber),
+            Other,
+        }
+        let order = &commit.order;
+        let expected = commit.expected_version;
+        let condition = if whole_history {
+            "version = :expected AND attribute_not_exists(history_len)"
+        } else {
+            "version = :expected AND attribute_exists(history_len)"
+        };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(Item::for_order(order)?.into_map()))
+            .condition_expression(condition)
+            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_error)?;
+        let mut writes = vec![TransactWriteItem::builder().put(put).build()];
+        let mut parts = vec![Part::Order];
+        let first_new = if whole_history {
+            0
+        } else {
+            order.history.len().saturating_sub(commit.appended_history)
+        };
+        for (index, entry) in order.history.iter().enumerate().skip(first_new) {
+            writes.push(self.put_new(Item::for_history(&order.id, index, entry)?)?);
+            parts.push(Part::Other);
+        }
+        for effect in &commit.effects {
+            match effect {
+                Effect::TakeStock(take) => {
+                    writes.push(self.take_stock(take)?);
+                    parts.push(Part::Stock(&take.sku));
+                }
+                Effect::ReturnStock(units) => {
+                    writes.push(self.return_stock(units)?);
+                    parts.push(Part::Other);
+                }
+                Effect::ClaimTracking {
+                    number,
+                    shipment_id,
+                } => {
+                    let claim = TrackingClaim {
+                        number: number.clone(),
+                        order_id: order.id.clone(),
+                        shipment_id: shipment_id.clone(),
+                    };
+                    writes.push(self.put_new(Item::for_tracking(&claim))?);
+                    parts.push(Part::Tracking(number));
+                }
+                Effect::ReleaseTracking { number } => {
+                    writes.push(self.release_tracking(number, &order.id)?);
+                    parts.push(Part::Other);
+                }
+            }
+        }
+        // A prepayment order that was paid or closed leaves the expiry
+        // sweeper's index (a delete of an absent item is harmless).
+        if order.payment_method == PaymentMethod::Prepayment && !awaits_payment(order) {
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(Item::unpaid_keys(order)))
+                .build()
+                .map_err(build_error)?;
+            writes.push(TransactWriteItem::builder().delete(delete).build());
+            parts.push(Part::Other);
+        }
+        for (index, event) in commit.events.iter().enumerate() {
+            writes.push(self.put_new(Item::for_outbox(event, index)?)?);
+            parts.push(Part::Other);
+        }
+        let reasons = match self.transact(writes).await {
+            Ok(()) => return Ok(()),
+            Err(TransactFailure::Store(error)) => return Err(error),
+            Err(TransactFailure::Cancelled(reasons)) => reasons,
+        };
+        for (part, reason) in parts.iter().zip(&reasons) {
+            if !reason.is_conditional_failure() {
+                continue;
+            }
+            return Err(match part {
+                // At the version expected, but without `history_len`: a
+                // header of the first shape.
+                Part::Order
+                    if !whole_history
+                        && reason.old_number::<u64>("version") == Some(expected)
+                        && !reason.old_has("history_len") =>
+                {
+                    StoreError::AlreadyExists {
+                        entity: "order history",
+                    }
+                }
+                Part::Order => StoreError::StaleVersion {
+                    entity: "order",
+                    expected,
+                },
+                Part::Stock(sku) => StoreError::StockShort {
+                    sku: (*sku).clone(),
+                    available: reason.old_number("stock").unwrap_or(0),
+                },
+                Part::Tracking(number) => StoreError::TrackingNumberTaken((*number).clone()),
+                Part::Other => StoreError::AlreadyExists { entity: "event" },
+            });
+        }
+        Err(errors::unexplained(&reasons))
+    }
+}

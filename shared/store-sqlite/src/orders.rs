@@ -1,0 +1,236 @@
+//! Placed orders: read whole, found for lists, changed by commits.
+
+use async_trait::async_trait;
+use kontor_domain::command::Effect;
+use kontor_domain::order::{Order, OrderLookup};
+use kontor_domain::shipment::TrackingNumber;
+use kontor_domain::{CustomerId, OrderId};
+use kontor_platform::store::{OrderCommit, OrderSearch, OrderStore, StoreError, TrackingClaim};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use time::OffsetDateTime;
+
+use crate::{
+    awaiting_payment_since, insert_events, internal, is_unique_violation, read_order_doc,
+    read_orders, take_stock, to_json, unix, SqliteStore,
+};
+
+#[async_trait]
+impl OrderStore for SqliteStore {
+    async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let id = id.clone();
+        self.run(move |connection| {
+            let doc: Option<String> = connection
+                .query_row(
+                    "SELECT doc FROM orders WHERE id = ?1",
+                    params![id.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(internal)?;
+            doc.as_deref().map(read_order_doc).transpose()
+        })
+        .await
+    }
+
+    async fn commit_order(&self, commit: &OrderCommit) -> Result<(), StoreError> {
+        let commit = commit.clone();
+        self.run(move |connection| {
+            let tx = connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(internal)?;
+            let order = &commit.order;
+            let expected = commit.expected_version;
+            let changed = tx
+                .execute(
+                    "UPDATE orders SET email = ?2, customer_id = ?3, version = ?4, doc = ?5,
+                         awaiting_payment_since = ?7
+                     WHERE id = ?1 AND version = ?6",
+                    params![
+                        order.id.as_str(),
+                        order.email.normalized(),
+                        order.customer_id.as_ref().map(|c| c.as_str()),
+                        order.version,
+                        to_json(order)?,
+                        expected,
+                        awaiting_payment_since(order)
+                    ],
+                )
+                .map_err(internal)?;
+            if changed == 0 {
+                return Err(StoreError::StaleVersion {
+                    entity: "order",
+                    expected,
+                });
+            }
+            for effect in &commit.effects {
+                apply_effect(&tx, order, effect)?;
+            }
+            insert_events(&tx, &commit.events)?;
+            tx.commit().map_err(internal)
+        })
+        .await
+    }
+
+    async fn unpaid_orders(
+        &self,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        self.run(move |connection| {
+            let mut statement = connection
+                .prepare_cached(
+                    "SELECT id FROM orders WHERE awaiting_payment_since < ?1
+                     ORDER BY awaiting_payment_since, id LIMIT ?2",
+                )
+                .map_err(internal)?;
+            let rows = statement
+                .query_map(params![unix(before), limit as i64], |row| {
+                    row.get::<_, String>(0)
+                })
+                .map_err(internal)?;
+            let mut ids = Vec::new();
+            for row in rows {
+                ids.push(
+                    OrderId::parse(&row.map_err(internal)?)
+                        .map_err(|e| StoreError::Internal(e.to_string()))?,
+                );
+            }
+            Ok(ids)
+        })
+        .await
+    }
+
+    async fn find_tracking(
+        &self,
+        number: &TrackingNumber,
+    ) -> Result<Option<TrackingClaim>, StoreError> {
+        let number = number.clone();
+        self.run(move |connection| {
+            let found: Option<(String, String)> = connection
+                .query_row(
+                    "SELECT order_id, shipment_id FROM tracking WHERE number = ?1",
+                    params![number.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(internal)?;
+            found
+                .map(|(order_id, shipment_id)| {
+                    Ok(TrackingClaim {
+                        number: number.clone(),
+                        order_id: OrderId::parse(&order_id)
+                            .map_err(|e| StoreError::Internal(e.to_string()))?,
+                        shipment_id,
+                    })
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    async fn customer_orders(
+        &self,
+        id: &CustomerId,
+        limit: usize,
+    ) -> Result<Vec<Order>, StoreError> {
+        let id = id.as_str().to_string();
+        self.run(move |connection| {
+            read_orders(
+                connection,
+                "SELECT doc FROM orders WHERE customer_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
+                params![id, limit as i64],
+            )
+        })
+        .await
+    }
+
+    async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<Order>, StoreError> {
+        let search = search.clone();
+        self.run(move |connection| {
+            let lookup = OrderLookup::parse(search.text.as_deref());
+            let candidates = match &lookup {
+                OrderLookup::Number(number) => read_orders(
+                    connection,
+                    "SELECT doc FROM orders WHERE number = ?1",
+                    params![number.as_str()],
+                )?,
+                OrderLookup::Email(email) => read_orders(
+                    connection,
+                    "SELECT doc FROM orders WHERE email = ?1 ORDER BY created_at DESC, id DESC",
+                    params![email.normalized()],
+                )?,
+                OrderLookup::Tracking(number) => read_orders(
+                    connection,
+                    "SELECT doc FROM orders WHERE id IN (SELECT order_id FROM tracking WHERE number = ?1)",
+                    params![number.as_str()],
+                )?,
+                // The documents hold the names; a LIKE narrows the rows and
+                // the domain decides, so both stores match names alike.
+                // (SQLite's lower() folds ASCII only, so other words are
+                // left to the domain alone.)
+                OrderLookup::Name(words) if words[0].is_ascii() => read_orders(
+                    connection,
+                    "SELECT doc FROM orders WHERE lower(doc) LIKE ?1 ORDER BY created_at DESC, id DESC",
+                    params![format!("%{}%", words[0])],
+                )?,
+                OrderLookup::Name(_) | OrderLookup::All => read_orders(
+                    connection,
+                    "SELECT doc FROM orders ORDER BY created_at DESC, id DESC",
+                    [],
+                )?,
+            };
+            Ok(candidates
+                .into_iter()
+                .filter(|order| lookup.matches(order) && search.filter.matches(order))
+                .take(search.limit)
+                .collect())
+        })
+        .await
+    }
+}
+
+/// One effect of an order's decision, inside the order's transaction.
+fn apply_effect(
+    tx: &rusqlite::Transaction<'_>,
+    order: &Order,
+    effect: &Effect,
+) -> Result<(), StoreError> {
+    match effect {
+        Effect::TakeStock(take) => take_stock(tx, std::slice::from_ref(take)),
+        Effect::ReturnStock(units) => {
+            tx.execute(
+                "UPDATE products SET stock = stock + ?1, version = version + 1 WHERE sku = ?2",
+                params![units.quantity, units.sku.as_str()],
+            )
+            .map_err(internal)?;
+            Ok(())
+        }
+        Effect::ClaimTracking {
+            number,
+            shipment_id,
+        } => {
+            tx.execute(
+                "INSERT INTO tracking (number, order_id, shipment_id) VALUES (?1, ?2, ?3)",
+                params![number.as_str(), order.id.as_str(), shipment_id],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e, "tracking.number") {
+                    StoreError::TrackingNumberTaken(number.clone())
+                } else {
+                    internal(e)
+                }
+            })?;
+            Ok(())
+        }
+        // Only this order's claim: a number another order claimed since
+        // stays theirs.
+        Effect::ReleaseTracking { number } => {
+            tx.execute(
+                "DELETE FROM tracking WHERE number = ?1 AND order_id = ?2",
+                params![number.as_str(), order.id.as_str()],
+            )
+            .map_err(internal)?;
+            Ok(())
+        }
+    }
+}
