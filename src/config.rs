@@ -27,6 +27,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `KONTOR_STOREFRONT`, default the `storefront/` folder of this checkout.
     pub storefront_dir: PathBuf,
+    /// `KONTOR_CLOCK_OFFSET_DAYS` (0 to 3,650, default 0): runs the shop's
+    /// clock that many days ahead, to see deadlines pass (an unpaid order
+    /// expiring) without waiting. Local runtime only; carriers' signatures
+    /// are checked against the shifted clock too.
+    pub clock_offset_days: u16,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +40,8 @@ pub enum ConfigError {
     Addr(String),
     #[error("KONTOR_BACKEND must be 'embedded' or 'aws', not '{0}'")]
     Backend(String),
+    #[error("KONTOR_CLOCK_OFFSET_DAYS must be a number of days from 0 to 3650, not '{0}'")]
+    ClockOffset(String),
 }
 
 impl Config {
@@ -56,12 +63,22 @@ impl Config {
         let storefront_dir = std::env::var_os("KONTOR_STOREFRONT")
             .map(PathBuf::from)
             .unwrap_or_else(default_storefront);
+        let clock_offset_days = match std::env::var("KONTOR_CLOCK_OFFSET_DAYS") {
+            Err(_) => 0,
+            Ok(text) => text
+                .trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|days| *days <= 3650)
+                .ok_or(ConfigError::ClockOffset(text))?,
+        };
         Ok(Self {
             backend,
             create_table,
             addr,
             data_dir,
             storefront_dir,
+            clock_offset_days,
         })
     }
 }

@@ -22,7 +22,7 @@ pub mod seed;
 use std::sync::Arc;
 
 use kontor_http::AppState;
-use kontor_platform::{Mailer, OrderLinks};
+use kontor_platform::{Mailer, OrderLinks, ShiftedClock};
 use kontor_ses::SesMailer;
 use kontor_store_dynamodb::DynamoStore;
 use kontor_store_sqlite::{MailOutbox, SqliteStore};
@@ -89,6 +89,15 @@ pub async fn assemble(config: &Config) -> Result<Assembled, RuntimeError> {
     // Guests' order links are signed with a key kept in the data folder
     // unless KONTOR_LINK_KEY names one, so links keep working after restarts.
     let mut state = state;
+    if config.clock_offset_days > 0 {
+        tracing::warn!(
+            days = config.clock_offset_days,
+            "KONTOR_CLOCK_OFFSET_DAYS: the shop's clock runs ahead"
+        );
+        state.clock = Arc::new(ShiftedClock {
+            offset: time::Duration::days(i64::from(config.clock_offset_days)),
+        });
+    }
     if OrderLinks::from_env().is_none() {
         let mut settings = (*state.settings).clone();
         settings.order_links = OrderLinks::new(local_auth::key_file(&config.data_dir, "link.key")?);

@@ -33,6 +33,11 @@ const WORDS = {
   prepayment: 'Prepayment',
   invoice: 'Invoice',
   cash_on_delivery: 'Cash on delivery',
+  placed: 'Placed',
+  shipment_packed: 'Parcel packed',
+  shipment_moved: 'Parcel moved on',
+  tracking_sent: 'Tracking e-mailed',
+  payment_recorded: 'Payment recorded',
 };
 
 // A status code in words (escaped); unknown codes read as their words.

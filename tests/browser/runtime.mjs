@@ -21,14 +21,16 @@ function freePort() {
   });
 }
 
-export async function startRuntime() {
+// Starts the runtime; `data` reuses a data folder (a restart), `env` adds
+// variables (such as KONTOR_CLOCK_OFFSET_DAYS).
+export async function startRuntime({ data: reuse, env = {} } = {}) {
   const targetDir = process.env.CARGO_TARGET_DIR || join(root, 'target');
   const binary = join(targetDir, 'debug', 'kontor');
   if (!existsSync(binary)) throw new Error(`build the runtime first (cargo build): ${binary} is missing`);
   const port = await freePort();
-  const data = mkdtempSync(join(tmpdir(), 'kontor-browser-'));
+  const data = reuse || mkdtempSync(join(tmpdir(), 'kontor-browser-'));
   const child = spawn(binary, [], {
-    env: { ...process.env, KONTOR_ADDR: `127.0.0.1:${port}`, KONTOR_DATA: data, RUST_LOG: 'warn' },
+    env: { ...process.env, ...env, KONTOR_ADDR: `127.0.0.1:${port}`, KONTOR_DATA: data, RUST_LOG: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
@@ -43,10 +45,14 @@ export async function startRuntime() {
   }
   return {
     base,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(data, { recursive: true, force: true });
+    data,
+    // Stops the runtime; `keepData` leaves the data folder for a restart.
+    async stop({ keepData = false } = {}) {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      if (!keepData) rmSync(data, { recursive: true, force: true });
     },
   };
 }

@@ -18,6 +18,19 @@ impl Clock for SystemClock {
     }
 }
 
+/// Wall-clock time moved by a fixed offset: the local runtime's way to try
+/// out deadlines (`KONTOR_CLOCK_OFFSET_DAYS`) without waiting for them.
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    pub offset: time::Duration,
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + self.offset
+    }
+}
+
 /// A clock that shows a set time until it is moved; for tests.
 #[derive(Debug)]
 pub struct FixedClock(Mutex<OffsetDateTime>);

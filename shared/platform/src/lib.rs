@@ -25,7 +25,7 @@ pub mod store;
 pub mod telemetry;
 pub mod webhooks;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, ShiftedClock, SystemClock};
 pub use consumer::{ConsumeError, EventConsumer};
 pub use ids::{IdSource, RandomIds, SequentialIds};
 pub use links::OrderLinks;
