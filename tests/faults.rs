@@ -156,3 +156,97 @@ async fn a_throttled_mail_service_asks_for_the_event_again_and_records_nothing()
     );
     assert_eq!(server.requests(), 3, "the SDK tried three times");
 }
+
+/// DynamoDB cancels a transaction with `TransactionConflict` when another
+/// one touches the same items at the same moment (moto, serving one
+/// request at a time, never does): the order writer decides again on a
+/// fresh read, so staff see their change succeed; a conflict that never
+/// ends is a 503 with `Retry-After`, and nothing is written.
+#[tokio::test]
+async fn a_transaction_conflict_is_decided_again() {
+    use kontor_platform::store::roles::*;
+    use kontor_testkit::faults::FlakyProxy;
+
+    let proxy = FlakyProxy::start(
+        &kontor_testkit::moto::Moto::shared().endpoint(),
+        "DynamoDB_20120810.TransactWriteItems",
+        Fault::transaction_conflict(),
+    )
+    .await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config_at(proxy.endpoint()));
+    kontor_store_dynamodb::table::create_table(&client, "kontor-conflicts")
+        .await
+        .unwrap();
+    let store: Arc<dyn Store> = Arc::new(DynamoStore::new(client, "kontor-conflicts"));
+    store
+        .put_product(
+            &kontor_testkit::fixtures::product("BELT", "34.90", 5, false),
+            None,
+        )
+        .await
+        .unwrap();
+    let state = state_over(store.clone());
+    let router = kontor_checkout::router().merge(kontor_order_lifecycle::router());
+    let app = TestApp::new(router, state);
+    let staff = app.as_staff();
+    let stock = || async {
+        store
+            .get_product(&kontor_domain::Sku::parse("BELT").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .stock
+    };
+    let mut ids = Vec::new();
+    for key in ["conflict-1", "conflict-2"] {
+        let placed = app
+            .post(
+                "/checkout",
+                &checkout_body(&[("BELT", 2)]),
+                &[("Idempotency-Key", key)],
+            )
+            .await;
+        assert_eq!(placed.status, 201, "{}", placed.text);
+        ids.push(placed.json()["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(stock().await, 1);
+
+    proxy.fail_next(2);
+    let cancelled = staff
+        .post(
+            &format!("/admin/orders/{}/cancel", ids[0]),
+            &serde_json::json!({}),
+            &[],
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+    assert_eq!(
+        proxy.injected(),
+        2,
+        "two conflicts, then the third try went through"
+    );
+    assert_eq!(stock().await, 3, "returned once");
+
+    proxy.fail_next(usize::MAX);
+    let busy = staff
+        .post(
+            &format!("/admin/orders/{}/cancel", ids[1]),
+            &serde_json::json!({}),
+            &[],
+        )
+        .await;
+    assert_try_later(&busy, "cancel under endless conflicts");
+    assert_eq!(
+        proxy.injected(),
+        2 + kontor_http::order_writer::MAX_ATTEMPTS as usize,
+        "bounded"
+    );
+    proxy.fail_next(0);
+    assert_eq!(stock().await, 3, "nothing written");
+    let order = store
+        .get_order(&kontor_domain::OrderId::parse(&ids[1]).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(order.status, kontor_domain::order::OrderStatus::Open);
+}

@@ -9,25 +9,31 @@
 //! - [`types`]: values parsed once at the edge (`Sku`, `Quantity`, `CountryCode`, `Email`, ids).
 //! - [`product`]: the catalog entry with its stock and its selling links.
 //! - [`pricing`]: pricing a cart: lines, shipping, tax breakdown, total.
-//! - [`order`]: the order aggregate and placing an order.
+//! - [`order`]: the order aggregate.
+//! - [`placing`]: placing an order (the checkout, pure).
+//! - [`search`]: what staff search orders by.
 //! - [`command`]: every later change to an order: commands, decisions, and
 //!   the one place that applies them.
 //! - [`actor`]: who changed an order, and the typed history actions.
 //! - [`stored`]: the stored order document and its upgrades.
 //! - [`customer`]: a signed-in shopper's record across orders.
 //! - [`shipment`]: the parcels an order goes out in, and their way.
+//! - [`carrier`]: carriers, tracking numbers and links, carriers' status codes.
 //! - [`events`]: what the aggregates tell the rest of the system.
 //! - [`access`]: guest order access tokens, kept only as hashes.
 
 pub mod access;
 pub mod actor;
+pub mod carrier;
 pub mod command;
 pub mod customer;
 pub mod events;
 pub mod money;
 pub mod order;
+pub mod placing;
 pub mod pricing;
 pub mod product;
+pub mod search;
 pub mod shipment;
 pub mod stored;
 pub mod tax;

@@ -107,25 +107,74 @@ pub fn price_cart(items: &[(&Product, Quantity)], settings: &PricingSettings) ->
     let shipping = settings.shipping.cost_for(subtotal, !lines.is_empty());
     let shipping_rate = settings.tax_rates.rate(TaxClass::Standard);
     let shipping_tax = tax_in_gross(shipping, shipping_rate);
-
-    let taxes = tax_breakdown(
+    let totals = totals_of(
         currency,
-        lines
-            .iter()
-            .map(|l| (l.tax_rate, l.total, l.tax))
-            .chain((!shipping.is_zero()).then_some((shipping_rate, shipping, shipping_tax))),
+        lines.iter().map(|l| Charge {
+            rate: l.tax_rate,
+            gross: l.total,
+            tax: l.tax,
+        }),
+        Charge {
+            rate: shipping_rate,
+            gross: shipping,
+            tax: shipping_tax,
+        },
     );
-    let tax = Money::sum(currency, taxes.iter().map(|t| &t.tax));
-
     PricedCart {
         currency,
-        subtotal,
-        shipping,
+        subtotal: totals.subtotal,
+        shipping: totals.shipping,
         shipping_tax,
-        tax,
-        total: subtotal + shipping,
-        taxes,
+        tax: totals.tax,
+        total: totals.total,
+        taxes: totals.taxes,
         lines,
+    }
+}
+
+/// What one part of an order charges: its gross amount and the VAT in it,
+/// at one rate. A line charges its price less its share of discounts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Charge {
+    pub rate: Decimal,
+    pub gross: Money,
+    pub tax: Money,
+}
+
+/// The totals of a cart or an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderTotals {
+    pub subtotal: Money,
+    pub shipping: Money,
+    pub tax: Money,
+    pub total: Money,
+    pub taxes: Vec<TaxLine>,
+}
+
+/// Adds up what the goods and the shipping charge: the one place a cart's
+/// and an order's totals come from, so that an order always totals what
+/// its checkout charged.
+pub fn totals_of(
+    currency: Currency,
+    goods: impl IntoIterator<Item = Charge>,
+    shipping: Charge,
+) -> OrderTotals {
+    let goods: Vec<Charge> = goods.into_iter().collect();
+    let subtotal = Money::sum(currency, goods.iter().map(|c| &c.gross));
+    let taxes = tax_breakdown(
+        currency,
+        goods
+            .iter()
+            .chain((!shipping.gross.is_zero()).then_some(&shipping))
+            .map(|c| (c.rate, c.gross, c.tax)),
+    );
+    let tax = Money::sum(currency, taxes.iter().map(|t| &t.tax));
+    OrderTotals {
+        subtotal,
+        shipping: shipping.gross,
+        tax,
+        total: subtotal + shipping.gross,
+        taxes,
     }
 }
 

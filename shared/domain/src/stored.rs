@@ -10,8 +10,11 @@
 //! their author as a free string (`"staff lena@…"`, `"carrier DHL"`) and
 //! the action as a word (`"shipment_shipped"`); no payments. Schema 2: a
 //! typed [`crate::actor::Actor`] and [`crate::actor::HistoryAction`], and
-//! the order's payments.
+//! the order's payments. Schema 3: each line's share of discounts and
+//! adjustments (zero before), and the shipping charge with its own tax
+//! (before, only inside the totals); the totals are derived on read.
 
+use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 
 use crate::order::{Order, ORDER_SCHEMA};
@@ -27,9 +30,14 @@ pub fn order_from_json(text: &str) -> Result<Order, StoredError> {
     order_from_value(value)
 }
 
-/// Reads an order document (already parsed) of any known schema.
+/// Reads an order document (already parsed) of any known schema. The
+/// totals are derived from the lines and the shipping, never taken from
+/// the document.
 pub fn order_from_value(value: Value) -> Result<Order, StoredError> {
-    serde_json::from_value(upgrade_order(value)?).map_err(|e| StoredError(e.to_string()))
+    let mut order: Order =
+        serde_json::from_value(upgrade_order(value)?).map_err(|e| StoredError(e.to_string()))?;
+    order.totals = order.derive_totals();
+    Ok(order)
 }
 
 /// Brings an order document to [`ORDER_SCHEMA`].
@@ -45,6 +53,9 @@ pub fn upgrade_order(mut value: Value) -> Result<Value, StoredError> {
     }
     if schema < 2 {
         upgrade_1_to_2(document);
+    }
+    if schema < 3 {
+        upgrade_2_to_3(document)?;
     }
     Ok(value)
 }
@@ -80,6 +91,60 @@ fn upgrade_1_to_2(document: &mut Map<String, Value>) {
         }
     }
     document.insert("schema".into(), Value::from(2));
+}
+
+fn upgrade_2_to_3(document: &mut Map<String, Value>) -> Result<(), StoredError> {
+    let currency = document
+        .get("currency")
+        .cloned()
+        .ok_or_else(|| StoredError("an order has a currency".into()))?;
+    let amount = |v: Option<&Value>| -> Decimal {
+        v.and_then(|m| m.get("amount"))
+            .and_then(Value::as_str)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_default()
+    };
+    let money = |d: Decimal| json!({"amount": format!("{:.2}", d), "currency": currency});
+    let mut line_tax = Decimal::ZERO;
+    if let Some(Value::Array(lines)) = document.get_mut("lines") {
+        for line in lines.iter_mut().filter_map(Value::as_object_mut) {
+            line_tax += amount(line.get("tax"));
+            line.insert("discount".into(), money(Decimal::ZERO));
+            line.insert("adjustment".into(), money(Decimal::ZERO));
+        }
+    }
+    // Shipping was taxed at the shop's standard rate (the highest in its
+    // table), and its tax is what the totals hold beyond the lines' taxes.
+    let totals = document.get("totals").cloned().unwrap_or(Value::Null);
+    let shipping = amount(totals.get("shipping"));
+    let rate = totals
+        .get("taxes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            t.get("rate")
+                .and_then(Value::as_str)?
+                .parse::<Decimal>()
+                .ok()
+        })
+        .max()
+        .unwrap_or_default();
+    let shipping_tax = if shipping.is_zero() {
+        Decimal::ZERO
+    } else {
+        amount(totals.get("tax")) - line_tax
+    };
+    document.insert(
+        "shipping".into(),
+        json!({
+            "amount": money(shipping),
+            "tax_rate": rate.normalize().to_string(),
+            "tax": money(shipping_tax),
+        }),
+    );
+    document.insert("schema".into(), Value::from(3));
+    Ok(())
 }
 
 fn take_string(object: &mut Map<String, Value>, key: &str) -> String {
@@ -175,6 +240,35 @@ mod tests {
         // Upgrading is idempotent: a current document passes unchanged.
         let current = serde_json::to_value(&order).unwrap();
         assert_eq!(upgrade_order(current.clone()).unwrap(), current);
+    }
+
+    #[test]
+    fn shipping_and_line_shares_are_filled_in_from_the_totals() {
+        // The schema 1 fixture has free shipping; charge 4.95 of it (0.79
+        // of it VAT at 19 %) as an order under 50 € would have.
+        let mut value: Value = serde_json::from_str(SCHEMA_1_ORDER).unwrap();
+        let eur = |a: &str| json!({"amount": a, "currency": "EUR"});
+        value["totals"]["shipping"] = eur("4.95");
+        let tax: Decimal = value["totals"]["tax"]["amount"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        value["totals"]["tax"] = eur(&(tax + Decimal::new(79, 2)).to_string());
+        let order = order_from_value(value).unwrap();
+        assert_eq!(order.shipping.amount.amount(), Decimal::new(495, 2));
+        assert_eq!(order.shipping.tax.amount(), Decimal::new(79, 2));
+        assert_eq!(order.shipping.tax_rate, Decimal::from(19));
+        assert!(order
+            .lines
+            .iter()
+            .all(|l| l.discount.is_zero() && l.adjustment.is_zero()));
+        assert_eq!(
+            order.totals.total.amount(),
+            Decimal::new(11975, 2),
+            "114.80 + 4.95"
+        );
+        assert_eq!(order.totals.tax.amount(), tax + Decimal::new(79, 2));
     }
 
     #[test]
