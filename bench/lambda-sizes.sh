@@ -7,9 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/cargo-lambda ] && export PATH="$PWD/.venv/bin:$PATH"
-functions=(catalog checkout orders outbox-relay notifier shipment tracking-update)
+functions=(catalog checkout orders outbox-relay notifier shipment tracking-update order-lifecycle order-expiry)
+# Each package's binaries (order-lifecycle's crate builds order-expiry too).
 packages=()
-for function in "${functions[@]}"; do packages+=(-p "kontor-$function"); done
+for package in catalog checkout orders outbox-relay notifier shipment tracking-update order-lifecycle; do
+  packages+=(-p "kontor-$package")
+done
 cargo lambda build --release --x86-64 "${packages[@]}"
 target="${CARGO_TARGET_DIR:-target}"
 printf '| function | bootstrap | gzip -9 |\n|---|---|---|\n'

@@ -176,7 +176,7 @@ mod tests {
             .unwrap();
         for n in 1..=2 {
             let placement = placement(store.as_ref(), &[("A", 1)], n).await;
-            store.place_order(&placement).await.unwrap();
+            store.commit_order(&placement).await.unwrap();
         }
         store
     }

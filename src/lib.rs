@@ -71,7 +71,7 @@ pub async fn assemble(config: &Config) -> Result<Assembled, RuntimeError> {
             )
         }
         Backend::Aws => {
-            let state = AppState::aws().await;
+            let state = AppState::with_store(Arc::new(DynamoStore::from_env().await));
             if config.create_table {
                 let store = DynamoStore::from_env().await;
                 match kontor_store_dynamodb::table::create_table(store.client(), store.table())

@@ -1,6 +1,6 @@
 //! The `checkout` Lambda function: its router behind API Gateway.
 
 #[tokio::main]
-async fn main() -> Result<(), kontor_http::lambda::StartupError> {
-    kontor_http::lambda::run(kontor_checkout::router).await
+async fn main() -> Result<(), kontor_lambda::StartupError> {
+    kontor_lambda::run(kontor_checkout::router).await
 }

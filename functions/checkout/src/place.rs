@@ -14,7 +14,7 @@ use kontor_domain::order::{
 use kontor_domain::{Email, Sku};
 use kontor_http::views::{money, AddressBody};
 use kontor_http::{AppState, Claims, JsonBody, MaybeSignedIn, Problem, SignedIn};
-use kontor_platform::{IdempotencyRecord, OrderPlacement, StoreError};
+use kontor_platform::{IdempotencyRecord, OrderCommit, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -255,21 +255,20 @@ async fn place(
         let response = CheckoutResponse::new(&placed.order, access_token);
         let stored = serde_json::to_string(&response.clone().with_sealed_token(&key))
             .map_err(|e| Problem::from(StoreError::Internal(e.to_string())))?;
-        let placement = OrderPlacement {
+        let created_at = placed.order.created_at;
+        let placement = OrderCommit {
             idempotency: Some(IdempotencyRecord {
                 key: record_key.clone(),
                 request_hash: request_hash.clone(),
                 status: StatusCode::CREATED.as_u16(),
                 body: stored,
-                created_at: placed.order.created_at,
+                created_at,
             }),
-            order: placed.order,
             customer,
-            stock_takes: placed.stock_takes,
-            events: placed.events,
+            ..OrderCommit::new_order(placed)
         };
 
-        match state.store.place_order(&placement).await {
+        match state.store.commit_order(&placement).await {
             Ok(()) => {
                 tracing::info!(order_id = %placement.order.id, number = %placement.order.number, total = %placement.order.totals.total, "order placed");
                 return Ok(created(response, false));

@@ -2,18 +2,17 @@
 //!
 //! Handlers never read tokens. In AWS the HTTP API's JWT authorizer checks
 //! the token and puts its claims into the request context, and
-//! [`claims_from_lambda_context`] copies them into the request's extensions;
+//! `kontor_lambda::claims_from_lambda_context` copies them into the
+//! request's extensions;
 //! locally the runtime checks its own tokens and puts the same [`Claims`]
 //! there. The extractors then answer 401 when a route needs a caller and
 //! has none, and 403 when a staff route is called by a shopper.
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::Response;
 use kontor_domain::actor::Actor;
 use kontor_domain::{CustomerId, Email};
 
@@ -136,25 +135,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Staff {
             ))
         }
     }
-}
-
-/// Middleware for the Lambda functions: the JWT authorizer's claims from
-/// API Gateway's request context become [`Claims`].
-pub async fn claims_from_lambda_context(mut request: Request, next: Next) -> Response {
-    use lambda_http::request::RequestContext;
-
-    let claims = match request.extensions().get::<RequestContext>() {
-        Some(RequestContext::ApiGatewayV2(context)) => context
-            .authorizer
-            .as_ref()
-            .and_then(|authorizer| authorizer.jwt.as_ref())
-            .and_then(|jwt| Claims::from_authorizer(&jwt.claims)),
-        _ => None,
-    };
-    if let Some(claims) = claims {
-        request.extensions_mut().insert(claims);
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]

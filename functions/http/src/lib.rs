@@ -11,11 +11,9 @@
 //!   commit, retry), and how an order's refusals are answered.
 //! - [`views`]: the JSON shapes several functions share.
 //! - [`identity`]: the caller's claims and the extractors that require them.
-//! - [`lambda`]: the entry point every function's `main` calls.
 
 pub mod extract;
 pub mod identity;
-pub mod lambda;
 pub mod order_writer;
 pub mod problem;
 pub mod state;

@@ -159,6 +159,8 @@ impl AppState {
                 appended_history: decision.history.len(),
                 effects: decision.effects,
                 events,
+                idempotency: None,
+                customer: None,
             };
             match self.store.commit_order(&commit).await {
                 Ok(()) => {

@@ -8,7 +8,6 @@ use kontor_domain::shipment::TrackingLinks;
 use kontor_domain::OrderId;
 use kontor_platform::settings::{read_setting, Versioned};
 use kontor_platform::{Clock, IdSource, RandomIds, ShopSettings, Store, StoreError, SystemClock};
-use kontor_store_dynamodb::DynamoStore;
 
 use crate::problem::Problem;
 
@@ -29,19 +28,6 @@ impl AppState {
             ids: Arc::new(RandomIds),
             settings: Arc::new(ShopSettings::from_env()),
         }
-    }
-
-    /// The AWS adapters, configured from the environment: the DynamoDB table
-    /// `KONTOR_TABLE`, and the SDK's usual variables (region, credentials,
-    /// `AWS_ENDPOINT_URL` for a stand-in such as moto).
-    pub async fn aws() -> Self {
-        let state = Self::with_store(Arc::new(DynamoStore::from_env().await));
-        if state.settings.order_links.is_development_key() {
-            tracing::warn!(
-                "KONTOR_LINK_KEY is not set: guests' order links use the development key"
-            );
-        }
-        state
     }
 }
 

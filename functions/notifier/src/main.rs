@@ -12,7 +12,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    kontor_platform::telemetry::init_lambda_logs();
+    kontor_lambda::init_logs();
     let notifier = Arc::new(Notifier::new(
         Arc::new(DynamoStore::from_env().await),
         Arc::new(SesMailer::from_env().await),

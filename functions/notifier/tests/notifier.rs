@@ -31,7 +31,7 @@ async fn placed_events(store: &SqliteStore, language: Language) -> Vec<Event> {
     {
         placed.language = language;
     }
-    store.place_order(&placement).await.unwrap();
+    store.commit_order(&placement).await.unwrap();
     store.pending_events(10).await.unwrap()
 }
 

@@ -60,7 +60,7 @@ async fn outbox(orders: u64) -> (Arc<dyn Store>, StreamEvent, Vec<Event>) {
         .unwrap();
     for n in 1..=orders {
         store
-            .place_order(&placement(store.as_ref(), &[("A", 1), ("B", 1)], n).await)
+            .commit_order(&placement(store.as_ref(), &[("A", 1), ("B", 1)], n).await)
             .await
             .unwrap();
     }

@@ -1,6 +1,6 @@
 //! The `shipment` Lambda function: its router behind API Gateway.
 
 #[tokio::main]
-async fn main() -> Result<(), kontor_http::lambda::StartupError> {
-    kontor_http::lambda::run(kontor_shipment::router).await
+async fn main() -> Result<(), kontor_lambda::StartupError> {
+    kontor_lambda::run(kontor_shipment::router).await
 }

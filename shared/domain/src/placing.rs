@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::access::AccessTokenHash;
 use crate::actor::{Actor, HistoryAction};
+use crate::command::Effect;
 use crate::events::{
     Event, EventPayload, OrderPlaced, PlacedLine, StockChangeReason, StockChanged,
 };
@@ -51,10 +52,12 @@ pub struct NewOrderContext {
     pub access_token_hash: Option<AccessTokenHash>,
 }
 
+/// A new order, the effects it has outside itself (the stock it takes)
+/// and its events: what the checkout commits.
 #[derive(Debug, Clone)]
 pub struct PlacedOrder {
     pub order: Order,
-    pub stock_takes: Vec<StockTake>,
+    pub effects: Vec<Effect>,
     pub events: Vec<Event>,
 }
 
@@ -207,13 +210,15 @@ pub fn place_order(
         access_token_hash: context.access_token_hash,
     };
 
-    let stock_takes: Vec<StockTake> = items
+    let effects: Vec<Effect> = items
         .iter()
         .zip(&allocations)
         .filter(|(_, allocation)| allocation.from_stock > 0)
-        .map(|((product, _), allocation)| StockTake {
-            sku: product.sku.clone(),
-            quantity: allocation.from_stock,
+        .map(|((product, _), allocation)| {
+            Effect::TakeStock(StockTake {
+                sku: product.sku.clone(),
+                quantity: allocation.from_stock,
+            })
         })
         .collect();
 
@@ -237,7 +242,7 @@ pub fn place_order(
 
     Ok(PlacedOrder {
         order,
-        stock_takes,
+        effects,
         events,
     })
 }
@@ -359,16 +364,16 @@ mod tests {
         assert_eq!(order.totals.total.amount(), dec!(134.60));
         assert_eq!(order.billing_address, order.shipping_address);
         assert_eq!(
-            placed.stock_takes,
+            placed.effects,
             vec![
-                StockTake {
+                Effect::TakeStock(StockTake {
                     sku: Sku::parse("TR").unwrap(),
                     quantity: 1
-                },
-                StockTake {
+                }),
+                Effect::TakeStock(StockTake {
                     sku: Sku::parse("BE").unwrap(),
                     quantity: 1
-                },
+                }),
             ]
         );
         let names: Vec<&str> = placed.events.iter().map(Event::name).collect();

@@ -49,7 +49,7 @@ async fn real_events() -> Vec<kontor_domain::events::Event> {
         .await
         .unwrap();
     store
-        .place_order(&placement(store.as_ref(), &[("A", 1), ("B", 1)], 1).await)
+        .commit_order(&placement(store.as_ref(), &[("A", 1), ("B", 1)], 1).await)
         .await
         .unwrap();
     store.pending_events(10).await.unwrap()

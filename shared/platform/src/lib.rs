@@ -10,7 +10,6 @@
 //! - [`consumer`]: an event consumer, fed by EventBridge or by the local bus.
 //! - [`mailer`]: sends e-mail (SES in AWS, a mail outbox locally).
 //! - [`publisher`]: puts committed events on the bus (EventBridge).
-//! - [`telemetry`]: the JSON logs every Lambda function writes.
 //! - [`settings`]: the shop's selling settings (currency, taxes, shipping).
 //! - [`webhooks`]: carriers' signed webhook deliveries.
 
@@ -22,7 +21,6 @@ pub mod mailer;
 pub mod publisher;
 pub mod settings;
 pub mod store;
-pub mod telemetry;
 pub mod webhooks;
 
 pub use clock::{Clock, FixedClock, ShiftedClock, SystemClock};
@@ -34,7 +32,7 @@ pub use publisher::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
 pub use settings::ShopSettings;
 pub use store::roles::*;
 pub use store::{
-    CheckoutRead, IdempotencyRecord, OrderCommit, OrderPlacement, OrderSearch, ProductQuery,
-    StoreError, StoredSetting, TrackingClaim,
+    CheckoutRead, IdempotencyRecord, OrderCommit, OrderSearch, ProductQuery, StoreError,
+    StoredSetting, TrackingClaim,
 };
 pub use webhooks::WebhookSecrets;

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use kontor_domain::command::Effect;
 use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
-use kontor_domain::order::{Order, OrderFilter, StockTake};
+use kontor_domain::order::{Order, OrderFilter, PlacedOrder};
 use kontor_domain::product::Product;
 use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::{CustomerId, EventId, OrderId, Sku};
@@ -75,10 +75,13 @@ pub struct IdempotencyRecord {
     pub created_at: OffsetDateTime,
 }
 
-/// A decided change to a placed order, written all or nothing: the order
-/// (only if the stored version is still `expected_version`), the effects
-/// of its decision outside the order (each adapter maps each effect kind
-/// once) and its events. Only the order helper builds one.
+/// The one order write, all or nothing: a new order (`expected_version`
+/// 0: written only if its id and number are free) or a decided change to a
+/// placed one (written only if the stored version is still
+/// `expected_version`), with the effects of its decision outside the order
+/// (each adapter maps each effect kind once), its events, and for a
+/// checkout its idempotency record and the customer's record. Only the
+/// checkout and the order writer build one.
 #[derive(Debug, Clone)]
 pub struct OrderCommit {
     pub order: Order,
@@ -88,6 +91,31 @@ pub struct OrderCommit {
     pub appended_history: usize,
     pub effects: Vec<Effect>,
     pub events: Vec<Event>,
+    /// The first answer to the request, under its key; taken at most once.
+    pub idempotency: Option<IdempotencyRecord>,
+    /// The customer's record with this order counted, written only if the
+    /// stored one still has the version before (or, at version 1, none).
+    pub customer: Option<Customer>,
+}
+
+impl OrderCommit {
+    /// The commit of a newly placed order.
+    pub fn new_order(placed: PlacedOrder) -> Self {
+        Self {
+            appended_history: placed.order.history.len(),
+            order: placed.order,
+            expected_version: 0,
+            effects: placed.effects,
+            events: placed.events,
+            idempotency: None,
+            customer: None,
+        }
+    }
+
+    /// Whether this commit places a new order.
+    pub fn is_new_order(&self) -> bool {
+        self.expected_version == 0
+    }
 }
 
 /// A tracking number, unique in the shop, pointing at its parcel: how a
@@ -119,18 +147,6 @@ pub struct OrderSearch {
     pub limit: usize,
 }
 
-/// Everything a checkout writes, in one transaction.
-#[derive(Debug, Clone)]
-pub struct OrderPlacement {
-    pub order: Order,
-    /// The customer's record with this order counted, written only if the
-    /// stored one still has the version before (or, at version 1, none).
-    pub customer: Option<Customer>,
-    pub stock_takes: Vec<StockTake>,
-    pub idempotency: Option<IdempotencyRecord>,
-    pub events: Vec<Event>,
-}
-
 /// The catalog: products with their stock, each versioned.
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
@@ -148,7 +164,7 @@ pub trait CatalogStore: Send + Sync {
     ) -> Result<Product, StoreError>;
 }
 
-/// The checkout's reads and its one write.
+/// The checkout's reads (its write is an [`OrderCommit`]).
 #[async_trait]
 pub trait CheckoutStore: Send + Sync {
     /// The idempotency record under `key`, the products of `skus` and the
@@ -160,9 +176,6 @@ pub trait CheckoutStore: Send + Sync {
         skus: &[Sku],
         customer: Option<&CustomerId>,
     ) -> Result<CheckoutRead, StoreError>;
-    /// Writes a new order with its stock decrements, idempotency record,
-    /// customer record and events, all or nothing.
-    async fn place_order(&self, placement: &OrderPlacement) -> Result<(), StoreError>;
     async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
 }
 
@@ -171,10 +184,12 @@ pub trait CheckoutStore: Send + Sync {
 pub trait OrderStore: Send + Sync {
     /// The order whole, with its full history.
     async fn get_order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
-    /// Writes an [`OrderCommit`]: a stale version is `StaleVersion`,
-    /// missing stock `StockShort`, a tracking number another parcel has
-    /// `TrackingNumberTaken`, a colliding transaction
-    /// `TransactionConflict`; then nothing is written.
+    /// Writes an [`OrderCommit`]: a stale version is `StaleVersion` (of the
+    /// order, or of the customer's record), missing stock `StockShort`, a
+    /// tracking number another parcel has `TrackingNumberTaken`, a taken
+    /// idempotency key `IdempotencyKeyTaken`, a drawn order number
+    /// `OrderNumberTaken`, a colliding transaction `TransactionConflict`;
+    /// then nothing is written.
     async fn commit_order(&self, commit: &OrderCommit) -> Result<(), StoreError>;
     /// Open prepayment orders without any payment, placed before `before`,
     /// oldest first, at most `limit`: the candidates for expiry.

@@ -204,9 +204,12 @@ impl OrderStore for DynamoStore {
 }
 
 impl DynamoStore {
-    /// One try at a commit: the header, the history entries it adds (all of
-    /// them with `whole_history`, for a header of the first shape), the
-    /// effects, the expiry index and the events, in one transaction.
+    /// One try at a commit, in one transaction: for a new order its header,
+    /// number claim, name words and expiry item; for a change the header
+    /// over the version it was decided on; then the history entries it
+    /// adds (all of them with `whole_history`, for a header of the first
+    /// shape), the effects, the expiry item's removal, the events, and a
+    /// checkout's idempotency record and customer record.
     async fn commit_order_once(
         &self,
         commit: &OrderCommit,
@@ -214,28 +217,66 @@ impl DynamoStore {
     ) -> Result<(), StoreError> {
         // Each item's meaning, by position, to read cancellation reasons back.
         enum Part<'a> {
+            Idempotency,
+            NewOrder,
             Order,
+            Number,
             Stock(&'a Sku),
             Tracking(&'a TrackingNumber),
+            Customer,
             Other,
         }
         let order = &commit.order;
         let expected = commit.expected_version;
-        let condition = if whole_history {
-            "version = :expected AND attribute_not_exists(history_len)"
+        let mut writes = Vec::new();
+        let mut parts = Vec::new();
+        if let Some(record) = &commit.idempotency {
+            writes.push(self.put_new(Item::for_idempotency(record))?);
+            parts.push(Part::Idempotency);
+        }
+        if commit.is_new_order() {
+            writes.push(self.put_new(Item::for_order(order)?)?);
+            parts.push(Part::NewOrder);
+            writes.push(self.put_new(Item::for_order_number(order))?);
+            parts.push(Part::Number);
+            for word in order.name_tokens() {
+                writes.push(self.put_new(Item::for_order_name(order, &word))?);
+                parts.push(Part::NewOrder);
+            }
+            if awaits_payment(order) {
+                writes.push(self.put_new(Item::for_unpaid(order))?);
+                parts.push(Part::NewOrder);
+            }
         } else {
-            "version = :expected AND attribute_exists(history_len)"
-        };
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(Item::for_order(order)?.into_map()))
-            .condition_expression(condition)
-            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(build_error)?;
-        let mut writes = vec![TransactWriteItem::builder().put(put).build()];
-        let mut parts = vec![Part::Order];
+            let condition = if whole_history {
+                "version = :expected AND attribute_not_exists(history_len)"
+            } else {
+                "version = :expected AND attribute_exists(history_len)"
+            };
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(Item::for_order(order)?.into_map()))
+                .condition_expression(condition)
+                .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .build()
+                .map_err(build_error)?;
+            writes.push(TransactWriteItem::builder().put(put).build());
+            parts.push(Part::Order);
+            // A prepayment order that was paid or closed leaves the expiry
+            // sweeper's index (a delete of an absent item is harmless).
+            if order.payment_method == PaymentMethod::Prepayment && !awaits_payment(order) {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(Item::unpaid_keys(order)))
+                    .build()
+                    .map_err(build_error)?;
+                writes.push(TransactWriteItem::builder().delete(delete).build());
+                parts.push(Part::Other);
+            }
+        }
         let first_new = if whole_history {
             0
         } else {
@@ -273,31 +314,29 @@ impl DynamoStore {
                 }
             }
         }
-        // A prepayment order that was paid or closed leaves the expiry
-        // sweeper's index (a delete of an absent item is harmless).
-        if order.payment_method == PaymentMethod::Prepayment && !awaits_payment(order) {
-            let delete = Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(Item::unpaid_keys(order)))
-                .build()
-                .map_err(build_error)?;
-            writes.push(TransactWriteItem::builder().delete(delete).build());
-            parts.push(Part::Other);
-        }
         for (index, event) in commit.events.iter().enumerate() {
             writes.push(self.put_new(Item::for_outbox(event, index)?)?);
             parts.push(Part::Other);
         }
+        if let Some(customer) = &commit.customer {
+            writes.push(self.put_versioned(Item::for_customer(customer)?, customer.version)?);
+            parts.push(Part::Customer);
+        }
+
         let reasons = match self.transact(writes).await {
             Ok(()) => return Ok(()),
             Err(TransactFailure::Store(error)) => return Err(error),
             Err(TransactFailure::Cancelled(reasons)) => reasons,
         };
+        // The first failed condition explains the cancellation.
         for (part, reason) in parts.iter().zip(&reasons) {
             if !reason.is_conditional_failure() {
                 continue;
             }
             return Err(match part {
+                Part::Idempotency => StoreError::IdempotencyKeyTaken,
+                Part::NewOrder => StoreError::AlreadyExists { entity: "order" },
+                Part::Number => StoreError::OrderNumberTaken,
                 // At the version expected, but without `history_len`: a
                 // header of the first shape.
                 Part::Order
@@ -318,6 +357,13 @@ impl DynamoStore {
                     available: reason.old_number("stock").unwrap_or(0),
                 },
                 Part::Tracking(number) => StoreError::TrackingNumberTaken((*number).clone()),
+                Part::Customer => StoreError::StaleVersion {
+                    entity: "customer",
+                    expected: commit
+                        .customer
+                        .as_ref()
+                        .map_or(0, |c| c.version.saturating_sub(1)),
+                },
                 Part::Other => StoreError::AlreadyExists { entity: "event" },
             });
         }

@@ -1,16 +1,10 @@
-//! The checkout: its one read and its one write, all or nothing.
+//! The checkout's reads: its replay, products and customer in one go (its
+//! write is the order commit, in `orders`).
 
+use crate::{internal, read_customer, read_idempotency, read_products_by_sku, SqliteStore};
 use async_trait::async_trait;
 use kontor_domain::{CustomerId, Sku};
-use kontor_platform::store::{
-    CheckoutRead, CheckoutStore, IdempotencyRecord, OrderPlacement, StoreError,
-};
-use rusqlite::{params, TransactionBehavior};
-
-use crate::{
-    awaiting_payment_since, insert_events, internal, is_unique_violation, read_customer,
-    read_idempotency, read_products_by_sku, take_stock, to_json, unix, write_customer, SqliteStore,
-};
+use kontor_platform::store::{CheckoutRead, CheckoutStore, IdempotencyRecord, StoreError};
 
 #[async_trait]
 impl CheckoutStore for SqliteStore {
@@ -36,68 +30,6 @@ impl CheckoutStore for SqliteStore {
             };
             tx.finish().map_err(internal)?;
             Ok(read)
-        })
-        .await
-    }
-
-    async fn place_order(&self, placement: &OrderPlacement) -> Result<(), StoreError> {
-        let placement = placement.clone();
-        self.run(move |connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(internal)?;
-
-            if let Some(record) = &placement.idempotency {
-                let inserted = tx
-                    .execute(
-                        "INSERT INTO idempotency (key, request_hash, status, body, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
-                        params![
-                            record.key,
-                            record.request_hash,
-                            record.status,
-                            record.body,
-                            unix(record.created_at)
-                        ],
-                    )
-                    .map_err(internal)?;
-                if inserted == 0 {
-                    return Err(StoreError::IdempotencyKeyTaken);
-                }
-            }
-
-            let order = &placement.order;
-            tx.execute(
-                "INSERT INTO orders (id, number, email, customer_id, created_at, version, doc, awaiting_payment_since)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    order.id.as_str(),
-                    order.number.as_str(),
-                    order.email.normalized(),
-                    order.customer_id.as_ref().map(|c| c.as_str()),
-                    unix(order.created_at),
-                    order.version,
-                    to_json(order)?,
-                    awaiting_payment_since(order)
-                ],
-            )
-            .map_err(|e| {
-                if is_unique_violation(&e, "orders.number") {
-                    StoreError::OrderNumberTaken
-                } else if is_unique_violation(&e, "orders.id") {
-                    StoreError::AlreadyExists { entity: "order" }
-                } else {
-                    internal(e)
-                }
-            })?;
-
-            take_stock(&tx, &placement.stock_takes)?;
-
-            if let Some(customer) = &placement.customer {
-                write_customer(&tx, customer)?;
-            }
-            insert_events(&tx, &placement.events)?;
-            tx.commit().map_err(internal)
         })
         .await
     }

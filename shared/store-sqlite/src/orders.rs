@@ -5,13 +5,15 @@ use kontor_domain::command::Effect;
 use kontor_domain::order::{Order, OrderLookup};
 use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::{CustomerId, OrderId};
-use kontor_platform::store::{OrderCommit, OrderSearch, OrderStore, StoreError, TrackingClaim};
+use kontor_platform::store::{
+    IdempotencyRecord, OrderCommit, OrderSearch, OrderStore, StoreError, TrackingClaim,
+};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
 
 use crate::{
     awaiting_payment_since, insert_events, internal, is_unique_violation, read_order_doc,
-    read_orders, take_stock, to_json, unix, SqliteStore,
+    read_orders, take_stock, to_json, unix, write_customer, SqliteStore,
 };
 
 #[async_trait]
@@ -38,32 +40,19 @@ impl OrderStore for SqliteStore {
             let tx = connection
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(internal)?;
-            let order = &commit.order;
-            let expected = commit.expected_version;
-            let changed = tx
-                .execute(
-                    "UPDATE orders SET email = ?2, customer_id = ?3, version = ?4, doc = ?5,
-                         awaiting_payment_since = ?7
-                     WHERE id = ?1 AND version = ?6",
-                    params![
-                        order.id.as_str(),
-                        order.email.normalized(),
-                        order.customer_id.as_ref().map(|c| c.as_str()),
-                        order.version,
-                        to_json(order)?,
-                        expected,
-                        awaiting_payment_since(order)
-                    ],
-                )
-                .map_err(internal)?;
-            if changed == 0 {
-                return Err(StoreError::StaleVersion {
-                    entity: "order",
-                    expected,
-                });
+            if let Some(record) = &commit.idempotency {
+                insert_idempotency(&tx, record)?;
+            }
+            if commit.is_new_order() {
+                insert_order(&tx, &commit.order)?;
+            } else {
+                update_order(&tx, &commit.order, commit.expected_version)?;
             }
             for effect in &commit.effects {
-                apply_effect(&tx, order, effect)?;
+                apply_effect(&tx, &commit.order, effect)?;
+            }
+            if let Some(customer) = &commit.customer {
+                write_customer(&tx, customer)?;
             }
             insert_events(&tx, &commit.events)?;
             tx.commit().map_err(internal)
@@ -233,4 +222,87 @@ fn apply_effect(
             Ok(())
         }
     }
+}
+
+/// The first answer under an idempotency key, unless the key is taken.
+fn insert_idempotency(
+    tx: &rusqlite::Transaction<'_>,
+    record: &IdempotencyRecord,
+) -> Result<(), StoreError> {
+    let inserted = tx
+        .execute(
+            "INSERT INTO idempotency (key, request_hash, status, body, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
+            params![
+                record.key,
+                record.request_hash,
+                record.status,
+                record.body,
+                unix(record.created_at)
+            ],
+        )
+        .map_err(internal)?;
+    if inserted == 0 {
+        return Err(StoreError::IdempotencyKeyTaken);
+    }
+    Ok(())
+}
+
+/// A new order, unless its id or its number is taken.
+fn insert_order(tx: &rusqlite::Transaction<'_>, order: &Order) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO orders (id, number, email, customer_id, created_at, version, doc, awaiting_payment_since)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            order.id.as_str(),
+            order.number.as_str(),
+            order.email.normalized(),
+            order.customer_id.as_ref().map(|c| c.as_str()),
+            unix(order.created_at),
+            order.version,
+            to_json(order)?,
+            awaiting_payment_since(order)
+        ],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e, "orders.number") {
+            StoreError::OrderNumberTaken
+        } else if is_unique_violation(&e, "orders.id") {
+            StoreError::AlreadyExists { entity: "order" }
+        } else {
+            internal(e)
+        }
+    })?;
+    Ok(())
+}
+
+/// The changed order, if the stored one is still at `expected`.
+fn update_order(
+    tx: &rusqlite::Transaction<'_>,
+    order: &Order,
+    expected: u64,
+) -> Result<(), StoreError> {
+    let changed = tx
+        .execute(
+            "UPDATE orders SET email = ?2, customer_id = ?3, version = ?4, doc = ?5,
+                 awaiting_payment_since = ?7
+             WHERE id = ?1 AND version = ?6",
+            params![
+                order.id.as_str(),
+                order.email.normalized(),
+                order.customer_id.as_ref().map(|c| c.as_str()),
+                order.version,
+                to_json(order)?,
+                expected,
+                awaiting_payment_since(order)
+            ],
+        )
+        .map_err(internal)?;
+    if changed == 0 {
+        return Err(StoreError::StaleVersion {
+            entity: "order",
+            expected,
+        });
+    }
+    Ok(())
 }

@@ -23,8 +23,8 @@ use kontor_domain::{
     CountryCode, CustomerId, Email, EventId, OrderId, OrderNumber, Quantity, Sku, TextLine,
 };
 use kontor_platform::store::{
-    IdempotencyRecord, OrderCommit, OrderPlacement, OrderSearch, ProductQuery, Store, StoreError,
-    StoredSetting, TrackingClaim,
+    IdempotencyRecord, OrderCommit, OrderSearch, ProductQuery, Store, StoreError, StoredSetting,
+    TrackingClaim,
 };
 use kontor_platform::ShopSettings;
 use time::macros::datetime;
@@ -81,12 +81,14 @@ pub fn commit_of(order: &Order, command: &OrderCommand, stock: u32) -> OrderComm
         appended_history: decision.history.len(),
         effects: decision.effects,
         events,
+        idempotency: None,
+        customer: None,
     }
 }
 
 /// A placement of `lines` against the store's current products, as checkout
 /// would build it. `n` makes ids, number and idempotency key unique.
-pub async fn placement(store: &dyn Store, lines: &[(&str, u32)], n: u64) -> OrderPlacement {
+pub async fn placement(store: &dyn Store, lines: &[(&str, u32)], n: u64) -> OrderCommit {
     placement_by(store, lines, n, &Shopper::guest()).await
 }
 
@@ -124,7 +126,7 @@ pub async fn placement_by(
     lines: &[(&str, u32)],
     n: u64,
     shopper: &Shopper,
-) -> OrderPlacement {
+) -> OrderCommit {
     let details = CheckoutDetails {
         lines: lines
             .iter()
@@ -160,21 +162,21 @@ pub async fn placement_by(
         },
     )
     .expect("a placeable order");
-    OrderPlacement {
+    let customer = shopper
+        .customer
+        .as_ref()
+        .map(|c| c.after_order(&placed.order, &c.groups));
+    let created_at = placed.order.created_at;
+    OrderCommit {
         idempotency: Some(IdempotencyRecord {
             key: format!("key-{n}"),
             request_hash: "hash".into(),
             status: 201,
             body: format!("{{\"n\":{n}}}"),
-            created_at: placed.order.created_at,
+            created_at,
         }),
-        customer: shopper
-            .customer
-            .as_ref()
-            .map(|c| c.after_order(&placed.order, &c.groups)),
-        stock_takes: placed.stock_takes,
-        events: placed.events,
-        order: placed.order,
+        customer,
+        ..OrderCommit::new_order(placed)
     }
 }
 
@@ -267,7 +269,7 @@ pub async fn placing_an_order_commits_everything(store: Arc<dyn Store>) {
         .await
         .expect("create");
     let placement = placement(store.as_ref(), &[("A", 2), ("B", 3)], 1).await;
-    store.place_order(&placement).await.expect("place");
+    store.commit_order(&placement).await.expect("place");
 
     let order = store
         .get_order(&placement.order.id)
@@ -314,7 +316,7 @@ pub async fn a_checkout_reads_its_replay_and_products_together(store: Arc<dyn St
     assert_eq!(found, ["B", "A"], "existing products, in the order asked");
 
     let placement = placement(store.as_ref(), &[("A", 1)], 1).await;
-    store.place_order(&placement).await.expect("place");
+    store.commit_order(&placement).await.expect("place");
     let retry = store
         .read_for_checkout("key-1", &skus, None)
         .await
@@ -348,7 +350,7 @@ pub async fn customer_records_move_with_their_orders(store: Arc<dyn Store>) {
         &Shopper::customer(eva(), "Eva Berg"),
     )
     .await;
-    store.place_order(&first).await.expect("first order");
+    store.commit_order(&first).await.expect("first order");
     let record = store
         .get_customer(&eva().id)
         .await
@@ -382,7 +384,7 @@ pub async fn customer_records_move_with_their_orders(store: Arc<dyn Store>) {
         &Shopper::customer(record.clone(), "Eva Berg"),
     )
     .await;
-    store.place_order(&second).await.expect("second order");
+    store.commit_order(&second).await.expect("second order");
     let record = store.get_customer(&eva().id).await.unwrap().unwrap();
     assert_eq!((record.order_count, record.version), (2, 2));
     assert_eq!(record.first_order_at, Some(first.order.created_at));
@@ -398,7 +400,7 @@ pub async fn customer_records_move_with_their_orders(store: Arc<dyn Store>) {
     )
     .await;
     assert!(matches!(
-        store.place_order(&stale).await,
+        store.commit_order(&stale).await,
         Err(StoreError::StaleVersion {
             entity: "customer",
             ..
@@ -432,12 +434,12 @@ pub async fn customers_see_their_own_orders_newest_first(store: Arc<dyn Store>) 
             &Shopper::customer(record.clone(), "Eva Berg"),
         )
         .await;
-        store.place_order(&placement).await.expect("place");
+        store.commit_order(&placement).await.expect("place");
         record = placement.customer.clone().unwrap();
         placed.push(placement.order.id);
     }
     let guest = placement(store.as_ref(), &[("A", 1)], 4).await;
-    store.place_order(&guest).await.expect("guest order");
+    store.commit_order(&guest).await.expect("guest order");
 
     let orders = store.customer_orders(&eva().id, 10).await.expect("history");
     let ids: Vec<&OrderId> = orders.iter().map(|o| &o.id).collect();
@@ -458,7 +460,7 @@ pub async fn staff_find_orders_by_number_email_name_and_status(store: Arc<dyn St
         .await
         .expect("create");
     let anna = placement(store.as_ref(), &[("A", 1)], 1).await;
-    store.place_order(&anna).await.expect("place");
+    store.commit_order(&anna).await.expect("place");
     let eva_order = placement_by(
         store.as_ref(),
         &[("A", 2)],
@@ -466,7 +468,7 @@ pub async fn staff_find_orders_by_number_email_name_and_status(store: Arc<dyn St
         &Shopper::customer(eva(), "Eva Maria Berg"),
     )
     .await;
-    store.place_order(&eva_order).await.expect("place");
+    store.commit_order(&eva_order).await.expect("place");
     let pay = OrderCommand::RecordPayment {
         amount: eva_order.order.totals.total,
         date: time::macros::date!(2026 - 11 - 29),
@@ -557,7 +559,7 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
         .expect("create");
     let placed = placement(store.as_ref(), &[("A", 3)], 1).await;
     assert_eq!(placed.order.lines[0].backordered, 2);
-    store.place_order(&placed).await.expect("place");
+    store.commit_order(&placed).await.expect("place");
     let line = placed.order.lines[0].id.clone();
     let t1 = TrackingNumber::parse("00340434161094042557").unwrap();
     let t2 = TrackingNumber::parse("01234567890123").unwrap();
@@ -667,7 +669,7 @@ pub async fn cancelling_returns_stock_and_releases_claims(store: Arc<dyn Store>)
         .expect("create");
     let mut placed = placement(store.as_ref(), &[("A", 6), ("B", 2)], 1).await;
     placed.order.payment_method = PaymentMethod::Prepayment;
-    store.place_order(&placed).await.expect("place");
+    store.commit_order(&placed).await.expect("place");
     assert_eq!(stock_of(store.as_ref(), "A").await, 0);
     let later = datetime!(2026-12-30 10:00 UTC);
     assert_eq!(
@@ -731,7 +733,7 @@ pub async fn unpaid_prepayment_orders_are_listed_for_expiry(store: Arc<dyn Store
         let mut placed = placement(store.as_ref(), &[("A", 1)], n).await;
         placed.order.payment_method = method;
         placed.order.created_at += time::Duration::hours(n as i64);
-        store.place_order(&placed).await.expect("place");
+        store.commit_order(&placed).await.expect("place");
         ids.push(placed.order);
     }
     let cutoff = ids[2].created_at;
@@ -821,7 +823,7 @@ pub async fn a_long_lived_order_saves_and_loads_whole(store: Arc<dyn Store>) {
         .await
         .expect("create");
     let placed = placement(store.as_ref(), &[("A", 100)], 1).await;
-    store.place_order(&placed).await.expect("place");
+    store.commit_order(&placed).await.expect("place");
     let line = placed.order.lines[0].id.clone();
     let pack = |number: Option<&str>| {
         OrderCommand::PackShipment(NewShipment {
@@ -902,7 +904,7 @@ pub async fn placing_an_order_is_all_or_nothing(store: Arc<dyn Store>) {
         .await
         .expect("stock edit");
 
-    match store.place_order(&placement).await {
+    match store.commit_order(&placement).await {
         Err(StoreError::StockShort { sku, available }) => {
             assert_eq!(sku.as_str(), "B");
             assert_eq!(available, 1);
@@ -929,19 +931,19 @@ pub async fn idempotency_keys_and_numbers_are_taken_once(store: Arc<dyn Store>) 
         .await
         .expect("create");
     let first = placement(store.as_ref(), &[("A", 1)], 1).await;
-    store.place_order(&first).await.expect("place");
+    store.commit_order(&first).await.expect("place");
 
     let mut same_key = placement(store.as_ref(), &[("A", 1)], 2).await;
     same_key.idempotency = first.idempotency.clone();
     assert!(matches!(
-        store.place_order(&same_key).await,
+        store.commit_order(&same_key).await,
         Err(StoreError::IdempotencyKeyTaken)
     ));
 
     let mut same_number = placement(store.as_ref(), &[("A", 1)], 3).await;
     same_number.order.number = first.order.number.clone();
     assert!(matches!(
-        store.place_order(&same_number).await,
+        store.commit_order(&same_number).await,
         Err(StoreError::OrderNumberTaken)
     ));
 
@@ -964,7 +966,7 @@ pub async fn stale_order_versions_are_refused(store: Arc<dyn Store>) {
         .await
         .expect("create");
     let placement = placement(store.as_ref(), &[("A", 1)], 1).await;
-    store.place_order(&placement).await.expect("place");
+    store.commit_order(&placement).await.expect("place");
     store
         .mark_published(
             &placement
@@ -1007,8 +1009,8 @@ pub async fn the_outbox_hands_out_events_until_published(store: Arc<dyn Store>) 
         .expect("create");
     let first = placement(store.as_ref(), &[("A", 1)], 1).await;
     let second = placement(store.as_ref(), &[("A", 1)], 2).await;
-    store.place_order(&first).await.expect("place");
-    store.place_order(&second).await.expect("place");
+    store.commit_order(&first).await.expect("place");
+    store.commit_order(&second).await.expect("place");
 
     let pending = store.pending_events(100).await.unwrap();
     let expected: Vec<_> = first.events.iter().chain(&second.events).cloned().collect();
@@ -1052,7 +1054,7 @@ pub async fn concurrent_orders_never_oversell(store: Arc<dyn Store>) {
         .into_iter()
         .map(|placement| {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { store.place_order(&placement).await })
+            tokio::spawn(async move { store.commit_order(&placement).await })
         })
         .collect();
     let mut placed = 0;

@@ -2,8 +2,8 @@
 //! to cancel prepayment orders whose money never came.
 
 #[tokio::main]
-async fn main() -> Result<(), kontor_http::lambda::StartupError> {
-    kontor_http::lambda::run_scheduled(|state| async move {
+async fn main() -> Result<(), kontor_lambda::StartupError> {
+    kontor_lambda::run_scheduled(|state| async move {
         kontor_order_lifecycle::expire_unpaid(&state)
             .await
             .map(|_| ())
