@@ -453,6 +453,60 @@ async fn lifecycle(store: Arc<dyn Store>) {
     assert!(mail.text.contains("keine Zahlung"), "{}", mail.text);
 }
 
+/// Eight staff record the whole amount of one order at the same moment:
+/// the order writer decides each again after a lost race, so exactly one
+/// payment is recorded and the others are told nothing is due — never an
+/// overpayment.
+async fn concurrent_payments(store: Arc<dyn Store>) {
+    let shop = Shop::open(store).await;
+    let order = shop.buy("race", &[("SHIRT", 1)], "invoice").await;
+    let id = order["id"].as_str().unwrap().to_string();
+    let total = order["total"].as_str().unwrap().to_string();
+    let staff = Arc::new(shop.staff);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (staff, id, total) = (staff.clone(), id.clone(), total.clone());
+            tokio::spawn(async move {
+                staff
+                    .post(
+                        &format!("/admin/orders/{id}/payments"),
+                        &payment(&total),
+                        &[],
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap().status.as_u16());
+    }
+    statuses.sort();
+    assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409]);
+    let stored = shop
+        .store
+        .get_order(&OrderId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.payments.len(), 1);
+    assert!(stored.amount_due().is_zero(), "paid once, in full");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_payments_on_sqlite() {
+    concurrent_payments(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_payments_on_dynamodb() {
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config());
+    table::create_table(&client, "kontor-payment-race")
+        .await
+        .unwrap();
+    concurrent_payments(Arc::new(DynamoStore::new(client, "kontor-payment-race"))).await;
+}
+
 #[tokio::test]
 async fn the_order_lifecycle_on_sqlite() {
     lifecycle(Arc::new(SqliteStore::in_memory().unwrap())).await;

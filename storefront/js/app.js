@@ -10,7 +10,7 @@
 //   #/account/order/ID      one of them
 
 import { api, ApiError } from './api.js';
-import { esc, money, words } from './format.js';
+import { esc, money, paymentWords, words } from './format.js';
 import * as cart from './cart.js';
 import * as session from './session.js';
 
@@ -278,7 +278,7 @@ function showOrder(order, cancel) {
     <div class="meta">
       <div><strong>Order</strong><br><span class="status" data-testid="order-status">${words(order.status)}</span></div>
       <div><strong>Shipping</strong><br><span class="status" data-testid="shipping-status">${words(order.shipping_status)}</span></div>
-      <div><strong>Payment</strong><br>${words(order.payment_method)} · <span class="status" data-testid="payment-status">${words(order.payment_status)}</span>
+      <div><strong>Payment</strong><br>${words(order.payment_method)} · <span class="status" data-testid="payment-status">${paymentWords(order)}</span>
         ${due ? `<br><span data-testid="amount-due">${money(order.amount_due, cur)} still to pay</span>` : ''}</div>
       <div><strong>Ships to</strong><br>${address(order.shipping_address)}</div>
     </div>

@@ -42,3 +42,8 @@ const WORDS = {
 
 // A status code in words (escaped); unknown codes read as their words.
 export const words = (code) => esc(WORDS[code] || String(code).replaceAll('_', ' '));
+
+// The payment status as a person reads it: a cancelled order that was
+// never paid has nothing to pay, rather than a payment it still awaits.
+export const paymentWords = (order) => (
+  order.status === 'cancelled' && order.payment_status === 'pending' ? esc('Nothing to pay') : words(order.payment_status));

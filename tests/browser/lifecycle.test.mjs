@@ -139,6 +139,7 @@ test('a shopper cancels before packing; an unpaid prepayment order expires', asy
   assert.equal(await stockOf('JA-WAX-OLIVE'), before, 'the jacket is back');
   await shopper.goto(`${runtime.base}/#/order/${unpaid.id}?token=${unpaid.access_token}`);
   await shopper.getByTestId('order-cancelled').waitFor();
+  assert.equal(await shopper.getByTestId('payment-status').textContent(), 'Nothing to pay');
   await shopper.screenshot({ path: join(screenshots, 'order-expired.png'), fullPage: true });
 
   const { page, errors } = await staffPage();

@@ -9,7 +9,7 @@
 //   #/signin
 
 import { request, ApiError } from '/js/api.js';
-import { esc, money, words } from '/js/format.js';
+import { esc, money, paymentWords, words } from '/js/format.js';
 import * as session from '/js/session.js';
 
 const app = document.getElementById('app');
@@ -117,7 +117,7 @@ async function orderView(id) {
       ${order.customer_id ? `(customer ${esc(order.customer_id)})` : '(guest)'} · version ${esc(order.version)}</p>
     <div class="meta">
       <div><strong>Order</strong><br><span class="status">${label(order.status)}</span></div>
-      <div><strong>Payment</strong><br>${label(order.payment_method)} · <span class="status">${label(order.payment_status)}</span></div>
+      <div><strong>Payment</strong><br>${label(order.payment_method)} · <span class="status">${paymentWords(order)}</span></div>
       <div><strong>Shipping</strong><br><span class="status">${label(order.shipping_status)}</span></div>
       <div><strong>Ships to</strong><br>${address(order.shipping_address)}</div>
       <div><strong>Bills to</strong><br>${address(order.billing_address)}</div>
