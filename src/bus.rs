@@ -130,11 +130,14 @@ mod tests {
     use super::*;
 
     /// Records what it handled, applying each event id once, and can be told
-    /// to fail its first deliveries.
+    /// to fail its first deliveries. `calls` counts every delivery the bus
+    /// made, repeats included, so the tests see what the bus did and not
+    /// only what the consumer's own idempotency kept.
     struct Recorder {
         store: Arc<dyn Store>,
         handled: Mutex<Vec<String>>,
         failures_left: AtomicUsize,
+        calls: AtomicUsize,
     }
 
     #[async_trait]
@@ -146,6 +149,7 @@ mod tests {
             &["OrderPlaced"]
         }
         async fn handle(&self, event: &Event) -> Result<(), ConsumeError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
             if self
                 .failures_left
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -186,6 +190,7 @@ mod tests {
             store: Arc::clone(store),
             handled: Mutex::new(Vec::new()),
             failures_left: AtomicUsize::new(failures),
+            calls: AtomicUsize::new(0),
         })
     }
 
@@ -203,8 +208,14 @@ mod tests {
             *consumer.handled.lock().unwrap(),
             ["event-1-1", "event-2-1"]
         );
+        assert_eq!(
+            consumer.calls.load(Ordering::SeqCst),
+            2,
+            "each subscribed event delivered once, the others not at all"
+        );
         assert!(store.pending_events(10).await.unwrap().is_empty());
         assert_eq!(bus.relay_pending().await.unwrap(), 0);
+        assert_eq!(consumer.calls.load(Ordering::SeqCst), 2, "nothing again");
     }
 
     #[tokio::test]
@@ -227,6 +238,11 @@ mod tests {
             *consumer.handled.lock().unwrap(),
             ["event-1-1", "event-2-1"]
         );
+        assert_eq!(
+            consumer.calls.load(Ordering::SeqCst),
+            3,
+            "the failed delivery, then each event once"
+        );
     }
 
     #[tokio::test]
@@ -240,6 +256,15 @@ mod tests {
         // The relay crashed before marking them: they come again.
         let bus = LocalBus::new(Arc::clone(&store), vec![consumer.clone()]);
         bus.relay_pending().await.unwrap();
-        assert_eq!(consumer.handled.lock().unwrap().len(), 2);
+        assert_eq!(
+            consumer.calls.load(Ordering::SeqCst),
+            4,
+            "the bus delivered each again, once"
+        );
+        assert_eq!(
+            consumer.handled.lock().unwrap().len(),
+            2,
+            "and the consumer applied each once"
+        );
     }
 }

@@ -159,9 +159,10 @@ async fn a_throttled_mail_service_asks_for_the_event_again_and_records_nothing()
 
 /// DynamoDB cancels a transaction with `TransactionConflict` when another
 /// one touches the same items at the same moment (moto, serving one
-/// request at a time, never does): the order writer decides again on a
-/// fresh read, so staff see their change succeed; a conflict that never
-/// ends is a 503 with `Retry-After`, and nothing is written.
+/// request at a time, never does): the checkout and the order writer
+/// decide again on a fresh read, so the shopper's order and the staff's
+/// change land once; a conflict that never ends is a 503 with
+/// `Retry-After`, and nothing is written.
 #[tokio::test]
 async fn a_transaction_conflict_is_decided_again() {
     use kontor_platform::store::roles::*;
@@ -197,8 +198,11 @@ async fn a_transaction_conflict_is_decided_again() {
             .unwrap()
             .stock
     };
+    // A checkout whose transaction is cancelled by a conflict tries again
+    // and places its order once.
     let mut ids = Vec::new();
     for key in ["conflict-1", "conflict-2"] {
+        proxy.fail_next(1);
         let placed = app
             .post(
                 "/checkout",
@@ -209,7 +213,22 @@ async fn a_transaction_conflict_is_decided_again() {
         assert_eq!(placed.status, 201, "{}", placed.text);
         ids.push(placed.json()["id"].as_str().unwrap().to_string());
     }
+    assert_eq!(proxy.injected(), 2);
+    assert_eq!(stock().await, 1, "two orders of two belts, each taken once");
+    // Under conflicts that never end, the shopper is asked to retry, and
+    // nothing is written.
+    proxy.fail_next(usize::MAX);
+    let busy = app
+        .post(
+            "/checkout",
+            &checkout_body(&[("BELT", 1)]),
+            &[("Idempotency-Key", "conflict-3")],
+        )
+        .await;
+    assert_try_later(&busy, "checkout under endless conflicts");
+    proxy.fail_next(0);
     assert_eq!(stock().await, 1);
+    let injected_by_checkout = proxy.injected();
 
     proxy.fail_next(2);
     let cancelled = staff
@@ -221,7 +240,7 @@ async fn a_transaction_conflict_is_decided_again() {
         .await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.text);
     assert_eq!(
-        proxy.injected(),
+        proxy.injected() - injected_by_checkout,
         2,
         "two conflicts, then the third try went through"
     );
@@ -237,7 +256,7 @@ async fn a_transaction_conflict_is_decided_again() {
         .await;
     assert_try_later(&busy, "cancel under endless conflicts");
     assert_eq!(
-        proxy.injected(),
+        proxy.injected() - injected_by_checkout,
         2 + kontor_http::order_writer::MAX_ATTEMPTS as usize,
         "bounded"
     );

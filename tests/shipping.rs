@@ -466,6 +466,44 @@ async fn split_delivery(store: Arc<dyn Store>) {
     refused.assert_problem(409, None);
     assert_eq!(refused.json()["type"], "urn:kontor:problem:already-shipped");
     assert_eq!(shop.version(&id).await, before);
+
+    // A tracking number is one parcel's: another order's parcel cannot
+    // have it, neither when packed nor when moved on; nothing is written.
+    let other = shop
+        .anyone
+        .post(
+            "/checkout",
+            &checkout_body(&[("BELT", 1)]),
+            &[("Idempotency-Key", "shipping-other")],
+        )
+        .await
+        .json();
+    let other_id = other["id"].as_str().unwrap();
+    let other_shipments = format!("/admin/orders/{other_id}/shipments");
+    let taken = json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl", "tracking_number": "00340434161094042557"});
+    let refused = shop.staff.post(&other_shipments, &taken, &[]).await;
+    let problem = refused.assert_problem(409, Some("tracking_number"));
+    assert_eq!(problem["type"], "urn:kontor:problem:tracking-number-taken");
+    assert_eq!(shop.version(other_id).await, 1, "nothing written");
+    let packed = shop
+        .staff
+        .post(
+            &other_shipments,
+            &json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl"}),
+            &[],
+        )
+        .await;
+    assert_eq!(packed.status, 201, "{}", packed.text);
+    let moved = shop
+        .staff
+        .post(
+            &format!("{other_shipments}/S1/status"),
+            &json!({"status": "shipped", "tracking_number": "00340434161094042557"}),
+            &[],
+        )
+        .await;
+    moved.assert_problem(409, Some("tracking_number"));
+    assert_eq!(shop.version(other_id).await, 2, "only the packing");
 }
 
 #[tokio::test]

@@ -281,6 +281,11 @@ async fn place(
             Err(StoreError::OrderNumberTaken) => {
                 tracing::warn!(attempt, "order number collision; drawing another");
             }
+            // DynamoDB cancelled the transaction because another touched
+            // the same items (a product's stock) at that moment: try again.
+            Err(StoreError::TransactionConflict) => {
+                tracing::debug!(attempt, "transaction conflict during checkout; retrying");
+            }
             // The same customer's other checkout committed first: count
             // this order on top of that one.
             Err(StoreError::StaleVersion {

@@ -431,3 +431,142 @@ async fn concurrent_checkouts_never_oversell() {
         50
     );
 }
+
+/// The same request sent twice at the same moment (a double click, a
+/// client retrying too early): one order, and both answers the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_key_at_the_same_moment_places_one_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("k.db")).unwrap());
+    store
+        .put_product(&product("HOT", "19.99", 50, false), None)
+        .await
+        .unwrap();
+    let app = Arc::new(TestApp::new(kontor_checkout::router(), state_over(store)));
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let app = Arc::clone(&app);
+            tokio::spawn(async move {
+                app.post(
+                    "/checkout",
+                    &checkout_body(&[("HOT", 2)]),
+                    &[("Idempotency-Key", "double-click")],
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        let response = task.await.unwrap();
+        assert_eq!(response.status, 201, "{}", response.text);
+        answers.push(response.json());
+    }
+    assert!(
+        answers.windows(2).all(|pair| pair[0] == pair[1]),
+        "every answer is the first one, token included: {answers:?}"
+    );
+    assert!(answers[0]["access_token"].is_string());
+    assert_eq!(stock(&app, "HOT").await, 48, "stock taken once");
+    let placed = app.state.store.pending_events(100).await.unwrap();
+    assert_eq!(
+        placed.iter().filter(|e| e.name() == "OrderPlaced").count(),
+        1
+    );
+}
+
+/// One customer checking out twice at once (two tabs): both orders are
+/// placed and both are counted in the customer's record, which is written
+/// conditionally in each checkout's transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_customers_two_checkouts_at_once_are_both_counted() {
+    let app = Arc::new(shop().await.as_customer("eva", "eva@example.de"));
+    let tasks: Vec<_> = ["tab-1", "tab-2", "tab-3"]
+        .into_iter()
+        .map(|key| {
+            let app = Arc::clone(&app);
+            tokio::spawn(async move {
+                app.post(
+                    "/me/checkout",
+                    &checkout_body(&[("SO-SOCKS", 1)]),
+                    &[("Idempotency-Key", key)],
+                )
+                .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let response = task.await.unwrap();
+        assert_eq!(response.status, 201, "{}", response.text);
+    }
+    let customer = app
+        .state
+        .store
+        .get_customer(&kontor_domain::CustomerId::parse("eva").unwrap())
+        .await
+        .unwrap()
+        .expect("the customer's record");
+    assert_eq!(customer.order_count, 3);
+    assert_eq!(stock(&app, "SO-SOCKS").await, 97);
+}
+
+/// An id source whose first two order numbers are the same: the second
+/// checkout draws a taken number.
+#[derive(Default)]
+struct RepeatingNumbers {
+    inner: kontor_platform::SequentialIds,
+    drawn: std::sync::atomic::AtomicUsize,
+}
+
+impl kontor_platform::IdSource for RepeatingNumbers {
+    fn order_id(&self) -> kontor_domain::OrderId {
+        self.inner.order_id()
+    }
+    fn order_number(&self) -> kontor_domain::OrderNumber {
+        let n = self.drawn.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n < 2 {
+            kontor_platform::ids::format_order_number(777)
+        } else {
+            self.inner.order_number()
+        }
+    }
+    fn event_id(&self) -> kontor_domain::EventId {
+        self.inner.event_id()
+    }
+}
+
+/// Order numbers are random; when one is drawn twice, the checkout that
+/// finds it taken draws another and still places its order.
+#[tokio::test]
+async fn a_drawn_order_number_that_is_taken_is_drawn_again() {
+    let mut state = shop().await.state;
+    state.ids = Arc::new(RepeatingNumbers::default());
+    let app = TestApp::new(kontor_checkout::router(), state);
+    let first = app
+        .post(
+            "/checkout",
+            &checkout_body(&[("SO-SOCKS", 1)]),
+            &[("Idempotency-Key", "n-1")],
+        )
+        .await;
+    let second = app
+        .post(
+            "/checkout",
+            &checkout_body(&[("SO-SOCKS", 1)]),
+            &[("Idempotency-Key", "n-2")],
+        )
+        .await;
+    assert_eq!(
+        (first.status.as_u16(), second.status.as_u16()),
+        (201, 201),
+        "{}",
+        second.text
+    );
+    assert_eq!(first.json()["number"], "K-0000-00R9");
+    assert_ne!(second.json()["number"], first.json()["number"]);
+    assert_eq!(
+        stock(&app, "SO-SOCKS").await,
+        98,
+        "each order took its unit once"
+    );
+}

@@ -323,10 +323,19 @@ mod tests {
             prop_assert_eq!(gross, priced.total.amount());
 
             // per-line rounding: every figure is in cents, each line's tax is
-            // its own gross share rounded half away from zero
-            for line in &priced.lines {
+            // its own gross share, at the rate its product's class has in
+            // Germany (19 % or 7 %, fixed here, not read back from the
+            // output), rounded half away from zero
+            for (line, (product, quantity)) in priced.lines.iter().zip(&cart) {
+                let rate = match product.tax_class {
+                    TaxClass::Standard => dec!(19),
+                    TaxClass::Reduced => dec!(7),
+                };
+                prop_assert_eq!(line.tax_rate, rate);
+                let gross = product.price.amount() * Decimal::from(quantity.get());
+                prop_assert_eq!(line.total.amount(), gross);
                 prop_assert!(line.tax.is_in_minor_units());
-                let exact = line.total.amount() * line.tax_rate / (Decimal::ONE_HUNDRED + line.tax_rate);
+                let exact = gross * rate / (Decimal::ONE_HUNDRED + rate);
                 prop_assert!((exact - line.tax.amount()).abs() <= dec!(0.005));
             }
 

@@ -110,7 +110,8 @@ mod tests {
             staff.html.contains("Lieferant &lt;liefert&gt; nicht"),
             "escaped"
         );
-        let token = shop.links.guest_token(&order);
+        // As openssl computes it for `o1` under the development key.
+        let token = "7b19cdffaaf9859c91bbe43fbf38149f";
         assert!(staff.text.contains(&format!("#/order/o1?token={token}")));
         let expired = order_cancelled(&order, &cancelled(CancelledBy::Expiry, Language::En), &shop);
         assert_eq!(expired.subject, "Your order K-7F3K-9QXW has been cancelled");

@@ -154,6 +154,66 @@ mod tests {
         );
     }
 
+    /// Known-good signatures, computed apart from this code with the
+    /// README's command: `printf '%s.%s' "$t" "$body" | openssl dgst
+    /// -sha256 -hmac <secret> -hex`.
+    const BODY: &[u8] =
+        br#"{"event_id":"e1","tracking_number":"00340434161094042557","status":"delivered"}"#;
+    const LOCAL: &str = "3a355c615c807af7d8ccf41c4d318aedfee06980e9c92b578af08cd09c531b29";
+    const DHL: &str = "082589fb03e44a4177f1d9c95503ed84a1e473bfe2375af60c40e3e20729dfd3";
+    const EMPTY_BODY: &str = "7695e2282f59e46186162510afada97b441b80a2416e3263b414d8be49db7e45";
+
+    #[test]
+    fn signatures_match_those_openssl_computes() {
+        assert_eq!(
+            signature_header(b"local-webhook-secret", NOW, BODY),
+            format!("t={NOW},v1={LOCAL}")
+        );
+        assert_eq!(
+            signature_header(b"dhl-secret", NOW, BODY),
+            format!("t={NOW},v1={DHL}")
+        );
+        for (secret, body, hex) in [
+            (&b"local-webhook-secret"[..], BODY, LOCAL),
+            (&b"dhl-secret"[..], BODY, DHL),
+            (&b"local-webhook-secret"[..], &b""[..], EMPTY_BODY),
+        ] {
+            let header = format!("t={NOW},v1={hex}");
+            assert_eq!(verify(Some(&header), secret, body, NOW), Ok(()), "{hex}");
+            // Upper-case hex is the same signature.
+            let upper = format!("t={NOW},v1={}", hex.to_uppercase());
+            assert_eq!(verify(Some(&upper), secret, body, NOW), Ok(()));
+        }
+    }
+
+    #[test]
+    fn known_bad_signatures_are_refused() {
+        let swapped = format!("t={NOW},v1={DHL}");
+        assert_eq!(
+            verify(Some(&swapped), b"local-webhook-secret", BODY, NOW),
+            Err(SignatureError::Mismatch),
+            "another carrier's signature"
+        );
+        let truncated = format!("t={NOW},v1={}", &LOCAL[..62]);
+        assert_ne!(
+            verify(Some(&truncated), b"local-webhook-secret", BODY, NOW),
+            Ok(())
+        );
+        let one_off = format!("t={NOW},v1={}0", &LOCAL[..63]);
+        assert_eq!(
+            verify(Some(&one_off), b"local-webhook-secret", BODY, NOW),
+            Err(SignatureError::Mismatch)
+        );
+        let mut reordered = BODY.to_vec();
+        reordered.push(b' ');
+        let header = format!("t={NOW},v1={LOCAL}");
+        assert_eq!(
+            verify(Some(&header), b"local-webhook-secret", &reordered, NOW),
+            Err(SignatureError::Mismatch),
+            "the raw body is signed, byte for byte"
+        );
+    }
+
     #[test]
     fn anything_else_is_refused() {
         let header = signature_header(b"secret", NOW, b"body");
