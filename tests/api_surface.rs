@@ -278,3 +278,200 @@ fn no_function_mounts_the_local_sign_in() {
         );
     }
 }
+
+/// Sends `method uri` with `body` as the holder of `token` (none:
+/// anonymous) through the whole app, and answers the status.
+async fn status_of(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: &serde_json::Value,
+) -> StatusCode {
+    let mut request = Request::builder()
+        .method(Method::from_bytes(method.to_uppercase().as_bytes()).unwrap())
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header(
+            "idempotency-key",
+            format!("matrix-{uri}-{}", token.unwrap_or("none").len()),
+        );
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    response.status()
+}
+
+async fn json_of(app: &axum::Router, request: Request<Body>) -> serde_json::Value {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+async fn token_for(app: &axum::Router, email: &str, staff: bool) -> String {
+    let request = Request::post("/local/token")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            serde_json::json!({"email": email, "staff": staff}).to_string(),
+        ))
+        .unwrap();
+    json_of(app, request).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Who may call what, for every operation the served `/openapi.json`
+/// describes, so that a new route without its guard fails here: anonymous
+/// callers, shopper A (who owns the order in the path), shopper B, the
+/// guest link's token and staff. Staff routes answer anonymous callers 401
+/// and shoppers 403; a shopper's own routes answer anonymous callers 401
+/// and hide A's order from B (404); a guest's order opens only with its
+/// token; carriers' webhooks need their signature; the rest is open. The
+/// document's `security` says the same as the guards do.
+#[tokio::test]
+async fn the_authorization_matrix_holds_for_every_operation() {
+    let app = app().await;
+    let openapi = openapi_json(&app).await;
+    let staff = token_for(&app, "lena@kontor.example", true).await;
+    let shopper_a = token_for(&app, "anna@example.de", false).await;
+    let shopper_b = token_for(&app, "ben@example.de", false).await;
+    let checkout = serde_json::json!({
+        "lines": [{"sku": "SO-COTTON-3PK", "quantity": 1}],
+        "email": "anna@example.de",
+        "shipping_address": {"name": "Anna Muster", "street": "Hauptstraße 1",
+                             "postal_code": "10115", "city": "Berlin", "country": "DE"},
+        "payment_method": "invoice"
+    });
+    let place = |path: &str, token: Option<&str>, key: &str| {
+        let mut request = Request::post(path)
+            .header("content-type", "application/json")
+            .header("idempotency-key", key);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        request.body(Body::from(checkout.to_string())).unwrap()
+    };
+    let a_order = json_of(&app, place("/me/checkout", Some(&shopper_a), "a")).await;
+    let guest = json_of(&app, place("/checkout", None, "g")).await;
+    let a_id = a_order["id"].as_str().unwrap();
+    let guest_id = guest["id"].as_str().unwrap();
+    let guest_token = guest["access_token"].as_str().unwrap();
+
+    let mut checked = 0;
+    for (path, item) in openapi["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            let secured = operation["security"].is_array();
+            let id = if path.starts_with("/orders/") {
+                guest_id
+            } else {
+                a_id
+            };
+            let uri = path
+                .replace("{sku}", "SO-COTTON-3PK")
+                .replace("{id}", id)
+                .replace("{sid}", "S1")
+                .replace("{carrier}", "dhl");
+            let body = serde_json::json!({});
+            let status = |token: Option<&str>, uri: String| {
+                let app = app.clone();
+                let method = method.clone();
+                let token = token.map(str::to_string);
+                let body = body.clone();
+                async move { status_of(&app, &method, &uri, token.as_deref(), &body).await }
+            };
+            let what = format!("{method} {path}");
+            let guard = |s: StatusCode| s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN;
+            if path.starts_with("/admin/") {
+                assert!(secured, "{what} is documented as open");
+                assert_eq!(
+                    status(None, uri.clone()).await,
+                    StatusCode::UNAUTHORIZED,
+                    "{what}"
+                );
+                assert_eq!(
+                    status(Some(&shopper_a), uri.clone()).await,
+                    StatusCode::FORBIDDEN,
+                    "{what}: shopper A"
+                );
+                assert_eq!(
+                    status(Some(&shopper_b), uri.clone()).await,
+                    StatusCode::FORBIDDEN,
+                    "{what}: shopper B"
+                );
+                assert!(
+                    !guard(status(Some(&staff), uri.clone()).await),
+                    "{what}: staff"
+                );
+            } else if path.starts_with("/me/") {
+                assert!(secured, "{what} is documented as open");
+                assert_eq!(
+                    status(None, uri.clone()).await,
+                    StatusCode::UNAUTHORIZED,
+                    "{what}"
+                );
+                if path.contains("{id}") {
+                    assert_eq!(
+                        status(Some(&shopper_b), uri.clone()).await,
+                        StatusCode::NOT_FOUND,
+                        "{what}: B sees no A's order"
+                    );
+                }
+                assert!(
+                    !guard(status(Some(&shopper_a), uri.clone()).await),
+                    "{what}: shopper A"
+                );
+            } else if path.starts_with("/orders/") {
+                assert!(!secured, "{what}");
+                for token in [None, Some(&shopper_a), Some(&staff)] {
+                    assert_eq!(
+                        status(token.map(String::as_str), uri.clone()).await,
+                        StatusCode::NOT_FOUND,
+                        "{what}: without the link's token"
+                    );
+                }
+                let wrong = format!("{uri}?token=0123456789abcdef0123456789abcdef");
+                assert_eq!(
+                    status(None, wrong).await,
+                    StatusCode::NOT_FOUND,
+                    "{what}: a wrong token"
+                );
+                let with_token = format!("{uri}?token={guest_token}");
+                let opened = status(None, with_token).await;
+                assert!(
+                    opened.is_success(),
+                    "{what}: with the guest's token: {opened}"
+                );
+            } else if path.starts_with("/webhooks/") {
+                assert!(!secured, "{what}");
+                for token in [None, Some(&shopper_a), Some(&staff)] {
+                    assert_eq!(
+                        status(token.map(String::as_str), uri.clone()).await,
+                        StatusCode::UNAUTHORIZED,
+                        "{what}: unsigned"
+                    );
+                }
+            } else {
+                assert!(!secured, "{what} is documented as needing a token");
+                assert!(
+                    !guard(status(None, uri.clone()).await),
+                    "{what}: open to anyone"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked,
+        all_routes().count(),
+        "every documented operation was checked"
+    );
+}

@@ -72,6 +72,35 @@ impl TestApp {
         }
     }
 
+    /// An app over a router already given its state (for example every
+    /// function's routes, as the local runtime merges them).
+    pub fn from_router(router: Router, state: AppState) -> Self {
+        Self { router, state }
+    }
+
+    /// Any method; a JSON `null` body sends no body at all.
+    pub async fn request(
+        &self,
+        method: &str,
+        uri: &str,
+        body: &serde_json::Value,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = Request::builder()
+            .method(Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method"))
+            .uri(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = if body.is_null() {
+            Body::empty()
+        } else {
+            request = request.header("content-type", "application/json");
+            Body::from(body.to_string())
+        };
+        self.send(request.body(body).expect("request")).await
+    }
+
     /// The same app with every request made by `claims`, as the JWT
     /// authorizer (or the local runtime's sign-in) would hand them over.
     pub fn signed_in(&self, claims: Claims) -> TestApp {
