@@ -54,18 +54,20 @@ fn assert_try_later(response: &TestResponse, route: &str) {
     assert!(retry_after >= 1, "{route}");
 }
 
-/// A request for every route of the API, as a caller allowed to make it
-/// would send it (valid body, token, signature), so that what it meets is
-/// the store and not a refusal of its input.
-fn every_route(
-    state: &kontor_http::AppState,
-) -> Vec<(
+/// One request: the method, the documented path, the URI sent, the JSON
+/// body (`null` for none) and extra headers.
+type RouteCall = (
     &'static str,
     &'static str,
     String,
     serde_json::Value,
     Vec<(&'static str, String)>,
-)> {
+);
+
+/// A request for every route of the API, as a caller allowed to make it
+/// would send it (valid body, token, signature), so that what it meets is
+/// the store and not a refusal of its input.
+fn every_route(state: &kontor_http::AppState) -> Vec<RouteCall> {
     use serde_json::json;
     let id = SequentialIds::default().order_id().to_string();
     let signed = |body: &serde_json::Value| {
