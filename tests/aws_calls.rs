@@ -135,6 +135,18 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         ["DynamoDB.BatchGetItem", "DynamoDB.BatchGetItem"],
         "the cart's products, then the checkout-sell suggestions not in the cart"
     );
+    // A cart whose products suggest nothing (or only what is in it) reads
+    // its products alone.
+    let plain = serde_json::json!({"lines": [{"sku": "SHIRT", "quantity": 1}, {"sku": "BELT", "quantity": 1}], "shipping_country": "DE"});
+    assert_eq!(
+        checkout.post("/cart/evaluate", &plain, &[]).await.status,
+        200
+    );
+    assert_eq!(
+        calls.take(),
+        ["DynamoDB.BatchGetItem"],
+        "no suggestions to read"
+    );
 
     let body = checkout_body(&[("BELT", 1), ("SHIRT", 2)]);
     let placed = checkout
@@ -226,6 +238,57 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         ],
         "the order, the link templates, one transaction (with a BatchGetItem more only for backordered lines)"
     );
+    // Backordered units take stock when packed: their products are read
+    // first, in one batch.
+    let mut jacket = product("JACKET", "99.00", 0, true);
+    jacket.allow_backorder = true;
+    store.put_product(&jacket, None).await.unwrap();
+    let backordered = checkout
+        .post(
+            "/checkout",
+            &checkout_body(&[("JACKET", 1)]),
+            &[("Idempotency-Key", "calls-backorder")],
+        )
+        .await
+        .json();
+    let restocked = store
+        .get_product(&kontor_domain::Sku::parse("JACKET").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .put_product(
+            &kontor_domain::product::Product {
+                stock: 3,
+                ..restocked.clone()
+            },
+            Some(restocked.version),
+        )
+        .await
+        .unwrap();
+    calls.take();
+    let late = staff
+        .post(
+            &format!(
+                "/admin/orders/{}/shipments",
+                backordered["id"].as_str().unwrap()
+            ),
+            &serde_json::json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl", "tracking_number": "00340434161094042564"}),
+            &[],
+        )
+        .await;
+    assert_eq!(late.status, 201, "{}", late.text);
+    assert_eq!(
+        calls.take(),
+        [
+            "DynamoDB.Query",
+            "DynamoDB.BatchGetItem",
+            "DynamoDB.GetItem",
+            "DynamoDB.TransactWriteItems"
+        ],
+        "the order, the backordered products, the link templates, one transaction"
+    );
+
     let shipped = serde_json::json!({"status": "shipped"});
     assert_eq!(
         staff

@@ -440,6 +440,11 @@ async fn a_transaction_conflict_is_decided_again() {
         )
         .await;
     assert_try_later(&busy, "checkout under endless conflicts");
+    assert_eq!(
+        proxy.injected(),
+        2 + 5,
+        "a checkout tries its transaction at most five times"
+    );
     proxy.fail_next(0);
     assert_eq!(stock().await, 1);
     let injected_by_checkout = proxy.injected();
