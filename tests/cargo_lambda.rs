@@ -315,4 +315,17 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
         confirmations[0]["destinations"]["ToAddresses"][0],
         "anna@example.de"
     );
+    // The notifier and the checkout share the link key the template gives
+    // them: the e-mail's link opens the order with the token the checkout
+    // answered.
+    let link = format!(
+        "#/order/{}?token={}",
+        placed["id"].as_str().unwrap(),
+        placed["access_token"].as_str().unwrap()
+    );
+    assert!(
+        confirmations[0]["body"].to_string().contains(&link),
+        "the order's link with its token: {}",
+        confirmations[0]["body"]
+    );
 }

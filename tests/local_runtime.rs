@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+mod support;
+
 struct Runtime {
     child: Child,
     base: String,
@@ -144,15 +146,25 @@ async fn a_guest_buys_trousers_and_a_belt() {
     runtime.stop();
 }
 
-/// The same shop on the AWS adapters: DynamoDB served by moto.
+/// The same shop on the AWS adapters: DynamoDB and SES served by moto.
+/// The confirmations go out through SES with the order's link, and a
+/// restart finds the orders and the stock where they were.
 #[tokio::test]
 async fn the_runtime_runs_on_dynamodb() {
     let moto = kontor_testkit::moto::Moto::shared();
+    let sender = "runtime-e2e@kontor.example";
+    let ses = aws_sdk_sesv2::Client::new(&support::sdk_config_at(&moto.endpoint()));
+    ses.create_email_identity()
+        .email_identity(sender)
+        .send()
+        .await
+        .unwrap();
     let data = tempfile::tempdir().unwrap();
     let env = [
         ("KONTOR_BACKEND", "aws".to_string()),
         ("KONTOR_CREATE_TABLE", "true".to_string()),
         ("KONTOR_TABLE", "kontor-runtime-e2e".to_string()),
+        ("KONTOR_SENDER", sender.to_string()),
         ("AWS_ENDPOINT_URL", moto.endpoint()),
         ("AWS_REGION", "eu-central-1".to_string()),
         ("AWS_ACCESS_KEY_ID", "test".to_string()),
@@ -160,11 +172,53 @@ async fn the_runtime_runs_on_dynamodb() {
     ];
     let runtime = Runtime::start_with(data.path(), &env).await;
     buy_trousers_and_a_belt(&runtime).await;
+    let (id, token) = buy_trousers_and_a_belt_order(&runtime).await;
+
+    // Both confirmations reached SES, the second with its order's link.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mine = loop {
+        let mine: Vec<serde_json::Value> = moto
+            .sent_mail()
+            .into_iter()
+            .filter(|m| m["source"] == sender)
+            .collect();
+        if mine.len() >= 2 || Instant::now() > deadline {
+            break mine;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(mine.len(), 2, "one confirmation per order: {mine:?}");
+    let link = format!("#/order/{id}?token={token}");
+    assert!(
+        mine.iter().any(|m| m["body"].to_string().contains(&link)),
+        "the second order's link in its confirmation: {mine:?}"
+    );
     runtime.stop();
     assert!(
         !data.path().join("kontor.db").exists(),
         "no SQLite file on the AWS backend"
     );
+
+    // A restart finds the order and the stock in the table, and does not
+    // seed the catalog again.
+    let http = reqwest::Client::new();
+    let runtime = Runtime::start_with(data.path(), &env).await;
+    let again = http
+        .get(runtime.url(&format!("/orders/{id}?token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    let chino: serde_json::Value = http
+        .get(runtime.url("/catalog/products/TR-CHINO-BEIGE"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(chino["stock"], 23, "two pairs sold, none seeded back");
+    runtime.stop();
 }
 
 /// Browses, prices a cart, buys, retries, and opens the order.
