@@ -30,8 +30,20 @@ const SENDER: &str = "shop@kontor.example";
 /// What the deployed stack is called and gives the functions.
 struct Stack {
     table: String,
-    environment: Vec<(String, String)>,
+    /// Each function binary's variables, as its template entry gives them.
+    environments: std::collections::HashMap<String, Vec<(String, String)>>,
     notifier_queue: String,
+}
+
+/// A command without the test process's own Kontor and AWS variables, so
+/// that a function sees only what its template entry gives it.
+fn without_inherited_settings(command: &mut Command) -> &mut Command {
+    for (key, _) in std::env::vars() {
+        if key.starts_with("KONTOR_") || key.starts_with("AWS_") {
+            command.env_remove(key);
+        }
+    }
+    command
 }
 
 /// `cargo lambda watch` and every process it starts. They all carry
@@ -94,8 +106,9 @@ fn path_with_venv() -> String {
     )
 }
 
-/// The environment of the functions: the template's variables, and moto as AWS.
-fn lambda_env(stack: &Stack) -> Vec<(String, String)> {
+/// The environment of `function`: exactly the variables its template entry
+/// gives it (so a variable missing there fails here), and moto as AWS.
+fn lambda_env(stack: &Stack, function: &str) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = vec![
         ("PATH".into(), path_with_venv()),
         ("AWS_ENDPOINT_URL".into(), Moto::shared().endpoint()),
@@ -103,11 +116,20 @@ fn lambda_env(stack: &Stack) -> Vec<(String, String)> {
         ("AWS_ACCESS_KEY_ID".into(), "test".into()),
         ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
     ];
-    env.extend(stack.environment.iter().cloned());
+    env.extend(
+        stack
+            .environments
+            .get(function)
+            .unwrap_or_else(|| panic!("the template deploys no function {function}"))
+            .iter()
+            .cloned(),
+    );
     env
 }
 
-fn start_watch(stack: &Stack, log: &Path) -> Watch {
+/// `cargo lambda watch` with one function's environment: each function
+/// under test gets a watcher of its own.
+fn start_watch(stack: &Stack, function: &str, log: &Path) -> Watch {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -117,24 +139,26 @@ fn start_watch(stack: &Stack, log: &Path) -> Watch {
     let marker = format!("{}-{port}", std::process::id());
     // cargo-lambda itself rather than `cargo lambda`, so that the child is
     // the watcher and can be stopped with its function processes.
-    let child = Command::new(workspace_root().join(".venv/bin/cargo-lambda"))
-        .args([
-            "lambda",
-            "watch",
-            "-A",
-            "127.0.0.1",
-            "-P",
-            &port.to_string(),
-        ])
-        .current_dir(workspace_root())
-        .envs(lambda_env(stack))
-        .env("KONTOR_E2E_RUN", &marker)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .expect("cargo lambda (installed into .venv by scripts/test)");
+    let child = without_inherited_settings(&mut Command::new(
+        workspace_root().join(".venv/bin/cargo-lambda"),
+    ))
+    .args([
+        "lambda",
+        "watch",
+        "-A",
+        "127.0.0.1",
+        "-P",
+        &port.to_string(),
+    ])
+    .current_dir(workspace_root())
+    .envs(lambda_env(stack, function))
+    .env("KONTOR_E2E_RUN", &marker)
+    .stdin(Stdio::null())
+    .stdout(log.try_clone().unwrap())
+    .stderr(log)
+    .process_group(0)
+    .spawn()
+    .expect("cargo lambda (installed into .venv by scripts/test)");
     let watch = Watch {
         child,
         port,
@@ -155,7 +179,7 @@ fn start_watch(stack: &Stack, log: &Path) -> Watch {
 fn invoke(watch: &Watch, stack: &Stack, function: &str, payload: &Value, dir: &Path) -> Value {
     let file = dir.join(format!("{function}.json"));
     std::fs::write(&file, payload.to_string()).unwrap();
-    let output = Command::new("cargo")
+    let output = without_inherited_settings(&mut Command::new("cargo"))
         .args([
             "lambda",
             "invoke",
@@ -168,7 +192,7 @@ fn invoke(watch: &Watch, stack: &Stack, function: &str, payload: &Value, dir: &P
         ])
         .arg(&file)
         .current_dir(workspace_root())
-        .envs(lambda_env(stack))
+        .envs(lambda_env(stack, function))
         .env("KONTOR_E2E_RUN", &watch.marker)
         .output()
         .unwrap();
@@ -197,11 +221,19 @@ async fn deploy(config: &aws_config::SdkConfig) -> Stack {
     let deployed: Value = serde_json::from_slice(&output.stdout).unwrap();
     let stack = Stack {
         table: deployed["table"].as_str().unwrap().to_string(),
-        environment: deployed["environment"]
+        environments: deployed["environments"]
             .as_object()
             .unwrap()
             .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+            .map(|(function, variables)| {
+                let variables = variables
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                    .collect();
+                (function.clone(), variables)
+            })
             .collect(),
         notifier_queue: deployed["queues"]["NotifierFunction"]
             .as_str()
@@ -226,7 +258,9 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
     let config = sdk_config();
     let stack = deploy(&config).await;
     let dir = tempfile::tempdir().unwrap();
-    let watch = start_watch(&stack, &dir.path().join("watch.log"));
+    let watch = start_watch(&stack, "checkout", &dir.path().join("watch.log"));
+    let relay_watch = start_watch(&stack, "outbox-relay", &dir.path().join("relay.log"));
+    let notifier_watch = start_watch(&stack, "notifier", &dir.path().join("notifier.log"));
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(900))
         .build()
@@ -283,7 +317,7 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
 
     // The stream holds the order's outbox rows; the relay publishes them.
     let stream = stream_event(&config, &stack.table).await;
-    let answer = invoke(&watch, &stack, "outbox-relay", &stream, dir.path());
+    let answer = invoke(&relay_watch, &stack, "outbox-relay", &stream, dir.path());
     assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
 
     // The rule routed OrderPlaced (and only it) to the notifier's queue.
@@ -300,9 +334,21 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
     assert_eq!(messages.len(), 1, "one OrderPlaced, no StockChanged");
     let bridge_event: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
     assert_eq!(bridge_event["detail"]["number"], number.as_str());
-    invoke(&watch, &stack, "notifier", &bridge_event, dir.path());
+    invoke(
+        &notifier_watch,
+        &stack,
+        "notifier",
+        &bridge_event,
+        dir.path(),
+    );
     // EventBridge delivers at least once: a second delivery sends nothing.
-    invoke(&watch, &stack, "notifier", &bridge_event, dir.path());
+    invoke(
+        &notifier_watch,
+        &stack,
+        "notifier",
+        &bridge_event,
+        dir.path(),
+    );
 
     let sent = Moto::shared().sent_mail();
     let confirmations: Vec<&Value> = sent

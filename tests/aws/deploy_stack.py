@@ -20,7 +20,9 @@ from the real one in these ways, and only these:
 
 Usage: python deploy_stack.py ENDPOINT STACK SENDER
 Prints a JSON object: table, bus, environment (the functions' variables,
-merged), and queues (function logical id -> queue URL).
+merged), environments (each function binary's own variables, exactly as
+its template entry gives them), and queues (function logical id -> queue
+URL).
 """
 
 import io
@@ -33,6 +35,19 @@ import boto3
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../infra"))
 from translate import translate  # noqa: E402
+from samtranslator.yaml_helper import yaml_parse  # noqa: E402
+
+
+def binaries():
+    """Each function's logical id -> the binary its template entry builds."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "../../infra/template.yaml")) as f:
+        template = yaml_parse(f.read())
+    return {
+        name: resource["Metadata"]["BuildProperties"]["Binary"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
 
 ARTIFACTS = "kontor-artifacts"
 SHOP_DOMAIN = "shop.kontor.example"
@@ -139,11 +154,15 @@ def main():
         for r in cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]
     }
     environment = {}
+    environments = {}
     lambdas = client("lambda")
+    built = binaries()
     for name, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Lambda::Function":
             config = lambdas.get_function_configuration(FunctionName=physical[name])
-            for key, value in config.get("Environment", {}).get("Variables", {}).items():
+            variables = {k: str(v) for k, v in config.get("Environment", {}).get("Variables", {}).items()}
+            environments[built[name]] = variables
+            for key, value in variables.items():
                 if environment.setdefault(key, value) != value:
                     sys.exit(f"functions disagree on {key}")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in status.get("Outputs", [])}
@@ -153,6 +172,7 @@ def main():
                 "table": outputs["TableName"],
                 "bus": outputs["EventBusName"],
                 "environment": environment,
+                "environments": environments,
                 "queues": {function: physical[queue] for function, queue in queues.items()},
             }
         )
