@@ -153,15 +153,13 @@ impl AppState {
                     }
                 })
                 .collect();
-            let commit = OrderCommit {
-                order: next,
-                expected_version: order.version,
-                appended_history: decision.history.len(),
-                effects: decision.effects,
+            let commit = OrderCommit::change(
+                next,
+                order.version,
+                decision.history.len(),
+                decision.effects,
                 events,
-                idempotency: None,
-                customer: None,
-            };
+            );
             match self.store.commit_order(&commit).await {
                 Ok(()) => {
                     let actions: Vec<&str> =

@@ -112,6 +112,27 @@ impl OrderCommit {
         }
     }
 
+    /// The commit of a decided change: `next` is the order as the decision
+    /// left it, `expected_version` the one it was decided on, and the
+    /// decision added `appended_history` history entries.
+    pub fn change(
+        next: Order,
+        expected_version: u64,
+        appended_history: usize,
+        effects: Vec<Effect>,
+        events: Vec<Event>,
+    ) -> Self {
+        Self {
+            order: next,
+            expected_version,
+            appended_history,
+            effects,
+            events,
+            idempotency: None,
+            customer: None,
+        }
+    }
+
     /// Whether this commit places a new order.
     pub fn is_new_order(&self) -> bool {
         self.expected_version == 0

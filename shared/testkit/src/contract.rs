@@ -75,15 +75,13 @@ pub fn commit_of(order: &Order, command: &OrderCommand, stock: u32) -> OrderComm
             payload,
         })
         .collect();
-    OrderCommit {
-        order: next,
-        expected_version: order.version,
-        appended_history: decision.history.len(),
-        effects: decision.effects,
+    OrderCommit::change(
+        next,
+        order.version,
+        decision.history.len(),
+        decision.effects,
         events,
-        idempotency: None,
-        customer: None,
-    }
+    )
 }
 
 /// A placement of `lines` against the store's current products, as checkout
