@@ -79,6 +79,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(kontor_shipment::router())
         .merge(kontor_tracking_update::router())
         .merge(kontor_order_lifecycle::router())
+        .merge(kontor_order_adjustment::router())
         .split_for_parts()
 }
 

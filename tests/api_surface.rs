@@ -40,6 +40,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/admin/orders/{id}/cancel"),
     ("post", "/admin/orders/{id}/payments"),
     ("post", "/admin/orders/{id}/complete"),
+    ("post", "/admin/orders/{id}/notes"),
 ];
 
 /// Routes only the local runtime has: described, never deployed.

@@ -189,7 +189,8 @@ async fn lifecycle_events() -> Vec<serde_json::Value> {
     let state = state_with(&[product("JEANS", "89.00", 5, false)]).await;
     let router = kontor_checkout::router()
         .merge(kontor_shipment::router())
-        .merge(kontor_order_lifecycle::router());
+        .merge(kontor_order_lifecycle::router())
+        .merge(kontor_order_adjustment::router());
     let app = TestApp::new(router, state.clone());
     let staff = app.as_staff();
     let mut ids = Vec::new();
@@ -242,6 +243,51 @@ async fn lifecycle_events() -> Vec<serde_json::Value> {
         .await;
     assert_eq!(rest.status, 201, "{}", rest.text);
     assert_eq!(rest.json()["status"], "completed");
+    for (text, visible) in [
+        ("customer called", false),
+        ("your parcel is on its way", true),
+    ] {
+        let note = staff
+            .post(
+                &format!("/admin/orders/{}/notes", ids[1]),
+                &serde_json::json!({"text": text, "visible_to_customer": visible}),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            note.status, 409,
+            "{}: the cancelled order takes no notes",
+            note.text
+        );
+    }
+    for (text, visible) in [
+        ("customer called", false),
+        ("your parcel is on its way", true),
+    ] {
+        let placed = app
+            .post(
+                "/checkout",
+                &checkout_body(&[("JEANS", 1)]),
+                &[(
+                    "Idempotency-Key",
+                    if visible {
+                        "note-visible"
+                    } else {
+                        "note-internal"
+                    },
+                )],
+            )
+            .await
+            .json();
+        let note = staff
+            .post(
+                &format!("/admin/orders/{}/notes", placed["id"].as_str().unwrap()),
+                &serde_json::json!({"text": text, "visible_to_customer": visible}),
+                &[],
+            )
+            .await;
+        assert_eq!(note.status, 201, "{}", note.text);
+    }
     state
         .store
         .pending_events(100)
@@ -266,7 +312,13 @@ async fn lifecycle_events_match_their_schemas() {
             "ShipmentCreated",
             "ShipmentStatusChanged",
             "PaymentRecorded",
-            "OrderCompleted"
+            "OrderCompleted",
+            "OrderPlaced",
+            "StockChanged",
+            "NoteAdded",
+            "OrderPlaced",
+            "StockChanged",
+            "NoteAdded"
         ]
     );
     for event in &events {

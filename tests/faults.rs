@@ -231,6 +231,13 @@ fn every_route(state: &kontor_http::AppState) -> Vec<RouteCall> {
         ),
         (
             "post",
+            "/admin/orders/{id}/notes",
+            format!("/admin/orders/{id}/notes"),
+            json!({"text": "customer called"}),
+            vec![],
+        ),
+        (
+            "post",
             "/admin/orders/{id}/complete",
             format!("/admin/orders/{id}/complete"),
             json!({}),

@@ -286,6 +286,8 @@ function showOrder(order, cancel) {
     <tbody>${order.lines.map((l) => `<tr data-testid="order-line"><td>${esc(l.name)} <span class="muted">${esc(l.sku)}</span>${l.backordered ? `<div class="stock-back">${esc(l.backordered)} on backorder</div>` : ''}</td>
       <td class="num">${esc(l.quantity)}</td><td class="num">${money(l.unit_price, cur)}</td><td class="num">${esc(l.tax_rate)} %</td><td class="num">${money(l.total, cur)}</td></tr>`).join('')}</tbody></table>
     ${totalsBlock({ ...order, discounts: [] })}
+    ${order.notes.length ? `<section class="related" data-testid="notes"><h2>Messages from the shop</h2>
+      ${order.notes.map((n) => `<div class="notice" data-testid="note"><time>${esc(new Date(n.at).toLocaleString())}</time><br>${esc(n.text).replaceAll('\n', '<br>')}</div>`).join('')}</section>` : ''}
     ${parcelsBlock(order)}
     ${order.can_cancel ? `<section class="related"><h2>Changed your mind?</h2>
       <p class="muted">Nothing of this order is packed yet, so you can still cancel it.</p>

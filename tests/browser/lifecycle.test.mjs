@@ -78,6 +78,21 @@ test('staff record a payment and cancel an order; its stock comes back', async (
   assert.match(await page.getByTestId('due').textContent(), /39,90/);
   assert.match(await page.locator('.meta').textContent(), /Partly paid/);
 
+  // Notes: an internal one for colleagues, one for the customer.
+  await page.getByTestId('note-text').fill('Customer called: wants it before Friday.');
+  await page.getByTestId('add-note').click();
+  await page.locator('[data-testid=note][data-visible=false]').waitFor();
+  await page.getByTestId('note-text').fill('Your trousers leave on Monday.');
+  await page.getByTestId('note-visible').check();
+  await page.getByTestId('add-note').click();
+  await page.locator('[data-testid=note][data-visible=true]').waitFor();
+  const shopperView = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await shopperView.goto(`${runtime.base}/#/order/${paying.id}?token=${paying.access_token}`);
+  await shopperView.getByTestId('notes').waitFor();
+  assert.equal(await shopperView.getByTestId('note').count(), 1);
+  assert.match(await shopperView.getByTestId('notes').textContent(), /leave on Monday/);
+  assert.doesNotMatch(await shopperView.content(), /before Friday/, 'the internal note stays internal');
+
   // A cancellation: stock back, the order closed, the customer e-mailed.
   const before = await stockOf('BE-LEATHER-BROWN');
   const cancelling = await placeOrder('life-cancel', 'BE-LEATHER-BROWN', 2, 'invoice');

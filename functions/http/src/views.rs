@@ -4,7 +4,7 @@
 //! beside it, never as a float.
 
 use kontor_domain::money::Money;
-use kontor_domain::order::Address;
+use kontor_domain::order::{Address, Note};
 use kontor_domain::pricing::TaxLine;
 use kontor_domain::product::Product;
 use kontor_domain::shipment::{Carrier, Shipment, ShipmentStatus, TrackingLinks};
@@ -199,6 +199,43 @@ impl ShipmentView {
                     by: s.actor.shopper_label(),
                 })
                 .collect(),
+        }
+    }
+}
+
+/// A note on an order. Shoppers get only the notes meant for them
+/// (`Order::customer_notes`), and never the author.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NoteView {
+    /// `N1`, `N2`, … within the order.
+    pub id: String,
+    pub text: String,
+    pub visible_to_customer: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: time::OffsetDateTime,
+    /// Who wrote it, for staff (`staff lena@…`); shoppers see "staff".
+    pub by: String,
+}
+
+impl From<&Note> for NoteView {
+    fn from(note: &Note) -> Self {
+        Self {
+            id: note.id.clone(),
+            text: note.text.to_string(),
+            visible_to_customer: note.visible_to_customer,
+            at: note.at,
+            by: note.author.to_string(),
+        }
+    }
+}
+
+impl NoteView {
+    /// The note as its shopper sees it.
+    pub fn for_shopper(note: &Note) -> Self {
+        Self {
+            by: note.author.shopper_label(),
+            ..Self::from(note)
         }
     }
 }

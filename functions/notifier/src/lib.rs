@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use kontor_domain::events::{Event, EventPayload};
 use kontor_domain::shipment::ShipmentStatus;
 use kontor_notifications::{
-    order_cancelled, order_confirmation, parcel_mail, ParcelMail, ShopDetails,
+    order_cancelled, order_confirmation, order_note, parcel_mail, ParcelMail, ShopDetails,
 };
 use kontor_platform::{
     ConsumeError, ConsumerLedger, EventConsumer, MailError, Mailer, OrderLinks, OutgoingMail,
@@ -63,7 +63,8 @@ impl Notifier {
     /// The e-mail an event asks for, if any: the order confirmation; for a
     /// parcel the customer is to be told about, "shipped", "delivered" or
     /// "failed attempt" (other steps, such as "in transit", send nothing);
-    /// the tracking link on request; and the cancellation.
+    /// the tracking link on request; the cancellation; a note to the
+    /// customer (never an internal one).
     fn mail_for(&self, event: &Event) -> Option<OutgoingMail> {
         match &event.payload {
             EventPayload::OrderPlaced(placed) => {
@@ -92,6 +93,7 @@ impl Notifier {
             EventPayload::OrderCancelled(cancelled) => {
                 Some(order_cancelled(&event.order_id, cancelled, &self.shop))
             }
+            EventPayload::NoteAdded(note) => order_note(&event.order_id, note, &self.shop),
             _ => None,
         }
     }
@@ -109,6 +111,7 @@ impl EventConsumer for Notifier {
             "ShipmentStatusChanged",
             "TrackingSent",
             "OrderCancelled",
+            "NoteAdded",
         ]
     }
 

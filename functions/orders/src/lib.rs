@@ -17,7 +17,7 @@ use kontor_domain::order::{
     HistoryEntry, Order, OrderFilter, OrderStatus, PaymentMethod, PaymentStatus, ShippingStatus,
 };
 use kontor_domain::shipment::{ShipmentStatus, TrackingLinks};
-use kontor_http::views::{money, AddressBody, ShipmentView, TaxLineView};
+use kontor_http::views::{money, AddressBody, NoteView, ShipmentView, TaxLineView};
 use kontor_http::{AppState, Problem, QueryParams, SignedIn, Staff};
 use kontor_platform::OrderSearch;
 use serde::{Deserialize, Serialize};
@@ -94,6 +94,8 @@ pub struct OrderView {
     pub amount_due: String,
     /// Whether the shopper may cancel it now (open, nothing packed yet).
     pub can_cancel: bool,
+    /// The notes meant for the customer (internal ones are never here).
+    pub notes: Vec<NoteView>,
 }
 
 impl OrderView {
@@ -146,6 +148,9 @@ impl From<&Order> for OrderView {
             paid: money(order.paid()),
             amount_due: money(order.amount_due()),
             can_cancel: order.shopper_may_cancel(),
+            // The one place the shopper's view takes notes from: only those
+            // meant for them.
+            notes: order.customer_notes().map(NoteView::for_shopper).collect(),
         }
     }
 }
@@ -276,6 +281,8 @@ pub struct AdminOrderView {
     /// Whether staff may cancel it now (open, no parcel has left).
     pub staff_can_cancel: bool,
     pub payments: Vec<PaymentView>,
+    /// Every note, internal ones included, with their authors.
+    pub all_notes: Vec<NoteView>,
 }
 
 /// Money received, as staff recorded it.
@@ -319,6 +326,7 @@ impl AdminOrderView {
                     by: p.recorded_by.to_string(),
                 })
                 .collect(),
+            all_notes: order.notes.iter().map(NoteView::from).collect(),
         }
     }
 }

@@ -71,6 +71,7 @@ pub enum HistoryAction {
     Cancelled,
     PaymentRecorded,
     Completed,
+    NoteAdded,
 }
 
 impl HistoryAction {
@@ -83,6 +84,7 @@ impl HistoryAction {
             HistoryAction::Cancelled => "cancelled",
             HistoryAction::PaymentRecorded => "payment_recorded",
             HistoryAction::Completed => "completed",
+            HistoryAction::NoteAdded => "note_added",
         }
     }
 }

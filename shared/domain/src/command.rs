@@ -19,18 +19,19 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::actor::{Actor, HistoryAction};
 use crate::events::{
-    CancelledBy, EventPayload, OrderCancelled, OrderCompleted, PaymentRecorded, ShipmentCreated,
-    ShipmentStatusChanged, StockChangeReason, StockChanged, StockUnits, TrackingSent,
+    CancelledBy, EventPayload, NoteAdded, OrderCancelled, OrderCompleted, PaymentRecorded,
+    ShipmentCreated, ShipmentStatusChanged, StockChangeReason, StockChanged, StockUnits,
+    TrackingSent,
 };
 use crate::money::Money;
 use crate::order::{
-    Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, ShippingStatus, StockTake,
+    Note, Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, ShippingStatus, StockTake,
 };
 use crate::shipment::{
     derive_shipping_status, Carrier, NewShipment, Shipment, ShipmentError, ShipmentStatus,
     ShipmentStep, TrackingLinks, TrackingNumber,
 };
-use crate::types::{LineId, Sku};
+use crate::types::{LineId, NoteText, Sku};
 
 /// What someone asks of a placed order.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +66,11 @@ pub enum OrderCommand {
     /// Cancel a prepayment order whose money has not arrived after
     /// `after_days` days, so that it does not hold stock forever.
     ExpireUnpaid { after_days: u32 },
+    /// Staff write a note: for colleagues, or for the customer.
+    AddNote {
+        text: NoteText,
+        visible_to_customer: bool,
+    },
 }
 
 /// A carrier's message, as the webhook parsed it.
@@ -132,6 +138,7 @@ pub enum Change {
     },
     StatusSet(OrderStatus),
     PaymentAdded(Payment),
+    NoteAdded(Note),
 }
 
 /// A change outside the order that commits in the same transaction.
@@ -281,6 +288,39 @@ impl Order {
                 date,
                 reference,
             } => self.decide_payment(*amount, *date, reference, context)?,
+            OrderCommand::AddNote {
+                text,
+                visible_to_customer,
+            } => {
+                let id = format!("N{}", self.notes.len() + 1);
+                // The history names the note, never its text: history is
+                // staff's, but a note's words stay in the note.
+                let mut decision = Decision::new(
+                    HistoryAction::NoteAdded,
+                    if *visible_to_customer {
+                        format!("Note {id} to the customer")
+                    } else {
+                        format!("Internal note {id}")
+                    },
+                );
+                decision.changes.push(Change::NoteAdded(Note {
+                    id: id.clone(),
+                    text: text.clone(),
+                    visible_to_customer: *visible_to_customer,
+                    at: context.now,
+                    author: context.actor.clone(),
+                }));
+                decision.events.push(EventPayload::NoteAdded(NoteAdded {
+                    number: self.number.clone(),
+                    note_id: id,
+                    visible_to_customer: *visible_to_customer,
+                    text: visible_to_customer.then(|| text.to_string()),
+                    email: self.email.clone(),
+                    customer_id: self.customer_id.clone(),
+                    language: self.language,
+                }));
+                return Ok(decision);
+            }
             OrderCommand::Complete { even_if_open } => {
                 let finished = self.shipping_status == ShippingStatus::Delivered
                     && self.payment_status == PaymentStatus::Paid;
@@ -360,6 +400,7 @@ impl Order {
                 }
                 Change::StatusSet(status) => self.status = *status,
                 Change::PaymentAdded(payment) => self.payments.push(payment.clone()),
+                Change::NoteAdded(note) => self.notes.push(note.clone()),
             }
         }
         self.totals = self.derive_totals();

@@ -43,6 +43,7 @@ pub enum EventPayload {
     OrderCancelled(OrderCancelled),
     PaymentRecorded(PaymentRecorded),
     OrderCompleted(OrderCompleted),
+    NoteAdded(NoteAdded),
 }
 
 /// Defines each event's name once: `EventPayload::name` and [`EVENT_NAMES`]
@@ -71,6 +72,7 @@ event_names!(
     OrderCancelled,
     PaymentRecorded,
     OrderCompleted,
+    NoteAdded,
 );
 
 impl EventPayload {
@@ -245,4 +247,18 @@ pub struct OrderCompleted {
     pub number: OrderNumber,
     /// Whether staff completed it before it was delivered and paid.
     pub by_staff_override: bool,
+}
+
+/// Staff wrote a note on the order. An internal note's event says only
+/// that there is one: its text never leaves the order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoteAdded {
+    pub number: OrderNumber,
+    pub note_id: String,
+    pub visible_to_customer: bool,
+    /// The text, for a note to the customer only.
+    pub text: Option<String>,
+    pub email: Email,
+    pub customer_id: Option<CustomerId>,
+    pub language: Language,
 }

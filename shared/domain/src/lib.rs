@@ -41,6 +41,6 @@ pub mod types;
 
 pub use money::{Currency, Money};
 pub use types::{
-    CountryCode, CustomerId, Email, EventId, LineId, OrderId, OrderNumber, ParseError, Quantity,
-    Sku, TextLine,
+    CountryCode, CustomerId, Email, EventId, LineId, NoteText, OrderId, OrderNumber, ParseError,
+    Quantity, Sku, TextLine,
 };

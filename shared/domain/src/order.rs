@@ -13,7 +13,7 @@ use crate::pricing::Charge;
 use crate::shipment::Shipment;
 use crate::tax::TaxClass;
 use crate::types::{
-    CountryCode, CustomerId, Email, LineId, OrderId, OrderNumber, Quantity, Sku, TextLine,
+    CountryCode, CustomerId, Email, LineId, NoteText, OrderId, OrderNumber, Quantity, Sku, TextLine,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,7 +158,7 @@ pub use crate::search::{name_tokens, OrderFilter, OrderLookup};
 
 /// The shape of the stored order document; [`crate::stored`] upgrades
 /// older ones when they are read.
-pub const ORDER_SCHEMA: u32 = 3;
+pub const ORDER_SCHEMA: u32 = 4;
 
 /// Money received for an order, as staff recorded it (or as the carrier
 /// collected it, for cash on delivery).
@@ -210,6 +210,22 @@ pub struct Order {
     pub shipments: Vec<Shipment>,
     /// Money received, oldest first.
     pub payments: Vec<Payment>,
+    /// Notes staff wrote, oldest first. Internal ones never reach the
+    /// shopper: the shopper's views keep only those visible to them.
+    pub notes: Vec<Note>,
+}
+
+/// A note on an order: for colleagues (internal, the default), or for the
+/// customer, who sees it on the order page and gets it by e-mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// `N1`, `N2`, … within the order.
+    pub id: String,
+    pub text: NoteText,
+    pub visible_to_customer: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub author: Actor,
 }
 
 /// One thing that happened to an order. Only applying a decision
@@ -269,6 +285,11 @@ impl Order {
         } else {
             due
         }
+    }
+
+    /// The notes the shopper may see.
+    pub fn customer_notes(&self) -> impl Iterator<Item = &Note> {
+        self.notes.iter().filter(|n| n.visible_to_customer)
     }
 
     /// Whether a shopper holding `token` may read this order.

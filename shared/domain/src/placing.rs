@@ -205,6 +205,7 @@ pub fn place_order(
         }],
         shipments: Vec::new(),
         payments: Vec::new(),
+        notes: Vec::new(),
         shipping_status: ShippingStatus::NotShipped,
         language: details.language,
         access_token_hash: context.access_token_hash,

@@ -13,6 +13,7 @@
 //! the order's payments. Schema 3: each line's share of discounts and
 //! adjustments (zero before), and the shipping charge with its own tax
 //! (before, only inside the totals); the totals are derived on read.
+//! Schema 4: the order's notes (none before).
 
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
@@ -56,6 +57,10 @@ pub fn upgrade_order(mut value: Value) -> Result<Value, StoredError> {
     }
     if schema < 3 {
         upgrade_2_to_3(document)?;
+    }
+    if schema < 4 {
+        document.insert("notes".into(), json!([]));
+        document.insert("schema".into(), Value::from(4));
     }
     Ok(value)
 }

@@ -170,6 +170,33 @@ impl TextLine {
     }
 }
 
+string_newtype!(
+    /// The text of a note on an order: 1 to 5,000 characters after
+    /// trimming; line breaks allowed, other control characters not.
+    NoteText
+);
+
+impl NoteText {
+    pub const MAX_CHARS: usize = 5_000;
+
+    pub fn parse(input: &str) -> Result<Self, ParseError> {
+        let value = input.trim();
+        if value.is_empty() {
+            return Err(ParseError("must not be empty".into()));
+        }
+        if value.chars().count() > Self::MAX_CHARS {
+            return Err(ParseError("must be at most 5,000 characters".into()));
+        }
+        if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err(ParseError("must not contain control characters".into()));
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+
 /// A quantity of one product on a line: 1 to 999 units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "i64", into = "u32")]

@@ -5,9 +5,11 @@
 //! The same rendering feeds SES in AWS and the mail outbox locally.
 
 mod lifecycle;
+mod notes;
 mod parcels;
 
 pub use lifecycle::order_cancelled;
+pub use notes::order_note;
 pub use parcels::{parcel_mail, ParcelMail};
 
 use kontor_domain::events::{OrderPlaced, PlacedLine};

@@ -134,6 +134,7 @@ async function orderView(id) {
       ${order.taxes.map((t) => `<div class="tax"><span>incl. ${esc(t.rate)} % VAT on ${euro(t.gross)}</span><span>${euro(t.tax)}</span></div>`).join('')}
     </div>
     ${lifecycleBlock(order)}
+    ${notesBlock(order)}
     <h2>Parcels</h2>
     <div id="parcel-alert"></div>
     ${order.shipments.map((s) => parcelBlock(order, s)).join('') || '<p class="muted">Nothing shipped yet.</p>'}
@@ -143,6 +144,41 @@ async function orderView(id) {
       by ${esc(h.by)} — ${esc(h.detail)}</li>`).join('')}</ul>`;
   wireParcels(order);
   wireLifecycle(order);
+  wireNotes(order);
+}
+
+// Notes: internal ones for colleagues (the default), or for the customer,
+// who sees them on the order page and gets them by e-mail.
+function notesBlock(order) {
+  return `<div class="notes" data-testid="notes"><h2>Notes</h2>
+    ${order.all_notes.length ? `<ul class="history">${order.all_notes.map((n) => `<li data-testid="note" data-visible="${n.visible_to_customer}">
+      <time>${when(n.at)}</time><strong>${n.visible_to_customer ? 'To the customer' : 'Internal'}</strong> by ${esc(n.by)}
+      <div class="note-text">${esc(n.text).replaceAll('\n', '<br>')}</div></li>`).join('')}</ul>` : '<p class="muted">No notes yet.</p>'}
+    ${order.status === 'open' ? `<form id="note-form" class="ship-form">
+      <label>Note<textarea name="text" rows="3" maxlength="5000" data-testid="note-text" required></textarea></label>
+      <label><span><input type="checkbox" name="visible" data-testid="note-visible"> show to the customer and e-mail it</span></label>
+      <button type="submit" data-testid="add-note">Add note</button>
+      <div class="field-error" data-error-for="text"></div>
+    </form>` : ''}</div>`;
+}
+
+function wireNotes(order) {
+  const form = document.getElementById('note-form');
+  form?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    form.querySelector('[data-error-for=text]').textContent = '';
+    try {
+      await request('POST', `/admin/orders/${encodeURIComponent(order.id)}/notes`, {
+        text: form.text.value,
+        visible_to_customer: form.visible.checked,
+        version: order.version,
+      });
+      orderView(order.id).catch(showError);
+    } catch (error) {
+      if (error.problem?.type === 'urn:kontor:problem:stale-version') { orderView(order.id).catch(showError); return; }
+      form.querySelector('[data-error-for=text]').textContent = error.message;
+    }
+  });
 }
 
 // Payments received, and the order's way to cancelled or completed. Each

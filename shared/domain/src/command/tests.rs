@@ -758,3 +758,63 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn notes_keep_internal_words_out_of_history_and_events() {
+    let mut order = order([1, 1, 1], 5, PaymentMethod::Invoice);
+    let internal = run(
+        &mut order,
+        OrderCommand::AddNote {
+            text: crate::types::NoteText::parse("Kunde rief an: vor Freitag!").unwrap(),
+            visible_to_customer: false,
+        },
+        &staff(),
+        0,
+    )
+    .unwrap();
+    let visible = run(
+        &mut order,
+        OrderCommand::AddNote {
+            text: crate::types::NoteText::parse("Your second parcel leaves on Monday.").unwrap(),
+            visible_to_customer: true,
+        },
+        &staff(),
+        0,
+    )
+    .unwrap();
+    let ids: Vec<&str> = order.notes.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["N1", "N2"]);
+    assert_eq!(order.notes[0].author, staff());
+    let EventPayload::NoteAdded(event) = &internal.events[0] else {
+        panic!()
+    };
+    assert_eq!(event.text, None, "an internal note's event carries no text");
+    let EventPayload::NoteAdded(event) = &visible.events[0] else {
+        panic!()
+    };
+    assert_eq!(
+        event.text.as_deref(),
+        Some("Your second parcel leaves on Monday.")
+    );
+    assert!(order.history.iter().all(|h| !h.detail.contains("Freitag")));
+    assert_eq!(
+        order
+            .customer_notes()
+            .map(|n| n.id.as_str())
+            .collect::<Vec<_>>(),
+        ["N2"]
+    );
+}
+
+#[test]
+fn note_texts_are_bounded() {
+    use crate::types::NoteText;
+    assert!(NoteText::parse("  ").is_err());
+    assert!(NoteText::parse(&"x".repeat(5_001)).is_err());
+    assert!(NoteText::parse(&"x".repeat(5_000)).is_ok());
+    assert!(NoteText::parse("a\u{7}b").is_err());
+    assert_eq!(
+        NoteText::parse(" line one\nline two ").unwrap().as_str(),
+        "line one\nline two"
+    );
+}

@@ -1,0 +1,6 @@
+//! The `order-adjustment` Lambda function: its router behind API Gateway.
+
+#[tokio::main]
+async fn main() -> Result<(), kontor_lambda::StartupError> {
+    kontor_lambda::run(kontor_order_adjustment::router).await
+}
