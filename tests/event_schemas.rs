@@ -42,6 +42,16 @@ fn validator(event_type: &str) -> jsonschema::Validator {
         .unwrap_or_else(|e| panic!("the schema of {event_type} does not compile: {e}"))
 }
 
+/// The events are of these types, in this order, and each matches its
+/// schema.
+fn assert_types_and_schemas(events: &[serde_json::Value], expected: &[&str]) {
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, expected);
+    for event in events {
+        assert_valid(event);
+    }
+}
+
 fn assert_valid(event: &serde_json::Value) {
     let event_type = event["type"].as_str().expect("every event names its type");
     let errors: Vec<String> = validator(event_type)
@@ -82,12 +92,10 @@ async fn emitted_events() -> Vec<serde_json::Value> {
 
 #[tokio::test]
 async fn emitted_events_match_their_schemas() {
-    let events = emitted_events().await;
-    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["OrderPlaced", "StockChanged", "StockChanged"]);
-    for event in &events {
-        assert_valid(event);
-    }
+    assert_types_and_schemas(
+        &emitted_events().await,
+        &["OrderPlaced", "StockChanged", "StockChanged"],
+    );
 }
 
 /// The events of a parcel's life: packed with a backordered unit (which
@@ -166,21 +174,16 @@ async fn parcel_events() -> Vec<serde_json::Value> {
 
 #[tokio::test]
 async fn parcel_events_match_their_schemas() {
-    let events = parcel_events().await;
-    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(
-        types,
-        [
+    assert_types_and_schemas(
+        &parcel_events().await,
+        &[
             "ShipmentCreated",
             "StockChanged",
             "ShipmentStatusChanged",
             "TrackingSent",
-            "ShipmentStatusChanged"
-        ]
+            "ShipmentStatusChanged",
+        ],
     );
-    for event in &events {
-        assert_valid(event);
-    }
 }
 
 /// The events of an order's lifecycle: a part payment, cancelling another
@@ -301,11 +304,9 @@ async fn lifecycle_events() -> Vec<serde_json::Value> {
 
 #[tokio::test]
 async fn lifecycle_events_match_their_schemas() {
-    let events = lifecycle_events().await;
-    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(
-        types,
-        [
+    assert_types_and_schemas(
+        &lifecycle_events().await,
+        &[
             "PaymentRecorded",
             "OrderCancelled",
             "StockChanged",
@@ -318,12 +319,9 @@ async fn lifecycle_events_match_their_schemas() {
             "NoteAdded",
             "OrderPlaced",
             "StockChanged",
-            "NoteAdded"
-        ]
+            "NoteAdded",
+        ],
     );
-    for event in &events {
-        assert_valid(event);
-    }
 }
 
 /// Every event type's schema refuses an event that lacks one of its own
