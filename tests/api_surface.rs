@@ -41,6 +41,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/admin/orders/{id}/payments"),
     ("post", "/admin/orders/{id}/complete"),
     ("post", "/admin/orders/{id}/notes"),
+    ("post", "/admin/orders/{id}/lines"),
 ];
 
 /// Routes only the local runtime has: described, never deployed.

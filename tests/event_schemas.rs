@@ -290,6 +290,16 @@ async fn lifecycle_events() -> Vec<serde_json::Value> {
             )
             .await;
         assert_eq!(note.status, 201, "{}", note.text);
+        if visible {
+            let gift = staff
+                .post(
+                    &format!("/admin/orders/{}/lines", placed["id"].as_str().unwrap()),
+                    &serde_json::json!({"sku": "JEANS", "quantity": 1, "unit_price": "0", "reason": "a gift", "version": 2}),
+                    &[],
+                )
+                .await;
+            assert_eq!(gift.status, 201, "{}", gift.text);
+        }
     }
     state
         .store
@@ -320,6 +330,8 @@ async fn lifecycle_events_match_their_schemas() {
             "OrderPlaced",
             "StockChanged",
             "NoteAdded",
+            "OrderItemAdded",
+            "StockChanged",
         ],
     );
 }

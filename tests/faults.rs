@@ -231,6 +231,13 @@ fn every_route(state: &kontor_http::AppState) -> Vec<RouteCall> {
         ),
         (
             "post",
+            "/admin/orders/{id}/lines",
+            format!("/admin/orders/{id}/lines"),
+            json!({"sku": "BELT", "quantity": 1, "unit_price": "0", "version": 1}),
+            vec![],
+        ),
+        (
+            "post",
             "/admin/orders/{id}/notes",
             format!("/admin/orders/{id}/notes"),
             json!({"text": "customer called"}),

@@ -17,7 +17,7 @@ use kontor_domain::command::{CommandContext, OrderCommand, OrderError};
 use kontor_domain::events::Event;
 use kontor_domain::order::Order;
 use kontor_domain::shipment::{ShipmentError, TrackingLinks};
-use kontor_domain::{OrderId, Sku};
+use kontor_domain::OrderId;
 use kontor_platform::{OrderCommit, StoreError};
 use rand::Rng;
 
@@ -111,20 +111,13 @@ impl AppState {
             let now = self.clock.now();
             // Decided in a block of its own: the context borrows a plain
             // closure, which must not live across the awaits below.
-            let decision = {
-                let stock = |sku: &Sku| {
-                    products
-                        .iter()
-                        .find(|p| &p.sku == sku)
-                        .map_or(0, |p| p.stock)
-                };
-                let context = CommandContext {
-                    now,
-                    actor,
-                    stock: &stock,
-                };
-                order.decide(command, &context)?
+            let context = CommandContext {
+                now,
+                actor,
+                products: &products,
+                tax_rates: self.settings.pricing.tax_rates,
             };
+            let decision = order.decide(command, &context)?;
             let mut next = order.clone();
             next.apply(&decision, now, actor);
 
@@ -245,6 +238,13 @@ pub fn refusal_problem(error: OrderError) -> Problem {
         OrderError::DuplicateCarrierMessage
         | OrderError::LateCarrierMessage { .. }
         | OrderError::WrongCarrier => conflict("carrier-message-not-applied", "Not applied"),
+        OrderError::UnknownSku(_) => Problem::invalid_field("sku", detail),
+        OrderError::OutOfStock { sku, available } => conflict("insufficient-stock", "Not in stock")
+            .with_field("quantity")
+            .with("sku", sku.as_str())
+            .with("available", available),
+        OrderError::BadUnitPrice => Problem::invalid_field("unit_price", detail),
+        OrderError::ReasonTooLong => Problem::invalid_field("reason", detail),
     }
 }
 

@@ -72,6 +72,7 @@ pub enum HistoryAction {
     PaymentRecorded,
     Completed,
     NoteAdded,
+    LineAdded,
 }
 
 impl HistoryAction {
@@ -85,6 +86,7 @@ impl HistoryAction {
             HistoryAction::PaymentRecorded => "payment_recorded",
             HistoryAction::Completed => "completed",
             HistoryAction::NoteAdded => "note_added",
+            HistoryAction::LineAdded => "line_added",
         }
     }
 }

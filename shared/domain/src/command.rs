@@ -19,19 +19,22 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::actor::{Actor, HistoryAction};
 use crate::events::{
-    CancelledBy, EventPayload, NoteAdded, OrderCancelled, OrderCompleted, PaymentRecorded,
-    ShipmentCreated, ShipmentStatusChanged, StockChangeReason, StockChanged, StockUnits,
-    TrackingSent,
+    CancelledBy, EventPayload, NoteAdded, OrderCancelled, OrderCompleted, OrderItemAdded,
+    PaymentRecorded, PlacedLine, ShipmentCreated, ShipmentStatusChanged, StockChangeReason,
+    StockChanged, StockUnits, TrackingSent,
 };
 use crate::money::Money;
 use crate::order::{
-    Note, Order, OrderStatus, Payment, PaymentMethod, PaymentStatus, ShippingStatus, StockTake,
+    Note, Order, OrderLine, OrderStatus, Payment, PaymentMethod, PaymentStatus, ShippingStatus,
+    StockTake,
 };
+use crate::product::Product;
 use crate::shipment::{
     derive_shipping_status, Carrier, NewShipment, Shipment, ShipmentError, ShipmentStatus,
     ShipmentStep, TrackingLinks, TrackingNumber,
 };
-use crate::types::{LineId, NoteText, Sku};
+use crate::tax::{tax_in_gross, TaxRates};
+use crate::types::{LineId, NoteText, Quantity, Sku};
 
 /// What someone asks of a placed order.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +74,15 @@ pub enum OrderCommand {
         text: NoteText,
         visible_to_customer: bool,
     },
+    /// Staff add a line: always a new one (a free unit is never merged into
+    /// a paid line), at the product's price or their own (0 for a gift),
+    /// taking stock now or backordered when the product allows it.
+    AddLine {
+        sku: Sku,
+        quantity: Quantity,
+        unit_price: Option<Money>,
+        reason: Option<String>,
+    },
 }
 
 /// A carrier's message, as the webhook parsed it.
@@ -102,6 +114,7 @@ impl OrderCommand {
                 .filter(|l| l.quantity.get() > l.backordered)
                 .map(|l| l.sku.clone())
                 .collect(),
+            OrderCommand::AddLine { sku, .. } => vec![sku.clone()],
             _ => Vec::new(),
         };
         skus.sort();
@@ -114,8 +127,22 @@ impl OrderCommand {
 pub struct CommandContext<'a> {
     pub now: OffsetDateTime,
     pub actor: &'a Actor,
-    /// The stock now of the products [`OrderCommand::stock_skus`] named.
-    pub stock: &'a dyn Fn(&Sku) -> u32,
+    /// The products [`OrderCommand::stock_skus`] named, as they are now
+    /// (their stock above all).
+    pub products: &'a [Product],
+    /// The shop's VAT rates, for a line added now.
+    pub tax_rates: TaxRates,
+}
+
+impl CommandContext<'_> {
+    pub fn product(&self, sku: &Sku) -> Option<&Product> {
+        self.products.iter().find(|p| &p.sku == sku)
+    }
+
+    /// The stock now of `sku` (0 for a product that is not there).
+    pub fn stock(&self, sku: &Sku) -> u32 {
+        self.product(sku).map_or(0, |p| p.stock)
+    }
 }
 
 /// One typed change to the order itself.
@@ -139,6 +166,7 @@ pub enum Change {
     StatusSet(OrderStatus),
     PaymentAdded(Payment),
     NoteAdded(Note),
+    LineAdded(OrderLine),
 }
 
 /// A change outside the order that commits in the same transaction.
@@ -216,6 +244,14 @@ pub enum OrderError {
     },
     #[error("the parcel travels with another carrier")]
     WrongCarrier,
+    #[error("no product has the sku {0}")]
+    UnknownSku(Sku),
+    #[error("only {available} of {sku} in stock, and it takes no backorders")]
+    OutOfStock { sku: Sku, available: u32 },
+    #[error("a unit price is zero or more, in whole cents, in the order's currency")]
+    BadUnitPrice,
+    #[error("a reason has at most 200 characters")]
+    ReasonTooLong,
 }
 
 impl Order {
@@ -321,6 +357,12 @@ impl Order {
                 }));
                 return Ok(decision);
             }
+            OrderCommand::AddLine {
+                sku,
+                quantity,
+                unit_price,
+                reason,
+            } => self.decide_add_line(sku, *quantity, *unit_price, reason.as_deref(), context)?,
             OrderCommand::Complete { even_if_open } => {
                 let finished = self.shipping_status == ShippingStatus::Delivered
                     && self.payment_status == PaymentStatus::Paid;
@@ -401,6 +443,7 @@ impl Order {
                 Change::StatusSet(status) => self.status = *status,
                 Change::PaymentAdded(payment) => self.payments.push(payment.clone()),
                 Change::NoteAdded(note) => self.notes.push(note.clone()),
+                Change::LineAdded(line) => self.lines.push(line.clone()),
             }
         }
         self.totals = self.derive_totals();
@@ -469,7 +512,8 @@ impl Order {
         request: &NewShipment,
         context: &CommandContext<'_>,
     ) -> Result<Decision, OrderError> {
-        let plan = self.plan_shipment(request, context.now, context.actor, context.stock)?;
+        let stock = |sku: &Sku| context.stock(sku);
+        let plan = self.plan_shipment(request, context.now, context.actor, &stock)?;
         let shipment_id = plan.shipment.id.clone();
         let units: u32 = plan.shipment.items.iter().map(|i| i.quantity.get()).sum();
         let mut decision = Decision::new(
@@ -499,7 +543,7 @@ impl Order {
             decision.events.push(stock_changed(
                 &take,
                 -1,
-                (context.stock)(&take.sku),
+                context.stock(&take.sku),
                 StockChangeReason::BackorderShipped,
             ));
             decision.effects.push(Effect::TakeStock(take));
@@ -675,10 +719,108 @@ impl Order {
             decision.events.push(stock_changed(
                 &take,
                 1,
-                (context.stock)(&take.sku),
+                context.stock(&take.sku),
                 StockChangeReason::OrderCancelled,
             ));
             decision.effects.push(Effect::ReturnStock(take));
+        }
+        Ok(decision)
+    }
+
+    fn decide_add_line(
+        &self,
+        sku: &Sku,
+        quantity: Quantity,
+        unit_price: Option<Money>,
+        reason: Option<&str>,
+        context: &CommandContext<'_>,
+    ) -> Result<Decision, OrderError> {
+        let product = context
+            .product(sku)
+            .ok_or_else(|| OrderError::UnknownSku(sku.clone()))?;
+        let unit_price = unit_price.unwrap_or(product.price);
+        if unit_price.currency() != self.currency
+            || unit_price.is_negative()
+            || !unit_price.is_in_minor_units()
+        {
+            return Err(OrderError::BadUnitPrice);
+        }
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if reason.is_some_and(|r| r.chars().count() > 200) {
+            return Err(OrderError::ReasonTooLong);
+        }
+        let allocation = product
+            .allocate(quantity)
+            .map_err(|shortage| OrderError::OutOfStock {
+                sku: sku.clone(),
+                available: shortage.available,
+            })?;
+        // Line ids are never reused: the next after the highest there is.
+        let next = self
+            .lines
+            .iter()
+            .filter_map(|l| l.id.as_str().strip_prefix('L')?.parse::<u32>().ok())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let line_id = LineId::parse(&format!("L{next}")).map_err(|_| OrderError::BadUnitPrice)?;
+        let total = unit_price.rounded().times(quantity.get()).rounded();
+        let tax_rate = context.tax_rates.rate(product.tax_class);
+        let line = OrderLine {
+            id: line_id.clone(),
+            sku: sku.clone(),
+            name: product.name.clone(),
+            quantity,
+            backordered: allocation.backordered,
+            unit_price: unit_price.rounded(),
+            total,
+            tax_class: product.tax_class,
+            tax_rate,
+            tax: tax_in_gross(total, tax_rate),
+            discount: Money::zero(self.currency),
+            adjustment: Money::zero(self.currency),
+        };
+        let mut decision = Decision::new(
+            HistoryAction::LineAdded,
+            format!(
+                "Line {line_id} added: {} × {} at {}{}",
+                quantity.get(),
+                product.name,
+                line.unit_price,
+                reason.map(|r| format!(" — {r}")).unwrap_or_default()
+            ),
+        );
+        decision.changes.push(Change::LineAdded(line.clone()));
+        let after = self.after(&decision.changes);
+        decision
+            .events
+            .push(EventPayload::OrderItemAdded(OrderItemAdded {
+                number: self.number.clone(),
+                line: PlacedLine {
+                    line_id,
+                    sku: sku.clone(),
+                    name: line.name.clone(),
+                    quantity: quantity.get(),
+                    backordered: line.backordered,
+                    unit_price: line.unit_price.amount(),
+                    total: line.total.amount(),
+                },
+                reason: reason.map(str::to_string),
+                total: after.totals.total.rounded().amount(),
+                currency: self.currency,
+            }));
+        if allocation.from_stock > 0 {
+            let take = StockTake {
+                sku: sku.clone(),
+                quantity: allocation.from_stock,
+            };
+            decision.events.push(stock_changed(
+                &take,
+                -1,
+                product.stock,
+                StockChangeReason::OrderChanged,
+            ));
+            decision.effects.push(Effect::TakeStock(take));
         }
         Ok(decision)
     }

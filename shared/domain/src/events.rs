@@ -44,6 +44,7 @@ pub enum EventPayload {
     PaymentRecorded(PaymentRecorded),
     OrderCompleted(OrderCompleted),
     NoteAdded(NoteAdded),
+    OrderItemAdded(OrderItemAdded),
 }
 
 /// Defines each event's name once: `EventPayload::name` and [`EVENT_NAMES`]
@@ -73,6 +74,7 @@ event_names!(
     PaymentRecorded,
     OrderCompleted,
     NoteAdded,
+    OrderItemAdded,
 );
 
 impl EventPayload {
@@ -191,6 +193,8 @@ pub enum StockChangeReason {
     BackorderShipped,
     /// A cancelled order's units went back on the shelf.
     OrderCancelled,
+    /// Staff changed the order's lines.
+    OrderChanged,
 }
 
 /// Who asked for a cancellation, as the customer's e-mail words it.
@@ -261,4 +265,17 @@ pub struct NoteAdded {
     pub email: Email,
     pub customer_id: Option<CustomerId>,
     pub language: Language,
+}
+
+/// Staff added a line to a placed order (a gift at 0, or at a price).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderItemAdded {
+    pub number: OrderNumber,
+    pub line: PlacedLine,
+    /// Why, as staff said it.
+    pub reason: Option<String>,
+    /// The order's total after the change.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total: Decimal,
+    pub currency: Currency,
 }

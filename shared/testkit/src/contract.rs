@@ -50,14 +50,19 @@ pub fn commit_of(order: &Order, command: &OrderCommand, stock: u32) -> OrderComm
         email: "lena@kontor.example".into(),
     };
     let now = datetime!(2026-11-29 10:00 UTC);
-    let in_stock = move |_: &Sku| stock;
+    let products: Vec<Product> = command
+        .stock_skus(order)
+        .iter()
+        .map(|sku| product(sku.as_str(), "10.00", stock, true))
+        .collect();
     let decision = order
         .decide(
             command,
             &CommandContext {
                 now,
                 actor: &actor,
-                stock: &in_stock,
+                products: &products,
+                tax_rates: ShopSettings::default().pricing.tax_rates,
             },
         )
         .expect("the fixture's command is allowed");

@@ -71,11 +71,27 @@ pub fn run(
     stock: u32,
 ) -> Result<Decision, OrderError> {
     let now = datetime!(2026-11-29 10:00 UTC);
-    let in_stock = move |_: &Sku| stock;
+    let products: Vec<_> = command
+        .stock_skus(order)
+        .iter()
+        .map(|sku| product(sku.as_str(), "10.00", stock, true))
+        .collect();
+    run_with(order, command, actor, &products, now)
+}
+
+/// Decides and applies `command` with these products on the shelf.
+pub fn run_with(
+    order: &mut Order,
+    command: OrderCommand,
+    actor: &Actor,
+    products: &[crate::product::Product],
+    now: time::OffsetDateTime,
+) -> Result<Decision, OrderError> {
     let context = CommandContext {
         now,
         actor,
-        stock: &in_stock,
+        products,
+        tax_rates: settings().tax_rates,
     };
     let decision = order.decide(&command, &context)?;
     order.apply(&decision, now, actor);
@@ -816,5 +832,134 @@ fn note_texts_are_bounded() {
     assert_eq!(
         NoteText::parse(" line one\nline two ").unwrap().as_str(),
         "line one\nline two"
+    );
+}
+
+fn add_line(sku: &str, quantity: u32, unit_price: Option<&str>) -> OrderCommand {
+    OrderCommand::AddLine {
+        sku: Sku::parse(sku).unwrap(),
+        quantity: Quantity::new(quantity).unwrap(),
+        unit_price: unit_price.map(|p| Money::new(p.parse().unwrap(), crate::money::Currency::Eur)),
+        reason: Some("good customer".into()),
+    }
+}
+
+#[test]
+fn a_free_belt_is_a_new_line_taken_from_stock() {
+    // 3 × 10.00 + 4.95 shipping, paid in full.
+    let mut order = order([1, 1, 1], 5, PaymentMethod::Invoice);
+    run(&mut order, pay(dec!(34.95)), &staff(), 0).unwrap();
+    assert_eq!(order.payment_status, PaymentStatus::Paid);
+    let belt = product("A", "24.90", 7, false);
+    let now = datetime!(2026-11-29 10:00 UTC);
+    let decision = run_with(
+        &mut order,
+        add_line("A", 1, Some("0")),
+        &staff(),
+        std::slice::from_ref(&belt),
+        now,
+    )
+    .unwrap();
+    let line = order.lines.last().unwrap();
+    assert_eq!(line.id.as_str(), "L4", "a new line, never merged into L1");
+    assert_eq!(
+        (line.unit_price.amount(), line.total.amount()),
+        (dec!(0.00), dec!(0.00))
+    );
+    assert_eq!(line.backordered, 0);
+    assert_eq!(
+        decision.effects,
+        [Effect::TakeStock(StockTake {
+            sku: Sku::parse("A").unwrap(),
+            quantity: 1
+        })]
+    );
+    assert_eq!(
+        order.totals.total.amount(),
+        dec!(34.95),
+        "a gift costs nothing"
+    );
+    assert_eq!(order.payment_status, PaymentStatus::Paid);
+    let names: Vec<_> = decision.events.iter().map(EventPayload::name).collect();
+    assert_eq!(names, ["OrderItemAdded", "StockChanged"]);
+
+    // At the product's price the total and the tax follow, and the paid
+    // order now owes the difference.
+    run_with(&mut order, add_line("A", 2, None), &staff(), &[belt], now).unwrap();
+    let line = order.lines.last().unwrap();
+    assert_eq!(line.id.as_str(), "L5");
+    assert_eq!(line.total.amount(), dec!(49.80));
+    assert_eq!(line.tax.amount(), dec!(7.95), "19 % of 49.80 gross");
+    assert_eq!(order.totals.total.amount(), dec!(84.75));
+    assert_eq!(order.payment_status, PaymentStatus::PartiallyPaid);
+    assert_eq!(order.amount_due().amount(), dec!(49.80));
+}
+
+#[test]
+fn added_lines_follow_the_stock_rules_and_refuse_bad_prices() {
+    let mut order = order([1, 1, 1], 5, PaymentMethod::Invoice);
+    let now = datetime!(2026-11-29 10:00 UTC);
+    let scarce = product("A", "24.90", 1, false);
+    let before = order.clone();
+    assert_eq!(
+        run_with(&mut order, add_line("A", 2, None), &staff(), &[scarce], now),
+        Err(OrderError::OutOfStock {
+            sku: Sku::parse("A").unwrap(),
+            available: 1
+        })
+    );
+    assert_eq!(
+        run_with(&mut order, add_line("GONE", 1, None), &staff(), &[], now),
+        Err(OrderError::UnknownSku(Sku::parse("GONE").unwrap()))
+    );
+    let belt = product("A", "24.90", 5, false);
+    for price in ["-1", "0.001"] {
+        assert_eq!(
+            run_with(
+                &mut order,
+                add_line("A", 1, Some(price)),
+                &staff(),
+                std::slice::from_ref(&belt),
+                now
+            ),
+            Err(OrderError::BadUnitPrice),
+            "{price}"
+        );
+    }
+    assert_eq!(order, before, "nothing changed");
+    // A product taking backorders: the units wait for stock, none is taken.
+    let mut late = product("A", "24.90", 0, true);
+    late.allow_backorder = true;
+    let decision = run_with(&mut order, add_line("A", 2, None), &staff(), &[late], now).unwrap();
+    assert!(decision.effects.is_empty());
+    assert_eq!(order.lines.last().unwrap().backordered, 2);
+    // A delivered order with a new line is partially delivered again.
+    let mut delivered = self::order([1, 1, 1], 5, PaymentMethod::Invoice);
+    run(
+        &mut delivered,
+        pack(&[(1, 1), (2, 1), (3, 1)], Carrier::Other, None),
+        &staff(),
+        0,
+    )
+    .unwrap();
+    run(
+        &mut delivered,
+        move_to("S1", ShipmentStatus::Delivered),
+        &staff(),
+        0,
+    )
+    .unwrap();
+    assert_eq!(delivered.shipping_status, ShippingStatus::Delivered);
+    run_with(
+        &mut delivered,
+        add_line("A", 1, Some("0")),
+        &staff(),
+        &[belt],
+        now,
+    )
+    .unwrap();
+    assert_eq!(
+        delivered.shipping_status,
+        ShippingStatus::PartiallyDelivered
     );
 }
