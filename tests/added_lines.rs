@@ -7,14 +7,12 @@
 
 use std::sync::Arc;
 
-use kontor_domain::{OrderId, Sku};
 use kontor_platform::Store;
-use kontor_store_dynamodb::{table, DynamoStore};
 use kontor_store_sqlite::SqliteStore;
 use kontor_testkit::fixtures::{checkout_body, product, state_over};
 use kontor_testkit::http::TestApp;
 use serde_json::json;
-use support::sdk_config;
+use support::{dynamodb_store, order_version, stock_of};
 
 mod support;
 
@@ -37,28 +35,6 @@ async fn added_lines(store: Arc<dyn Store>) {
         state_over(store.clone()),
     );
     let staff = app.as_staff();
-    let stock = |sku: &'static str| {
-        let store = store.clone();
-        async move {
-            store
-                .get_product(&Sku::parse(sku).unwrap())
-                .await
-                .unwrap()
-                .unwrap()
-                .stock
-        }
-    };
-    let version = |id: String| {
-        let store = store.clone();
-        async move {
-            store
-                .get_order(&OrderId::parse(&id).unwrap())
-                .await
-                .unwrap()
-                .unwrap()
-                .version
-        }
-    };
     let placed = app
         .post(
             "/checkout",
@@ -82,7 +58,11 @@ async fn added_lines(store: Arc<dyn Store>) {
     assert_eq!(gift.status, 201, "{}", gift.text);
     assert_eq!(gift.json()["line_id"], "L2");
     assert_eq!(gift.json()["total"], "99.80", "a gift costs nothing");
-    assert_eq!(stock("BELT").await, 0, "taken in the same write");
+    assert_eq!(
+        stock_of(store.as_ref(), "BELT").await,
+        0,
+        "taken in the same write"
+    );
     let whole = staff.get(&format!("/admin/orders/{id}")).await.json();
     assert_eq!(whole["lines"][1]["unit_price"], "0.00");
     assert_eq!(whole["lines"][1]["sku"], "BELT");
@@ -96,7 +76,7 @@ async fn added_lines(store: Arc<dyn Store>) {
     );
 
     // No belt is left now; the jacket takes backorders, so it waits for stock.
-    let v = version(id.clone()).await;
+    let v = order_version(store.as_ref(), &id).await;
     staff
         .post(
             &lines,
@@ -117,7 +97,7 @@ async fn added_lines(store: Arc<dyn Store>) {
     assert_eq!(jacket.json()["amount_due"], "218.80");
 
     // Bad input: each names its field, nothing is written.
-    let v = version(id.clone()).await;
+    let v = order_version(store.as_ref(), &id).await;
     for (body, field) in [
         (json!({"sku": "NOPE", "quantity": 1, "version": v}), "sku"),
         (
@@ -167,16 +147,24 @@ async fn added_lines(store: Arc<dyn Store>) {
         )
         .await
         .assert_problem(403, None);
-    assert_eq!(version(id.clone()).await, v, "nothing written");
-    assert_eq!(stock("SHIRT").await, 3);
+    assert_eq!(
+        order_version(store.as_ref(), &id).await,
+        v,
+        "nothing written"
+    );
+    assert_eq!(stock_of(store.as_ref(), "SHIRT").await, 3);
 
     // A cancelled order takes no more lines (and gives all its stock back).
     let cancelled = staff
         .post(&format!("/admin/orders/{id}/cancel"), &json!({}), &[])
         .await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.text);
-    assert_eq!(stock("BELT").await, 1, "the gift's belt is back");
-    let v = version(id.clone()).await;
+    assert_eq!(
+        stock_of(store.as_ref(), "BELT").await,
+        1,
+        "the gift's belt is back"
+    );
+    let v = order_version(store.as_ref(), &id).await;
     let closed = staff
         .post(
             &lines,
@@ -197,9 +185,5 @@ async fn added_lines_on_sqlite() {
 
 #[tokio::test]
 async fn added_lines_on_dynamodb() {
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config());
-    table::create_table(&client, "kontor-added-lines")
-        .await
-        .unwrap();
-    added_lines(Arc::new(DynamoStore::new(client, "kontor-added-lines"))).await;
+    added_lines(dynamodb_store("kontor-added-lines").await).await;
 }

@@ -6,12 +6,11 @@ use std::sync::Arc;
 
 use kontor_domain::CustomerId;
 use kontor_platform::Store;
-use kontor_store_dynamodb::{table, DynamoStore};
 use kontor_store_sqlite::SqliteStore;
 use kontor_testkit::fixtures::{checkout_body, product, state_over};
 use kontor_testkit::http::TestApp;
 use serde_json::json;
-use support::sdk_config;
+use support::dynamodb_store;
 
 mod support;
 
@@ -224,12 +223,6 @@ fn sqlite() -> Arc<dyn Store> {
     Arc::new(SqliteStore::in_memory().unwrap())
 }
 
-async fn dynamodb(name: &str) -> Arc<dyn Store> {
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config());
-    table::create_table(&client, name).await.unwrap();
-    Arc::new(DynamoStore::new(client, name))
-}
-
 #[tokio::test]
 async fn who_sees_what_on_sqlite() {
     who_sees_what(sqlite()).await;
@@ -237,7 +230,7 @@ async fn who_sees_what_on_sqlite() {
 
 #[tokio::test]
 async fn who_sees_what_on_dynamodb() {
-    who_sees_what(dynamodb("kontor-auth-orders").await).await;
+    who_sees_what(dynamodb_store("kontor-auth-orders").await).await;
 }
 
 #[tokio::test]
@@ -247,5 +240,5 @@ async fn staff_edit_products_on_sqlite() {
 
 #[tokio::test]
 async fn staff_edit_products_on_dynamodb() {
-    staff_edit_products(dynamodb("kontor-auth-products").await).await;
+    staff_edit_products(dynamodb_store("kontor-auth-products").await).await;
 }

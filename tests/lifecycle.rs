@@ -9,17 +9,16 @@
 use std::sync::Arc;
 
 use kontor::bus::LocalBus;
-use kontor_domain::{OrderId, Sku};
+use kontor_domain::OrderId;
 use kontor_http::AppState;
 use kontor_notifications::ShopDetails;
 use kontor_notifier::Notifier;
 use kontor_platform::{EventConsumer, FixedClock, SequentialIds, ShopSettings, Store};
-use kontor_store_dynamodb::{table, DynamoStore};
 use kontor_store_sqlite::{MailOutbox, SqliteStore};
 use kontor_testkit::fixtures::{checkout_body, product};
 use kontor_testkit::http::{TestApp, TestResponse};
 use serde_json::{json, Value};
-use support::sdk_config;
+use support::{dynamodb_store, order_version, stock_of};
 use time::macros::datetime;
 
 mod support;
@@ -83,21 +82,11 @@ impl Shop {
     }
 
     async fn stock(&self, sku: &str) -> u32 {
-        self.store
-            .get_product(&Sku::parse(sku).unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .stock
+        stock_of(self.store.as_ref(), sku).await
     }
 
     async fn version(&self, id: &str) -> u64 {
-        self.store
-            .get_order(&OrderId::parse(id).unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .version
+        order_version(self.store.as_ref(), id).await
     }
 
     async fn admin_order(&self, id: &str) -> Value {
@@ -500,11 +489,7 @@ async fn concurrent_payments_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_payments_on_dynamodb() {
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config());
-    table::create_table(&client, "kontor-payment-race")
-        .await
-        .unwrap();
-    concurrent_payments(Arc::new(DynamoStore::new(client, "kontor-payment-race"))).await;
+    concurrent_payments(dynamodb_store("kontor-payment-race").await).await;
 }
 
 #[tokio::test]
@@ -514,9 +499,5 @@ async fn the_order_lifecycle_on_sqlite() {
 
 #[tokio::test]
 async fn the_order_lifecycle_on_dynamodb() {
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config());
-    table::create_table(&client, "kontor-lifecycle")
-        .await
-        .unwrap();
-    lifecycle(Arc::new(DynamoStore::new(client, "kontor-lifecycle"))).await;
+    lifecycle(dynamodb_store("kontor-lifecycle").await).await;
 }

@@ -8,16 +8,14 @@
 use std::sync::Arc;
 
 use kontor::bus::LocalBus;
-use kontor_domain::OrderId;
 use kontor_notifications::ShopDetails;
 use kontor_notifier::Notifier;
 use kontor_platform::{EventConsumer, Store};
-use kontor_store_dynamodb::{table, DynamoStore};
 use kontor_store_sqlite::SqliteStore;
 use kontor_testkit::fixtures::{checkout_body, product, state_over};
 use kontor_testkit::http::TestApp;
 use serde_json::json;
-use support::sdk_config;
+use support::{dynamodb_store, order_version};
 
 mod support;
 
@@ -162,18 +160,7 @@ async fn notes(store: Arc<dyn Store>) {
         .all(|m| m.text.contains("Your parcel leaves on Monday.")));
 
     // Bad notes: refused by field, nothing written.
-    let version = |id: String| {
-        let store = store.clone();
-        async move {
-            store
-                .get_order(&OrderId::parse(&id).unwrap())
-                .await
-                .unwrap()
-                .unwrap()
-                .version
-        }
-    };
-    let before = version(guest_id.to_string()).await;
+    let before = order_version(store.as_ref(), guest_id).await;
     let path = format!("/admin/orders/{guest_id}/notes");
     for body in [
         json!({"text": "   "}),
@@ -198,7 +185,7 @@ async fn notes(store: Arc<dyn Store>) {
         .await
         .assert_problem(403, None);
     assert_eq!(
-        version(guest_id.to_string()).await,
+        order_version(store.as_ref(), guest_id).await,
         before,
         "nothing written"
     );
@@ -221,7 +208,5 @@ async fn notes_on_sqlite() {
 
 #[tokio::test]
 async fn notes_on_dynamodb() {
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config());
-    table::create_table(&client, "kontor-notes").await.unwrap();
-    notes(Arc::new(DynamoStore::new(client, "kontor-notes"))).await;
+    notes(dynamodb_store("kontor-notes").await).await;
 }

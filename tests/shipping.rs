@@ -15,12 +15,11 @@ use kontor_notifications::ShopDetails;
 use kontor_notifier::Notifier;
 use kontor_platform::webhooks::signature_header;
 use kontor_platform::{EventConsumer, Store, WebhookSecrets};
-use kontor_store_dynamodb::{table, DynamoStore};
 use kontor_store_sqlite::{MailOutbox, SqliteStore, StoredMail};
 use kontor_testkit::fixtures::{checkout_body, product, state_over};
 use kontor_testkit::http::{TestApp, TestResponse};
 use serde_json::{json, Value};
-use support::sdk_config;
+use support::{dynamodb_store, order_version};
 
 mod support;
 
@@ -100,12 +99,7 @@ impl Shop {
     }
 
     async fn version(&self, id: &str) -> u64 {
-        self.store
-            .get_order(&OrderId::parse(id).unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .version
+        order_version(self.store.as_ref(), id).await
     }
 }
 
@@ -513,11 +507,7 @@ async fn a_split_delivery_on_sqlite() {
 
 #[tokio::test]
 async fn a_split_delivery_on_dynamodb() {
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config());
-    table::create_table(&client, "kontor-shipping")
-        .await
-        .unwrap();
-    split_delivery(Arc::new(DynamoStore::new(client, "kontor-shipping"))).await;
+    split_delivery(dynamodb_store("kontor-shipping").await).await;
 }
 
 /// One webhook delivery of the storm, and what it should come to.

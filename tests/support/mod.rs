@@ -1,8 +1,13 @@
-//! Helpers the integration tests on moto share: an SDK configuration for
-//! the test process's moto server, and the table's stream read back as the
-//! event that Lambda's event source mapping would hand to the outbox relay.
+//! Helpers the integration tests share: an SDK configuration for the test
+//! process's moto server, a fresh DynamoDB store on it, the store's view of
+//! an order's version and a product's stock, and the table's stream read
+//! back as the event that Lambda's event source mapping would hand to the
+//! outbox relay.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use kontor_platform::Store;
 
 use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
 use kontor_testkit::moto::Moto;
@@ -12,6 +17,38 @@ use serde_json::{json, Value};
 #[allow(dead_code)] // Not every test file that shares this module uses moto.
 pub fn sdk_config() -> aws_config::SdkConfig {
     sdk_config_at(&Moto::shared().endpoint())
+}
+
+/// A store on a fresh table `name` of the test process's moto server.
+#[allow(dead_code)] // Not every test file that shares this module uses it.
+pub async fn dynamodb_store(name: &str) -> Arc<dyn Store> {
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config());
+    kontor_store_dynamodb::table::create_table(&client, name)
+        .await
+        .unwrap();
+    Arc::new(kontor_store_dynamodb::DynamoStore::new(client, name))
+}
+
+/// The stored version of order `id`.
+#[allow(dead_code)]
+pub async fn order_version(store: &dyn Store, id: &str) -> u64 {
+    store
+        .get_order(&kontor_domain::OrderId::parse(id).unwrap())
+        .await
+        .unwrap()
+        .expect("the order")
+        .version
+}
+
+/// The stored stock of `sku`.
+#[allow(dead_code)]
+pub async fn stock_of(store: &dyn Store, sku: &str) -> u32 {
+    store
+        .get_product(&kontor_domain::Sku::parse(sku).unwrap())
+        .await
+        .unwrap()
+        .expect("the product")
+        .stock
 }
 
 /// The SDK configuration for an AWS stand-in at `endpoint`.

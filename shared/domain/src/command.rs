@@ -759,11 +759,11 @@ impl Order {
         let next = self
             .lines
             .iter()
-            .filter_map(|l| l.id.as_str().strip_prefix('L')?.parse::<u32>().ok())
+            .filter_map(|l| l.id.number())
             .max()
             .unwrap_or(0)
-            + 1;
-        let line_id = LineId::parse(&format!("L{next}")).map_err(|_| OrderError::BadUnitPrice)?;
+            .saturating_add(1);
+        let line_id = LineId::numbered(next);
         let total = unit_price.rounded().times(quantity.get()).rounded();
         let tax_rate = context.tax_rates.rate(product.tax_class);
         let line = OrderLine {

@@ -144,7 +144,7 @@ pub fn place_order(
         .zip(&allocations)
         .enumerate()
         .map(|(i, (line, allocation))| OrderLine {
-            id: LineId::parse(&format!("L{}", i + 1)).expect("generated line ids are valid"),
+            id: LineId::numbered(i as u32 + 1),
             sku: line.sku.clone(),
             name: line.name.clone(),
             quantity: line.quantity,

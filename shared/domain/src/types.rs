@@ -271,6 +271,19 @@ id_newtype!(
     /// The id of an order line: what shipments and returns name.
     LineId
 );
+
+impl LineId {
+    /// The `n`th line's id, `L<n>`: always a valid id, so it needs no
+    /// parsing (placing an order numbers its lines, adding one numbers on).
+    pub fn numbered(n: u32) -> Self {
+        Self(format!("L{n}"))
+    }
+
+    /// The number in an id made by [`LineId::numbered`].
+    pub fn number(&self) -> Option<u32> {
+        self.0.strip_prefix('L')?.parse().ok()
+    }
+}
 id_newtype!(
     /// The id of an event; consumers use it to apply each event once.
     EventId
