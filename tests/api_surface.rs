@@ -42,6 +42,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/admin/orders/{id}/complete"),
     ("post", "/admin/orders/{id}/notes"),
     ("post", "/admin/orders/{id}/lines"),
+    ("patch", "/admin/orders/{id}/lines/{line_id}"),
+    ("delete", "/admin/orders/{id}/lines/{line_id}"),
+    ("post", "/admin/orders/{id}/adjustments"),
+    ("put", "/admin/orders/{id}/addresses"),
 ];
 
 /// Routes only the local runtime has: described, never deployed.
@@ -102,6 +106,7 @@ async fn every_route_is_described_and_every_description_is_a_route() {
             .replace("{sku}", "TR-CHINO-BEIGE")
             .replace("{id}", "unknown")
             .replace("{sid}", "S1")
+            .replace("{line_id}", "L1")
             .replace("{carrier}", "dhl");
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let request = Request::builder()
@@ -381,6 +386,7 @@ async fn the_authorization_matrix_holds_for_every_operation() {
                 .replace("{sku}", "SO-COTTON-3PK")
                 .replace("{id}", id)
                 .replace("{sid}", "S1")
+                .replace("{line_id}", "L1")
                 .replace("{carrier}", "dhl");
             let body = serde_json::json!({});
             let status = |token: Option<&str>, uri: String| {

@@ -299,6 +299,36 @@ async fn lifecycle_events() -> Vec<serde_json::Value> {
                 )
                 .await;
             assert_eq!(gift.status, 201, "{}", gift.text);
+            let order = format!("/admin/orders/{}", placed["id"].as_str().unwrap());
+            let edits = [
+                (
+                    "POST",
+                    format!("{order}/adjustments"),
+                    serde_json::json!({"amount": "-5.00", "reason": "late", "notify_customer": true, "version": 3}),
+                ),
+                (
+                    "PUT",
+                    format!("{order}/addresses"),
+                    serde_json::json!({"billing_address": {"name": "Eva Muster", "street": "Ring 1", "postal_code": "50667", "city": "Köln", "country": "DE"}, "version": 4}),
+                ),
+                (
+                    "DELETE",
+                    format!("{order}/lines/L2?version=5"),
+                    serde_json::Value::Null,
+                ),
+            ];
+            for (method, path, body) in edits {
+                let answer = match method {
+                    "POST" => staff.post(&path, &body, &[]).await,
+                    "PUT" => staff.put(&path, &body).await,
+                    _ => staff.delete(&path).await,
+                };
+                assert!(
+                    answer.status.is_success(),
+                    "{method} {path}: {}",
+                    answer.text
+                );
+            }
         }
     }
     state
@@ -331,6 +361,11 @@ async fn lifecycle_events_match_their_schemas() {
             "StockChanged",
             "NoteAdded",
             "OrderItemAdded",
+            "StockChanged",
+            "OrderAdjusted",
+            "OrderChangeAnnounced",
+            "OrderAddressesChanged",
+            "OrderLineChanged",
             "StockChanged",
         ],
     );

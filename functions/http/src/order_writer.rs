@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use kontor_domain::actor::Actor;
-use kontor_domain::command::{CommandContext, OrderCommand, OrderError};
+use kontor_domain::command::{CommandContext, Decision, OrderCommand, OrderError};
 use kontor_domain::events::Event;
 use kontor_domain::order::Order;
 use kontor_domain::shipment::{ShipmentError, TrackingLinks};
@@ -88,39 +88,12 @@ impl AppState {
             if attempt > 0 {
                 backoff(attempt).await;
             }
-            let order = self
-                .store
-                .get_order(id)
-                .await?
-                .filter(|order| expect.visible.is_none_or(|visible| visible(order)))
-                .ok_or(ChangeError::NotFound)?;
-            // A version the caller saw is a promise about what they decided
-            // on: a newer order is theirs to look at again, not ours to retry.
-            if let Some(expected) = expect.version.filter(|v| *v != order.version) {
-                return Err(ChangeError::Stale {
-                    expected,
-                    current: order.version,
-                });
-            }
-            let skus = command.stock_skus(&order);
-            let products = if skus.is_empty() {
-                Vec::new()
-            } else {
-                self.store.get_products(&skus).await?
-            };
-            let now = self.clock.now();
-            // Decided in a block of its own: the context borrows a plain
-            // closure, which must not live across the awaits below.
-            let context = CommandContext {
+            let Decided {
+                order,
+                decision,
+                next,
                 now,
-                actor,
-                products: &products,
-                tax_rates: self.settings.pricing.tax_rates,
-            };
-            let decision = order.decide(command, &context)?;
-            let mut next = order.clone();
-            next.apply(&decision, now, actor);
-
+            } = self.decide_fresh(id, actor, command, expect).await?;
             let mut payloads = decision.events;
             let links_needed = payloads
                 .iter_mut()
@@ -177,6 +150,76 @@ impl AppState {
         }
         tracing::warn!(order_id = %id, attempts = MAX_ATTEMPTS, "order keeps changing; giving up");
         Err(StoreError::Unavailable("the order keeps changing".into()).into())
+    }
+}
+
+/// A decision on the order as stored now, and the order it makes.
+struct Decided {
+    order: Order,
+    decision: Decision,
+    next: Order,
+    now: time::OffsetDateTime,
+}
+
+impl AppState {
+    /// What `command` would make of order `id`, decided exactly as
+    /// [`AppState::change_order_if`] decides it, without writing anything:
+    /// the forms' previews.
+    pub async fn preview_order(
+        &self,
+        id: &OrderId,
+        actor: &Actor,
+        command: &OrderCommand,
+        expect: Expect<'_>,
+    ) -> Result<Order, ChangeError> {
+        Ok(self.decide_fresh(id, actor, command, expect).await?.next)
+    }
+
+    /// Reads the order (and the stock its command needs), checks what the
+    /// caller expects of it, decides and applies the decision to a copy.
+    async fn decide_fresh(
+        &self,
+        id: &OrderId,
+        actor: &Actor,
+        command: &OrderCommand,
+        expect: Expect<'_>,
+    ) -> Result<Decided, ChangeError> {
+        let order = self
+            .store
+            .get_order(id)
+            .await?
+            .filter(|order| expect.visible.is_none_or(|visible| visible(order)))
+            .ok_or(ChangeError::NotFound)?;
+        // A version the caller saw is a promise about what they decided
+        // on: a newer order is theirs to look at again, not ours to retry.
+        if let Some(expected) = expect.version.filter(|v| *v != order.version) {
+            return Err(ChangeError::Stale {
+                expected,
+                current: order.version,
+            });
+        }
+        let skus = command.stock_skus(&order);
+        let products = if skus.is_empty() {
+            Vec::new()
+        } else {
+            self.store.get_products(&skus).await?
+        };
+        let now = self.clock.now();
+        let context = CommandContext {
+            now,
+            actor,
+            products: &products,
+            tax_rates: self.settings.pricing.tax_rates,
+        };
+        let decision = order.decide(command, &context)?;
+        let mut next = order.clone();
+        next.apply(&decision, now, actor);
+        Ok(Decided {
+            order,
+            decision,
+            next,
+            now,
+        })
     }
 }
 
@@ -244,7 +287,19 @@ pub fn refusal_problem(error: OrderError) -> Problem {
             .with("sku", sku.as_str())
             .with("available", available),
         OrderError::BadUnitPrice => Problem::invalid_field("unit_price", detail),
-        OrderError::ReasonTooLong => Problem::invalid_field("reason", detail),
+        OrderError::ReasonTooLong | OrderError::ReasonMissing => {
+            Problem::invalid_field("reason", detail)
+        }
+        OrderError::UnknownLine(_) => Problem::not_found("line"),
+        OrderError::LinePacked { packed, .. } => conflict("line-packed", "Line packed")
+            .with_field("quantity")
+            .with("packed", packed),
+        OrderError::NothingToChange => conflict("nothing-to-change", "Nothing to change"),
+        OrderError::BadAdjustment => Problem::invalid_field("amount", detail),
+        OrderError::NothingToAdjust => conflict("nothing-to-adjust", "Nothing to adjust"),
+        OrderError::BelowZero { total } => {
+            Problem::invalid_field("amount", detail).with("total", crate::views::money(total))
+        }
     }
 }
 

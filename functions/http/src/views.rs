@@ -106,6 +106,40 @@ impl From<&Address> for AddressBody {
     }
 }
 
+/// An order's money as everyone sees it: the goods, shipping, goodwill
+/// adjustments, the VAT per rate, the total, what was paid and what is due.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TotalsView {
+    /// The goods, before adjustments.
+    pub subtotal: String,
+    /// Shipping, before adjustments.
+    pub shipping: String,
+    /// Goodwill adjustments together (signed; `0.00` when there are none).
+    pub adjustments: String,
+    pub tax: String,
+    pub taxes: Vec<TaxLineView>,
+    pub total: String,
+    /// Received so far.
+    pub paid: String,
+    /// Still to pay.
+    pub amount_due: String,
+}
+
+impl From<&kontor_domain::order::Order> for TotalsView {
+    fn from(order: &kontor_domain::order::Order) -> Self {
+        Self {
+            subtotal: money(order.totals.subtotal),
+            shipping: money(order.totals.shipping),
+            adjustments: money(order.totals.adjustments),
+            tax: money(order.totals.tax),
+            taxes: order.totals.taxes.iter().map(TaxLineView::from).collect(),
+            total: money(order.totals.total),
+            paid: money(order.paid()),
+            amount_due: money(order.amount_due()),
+        }
+    }
+}
+
 /// One row of a tax breakdown.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TaxLineView {
@@ -144,6 +178,9 @@ pub struct ShipmentView {
     pub status: ShipmentStatus,
     pub items: Vec<ShipmentItemView>,
     pub history: Vec<ShipmentStepView>,
+    /// Where it went, when the order's shipping address changed after it
+    /// had left (none: the order's shipping address).
+    pub ship_to: Option<AddressBody>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -199,6 +236,7 @@ impl ShipmentView {
                     by: s.actor.shopper_label(),
                 })
                 .collect(),
+            ship_to: shipment.ship_to.as_ref().map(AddressBody::from),
         }
     }
 }

@@ -12,7 +12,8 @@ use async_trait::async_trait;
 use kontor_domain::events::{Event, EventPayload};
 use kontor_domain::shipment::ShipmentStatus;
 use kontor_notifications::{
-    order_cancelled, order_confirmation, order_note, parcel_mail, ParcelMail, ShopDetails,
+    order_cancelled, order_changed, order_confirmation, order_note, parcel_mail, ParcelMail,
+    ShopDetails,
 };
 use kontor_platform::{
     ConsumeError, ConsumerLedger, EventConsumer, MailError, Mailer, OrderLinks, OutgoingMail,
@@ -94,6 +95,9 @@ impl Notifier {
                 Some(order_cancelled(&event.order_id, cancelled, &self.shop))
             }
             EventPayload::NoteAdded(note) => order_note(&event.order_id, note, &self.shop),
+            EventPayload::OrderChangeAnnounced(notice) => {
+                Some(order_changed(&event.order_id, notice, &self.shop))
+            }
             _ => None,
         }
     }
@@ -112,6 +116,7 @@ impl EventConsumer for Notifier {
             "TrackingSent",
             "OrderCancelled",
             "NoteAdded",
+            "OrderChangeAnnounced",
         ]
     }
 

@@ -4,25 +4,31 @@
 //! - `POST /admin/orders/{id}/notes`: a note for colleagues (internal, the
 //!   default: never shown to the shopper, never in a shopper's e-mail or
 //!   an event's text) or for the customer (on the order page, e-mailed).
-//!
 //! - `POST /admin/orders/{id}/lines`: a new line — a gift at 0 from
 //!   leftover stock, or at a price — taking stock now or backordered.
+//! - `PATCH` and `DELETE /admin/orders/{id}/lines/{line_id}`: change or
+//!   remove what is not packed of a line; freed units go back to stock.
+//! - `POST /admin/orders/{id}/adjustments`: a goodwill adjustment, split
+//!   over the order's tax rates and spread over its lines.
+//! - `PUT /admin/orders/{id}/addresses`: new shipping or billing address.
 //!
-//! Changing and removing lines, goodwill adjustments, addresses and phone
-//! orders follow (issue 10). Every change is an order command through the
-//! order writer.
+//! Every change is an order command through the order writer, answered
+//! with the totals it produces; `?dry_run=true` answers the same without
+//! writing (the forms' previews). `notify_customer` sends the customer one
+//! "your order was changed" e-mail.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kontor_domain::command::OrderCommand;
 use kontor_domain::money::Money;
-use kontor_domain::{NoteText, Quantity, Sku};
-use kontor_http::views::{money, NoteView};
-use kontor_http::{AppState, Expect, JsonBody, Problem, Staff};
+use kontor_domain::order::Order;
+use kontor_domain::{LineId, NoteText, OrderId, Quantity, Sku};
+use kontor_http::views::{AddressBody, NoteView, TotalsView};
+use kontor_http::{AppState, Expect, JsonBody, Problem, QueryParams, Staff};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -30,11 +36,92 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(add_note))
         .routes(routes!(add_line))
+        .routes(routes!(change_line, remove_line))
+        .routes(routes!(adjust))
+        .routes(routes!(change_addresses))
 }
 
-/// The largest unit price staff can set: far above any product, small
-/// enough that no total can overflow.
-const MAX_UNIT_PRICE: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
+/// The largest amount staff can type (a unit price or an adjustment): far
+/// above any order, small enough that no total can overflow.
+const MAX_AMOUNT: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
+
+/// `?dry_run=true`: decide and answer, write nothing.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct Preview {
+    /// Answer what the change would produce without making it.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// An order after an edit (or, for a dry run, as the edit would leave it).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EditAnswer {
+    pub order_id: String,
+    /// The order's version after the edit (for a dry run: what it would be).
+    pub version: u64,
+    /// Whether this is only a preview: nothing was written.
+    pub dry_run: bool,
+    /// The line added, for a new line.
+    pub line_id: Option<String>,
+    #[serde(flatten)]
+    pub totals: TotalsView,
+}
+
+impl EditAnswer {
+    fn new(order: &Order, dry_run: bool) -> Self {
+        Self {
+            order_id: order.id.to_string(),
+            version: order.version,
+            dry_run,
+            line_id: None,
+            totals: TotalsView::from(order),
+        }
+    }
+}
+
+/// Runs a staff edit on order `id` at the version the form was filled on,
+/// or only decides it for a dry run.
+async fn edit(
+    state: &AppState,
+    staff: &kontor_http::Claims,
+    id: &OrderId,
+    command: OrderCommand,
+    version: u64,
+    dry_run: bool,
+) -> Result<Order, Problem> {
+    let expect = Expect {
+        version: Some(version),
+        visible: None,
+    };
+    let actor = staff.staff_actor();
+    Ok(if dry_run {
+        state.preview_order(id, &actor, &command, expect).await?
+    } else {
+        state
+            .change_order_if(id, &actor, &command, expect)
+            .await?
+            .order
+    })
+}
+
+/// An amount staff typed, in the shop's currency, within bounds.
+fn typed_amount(state: &AppState, field: &str, amount: Decimal) -> Result<Money, Problem> {
+    if amount.abs() > MAX_AMOUNT {
+        return Err(Problem::invalid_field(
+            field,
+            "an amount is at most 100,000,000",
+        ));
+    }
+    Ok(Money::new(amount, state.settings.pricing.currency))
+}
+
+fn created_or_previewed(dry_run: bool) -> StatusCode {
+    if dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    }
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -51,19 +138,12 @@ pub struct NewLineBody {
     pub unit_price: Option<Decimal>,
     /// Why, for the history (at most 200 characters).
     pub reason: Option<String>,
+    /// E-mail the customer what changed and the new totals.
+    #[serde(default)]
+    pub notify_customer: bool,
     /// The order's version the line was added on (from the order); a newer
     /// one is a 409.
     pub version: u64,
-}
-
-/// The line as added, and the order's total and version after it.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct LineAnswer {
-    pub order_id: String,
-    pub version: u64,
-    pub line_id: String,
-    pub total: String,
-    pub amount_due: String,
 }
 
 /// Add a line to a placed order (staff): always a new line, at the
@@ -74,10 +154,11 @@ pub struct LineAnswer {
     path = "/admin/orders/{id}/lines",
     tag = "orders",
     security(("bearer" = [])),
-    params(("id" = String, Path, description = "The order's id")),
+    params(("id" = String, Path, description = "The order's id"), Preview),
     request_body = NewLineBody,
     responses(
-        (status = 201, body = LineAnswer),
+        (status = 201, body = EditAnswer),
+        (status = 200, body = EditAnswer, description = "A dry run: what the line would make of the order."),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -89,47 +170,249 @@ async fn add_line(
     State(state): State<AppState>,
     Staff(staff): Staff,
     Path(id): Path<String>,
+    QueryParams(preview): QueryParams<Preview>,
     body: JsonBody<NewLineBody>,
-) -> Result<(StatusCode, Json<LineAnswer>), Problem> {
+) -> Result<(StatusCode, Json<EditAnswer>), Problem> {
     let id = state.order_id(&id)?;
     let body = body.value;
-    if body.unit_price.is_some_and(|p| p > MAX_UNIT_PRICE) {
-        return Err(Problem::invalid_field(
-            "unit_price",
-            "a unit price is at most 100,000,000",
-        ));
-    }
+    let unit_price = body
+        .unit_price
+        .map(|p| typed_amount(&state, "unit_price", p))
+        .transpose()?;
     let command = OrderCommand::AddLine {
         sku: body.sku,
         quantity: body.quantity,
-        unit_price: body
-            .unit_price
-            .map(|p| Money::new(p, state.settings.pricing.currency)),
+        unit_price,
         reason: body.reason,
+        notify_customer: body.notify_customer,
     };
-    let expect = Expect {
-        version: Some(body.version),
-        visible: None,
+    let order = edit(&state, &staff, &id, command, body.version, preview.dry_run).await?;
+    let mut answer = EditAnswer::new(&order, preview.dry_run);
+    answer.line_id = order.lines.last().map(|l| l.id.to_string());
+    Ok((created_or_previewed(preview.dry_run), Json(answer)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineChangeBody {
+    /// The new quantity, 1 to 999, never below the units packed.
+    #[schema(value_type = Option<u32>, example = 1)]
+    pub quantity: Option<Quantity>,
+    /// The new gross unit price (only while nothing of the line is packed).
+    #[schema(value_type = Option<String>, example = "39.90")]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub unit_price: Option<Decimal>,
+    /// E-mail the customer what changed and the new totals.
+    #[serde(default)]
+    pub notify_customer: bool,
+    /// The order's version the change was decided on.
+    pub version: u64,
+}
+
+/// Change what is not packed of a line (staff): its quantity, or its unit
+/// price while nothing of it is packed. Freed units go back to stock, more
+/// units are taken from it, in the same write.
+#[utoipa::path(
+    patch,
+    path = "/admin/orders/{id}/lines/{line_id}",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "The order's id"),
+        ("line_id" = String, Path, description = "The line's id (`L1`, …)"),
+        Preview,
+    ),
+    request_body = LineChangeBody,
+    responses(
+        (status = 200, body = EditAnswer),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order, or no such line."),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The units are packed (`packed`), not in stock (`sku`, `available`), nothing changes, the order is closed, or it changed since `version`."),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "A `quantity` outside 1–999, a negative or fractional-cent `unit_price`, or a change that would take the total below zero (`amount`)."),
+    )
+)]
+async fn change_line(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path((id, line_id)): Path<(String, String)>,
+    QueryParams(preview): QueryParams<Preview>,
+    body: JsonBody<LineChangeBody>,
+) -> Result<Json<EditAnswer>, Problem> {
+    let id = state.order_id(&id)?;
+    let line_id = LineId::parse(&line_id).map_err(|_| Problem::not_found("line"))?;
+    let body = body.value;
+    let unit_price = body
+        .unit_price
+        .map(|p| typed_amount(&state, "unit_price", p))
+        .transpose()?;
+    let command = OrderCommand::ChangeLine {
+        line_id,
+        quantity: body.quantity,
+        unit_price,
+        notify_customer: body.notify_customer,
     };
-    let changed = state
-        .change_order_if(&id, &staff.staff_actor(), &command, expect)
-        .await?;
-    let order = changed.order;
-    let line_id = order
-        .lines
-        .last()
-        .map(|l| l.id.to_string())
-        .ok_or_else(|| Problem::not_found("line"))?;
+    let order = edit(&state, &staff, &id, command, body.version, preview.dry_run).await?;
+    Ok(Json(EditAnswer::new(&order, preview.dry_run)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RemoveLineQuery {
+    /// The order's version the removal was decided on.
+    pub version: u64,
+    /// E-mail the customer what changed and the new totals.
+    #[serde(default)]
+    pub notify_customer: bool,
+    /// Answer what the removal would produce without making it.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Remove what is not packed of a line (staff): the whole line while
+/// nothing of it is packed. Its units go back to stock in the same write.
+#[utoipa::path(
+    delete,
+    path = "/admin/orders/{id}/lines/{line_id}",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "The order's id"),
+        ("line_id" = String, Path, description = "The line's id (`L1`, …)"),
+        RemoveLineQuery,
+    ),
+    responses(
+        (status = 200, body = EditAnswer),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "No `version`."),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order, or no such line."),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Every unit is packed (`packed`), the order is closed, or it changed since `version`."),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "The removal would take the total below zero (`amount`)."),
+    )
+)]
+async fn remove_line(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path((id, line_id)): Path<(String, String)>,
+    QueryParams(query): QueryParams<RemoveLineQuery>,
+) -> Result<Json<EditAnswer>, Problem> {
+    let id = state.order_id(&id)?;
+    let line_id = LineId::parse(&line_id).map_err(|_| Problem::not_found("line"))?;
+    let command = OrderCommand::RemoveLine {
+        line_id,
+        notify_customer: query.notify_customer,
+    };
+    let order = edit(&state, &staff, &id, command, query.version, query.dry_run).await?;
+    Ok(Json(EditAnswer::new(&order, query.dry_run)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentBody {
+    /// A signed gross amount as a decimal string: negative lowers the
+    /// total ("-10.00"), positive raises it.
+    #[schema(value_type = String, example = "-10.00")]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// Why, for staff (1 to 200 characters; never shown to the customer).
+    #[schema(example = "Parcel arrived late")]
+    pub reason: String,
+    /// E-mail the customer the adjustment and the new totals.
+    #[serde(default)]
+    pub notify_customer: bool,
+    /// The order's version the adjustment was decided on.
+    pub version: u64,
+}
+
+/// Make a goodwill adjustment (staff): a signed gross amount, split over
+/// the order's VAT rates in proportion to what it charges at each (shipping
+/// included) and kept as its own entry with its author and reason. The
+/// total never goes below zero.
+#[utoipa::path(
+    post,
+    path = "/admin/orders/{id}/adjustments",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The order's id"), Preview),
+    request_body = AdjustmentBody,
+    responses(
+        (status = 201, body = EditAnswer),
+        (status = 200, body = EditAnswer, description = "A dry run: what the adjustment would make of the order."),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The order charges nothing to adjust, it is closed, or it changed since `version`."),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "A zero or fractional-cent `amount`, one that would take the total below zero (`amount`, `total`), an empty or overlong `reason`."),
+    )
+)]
+async fn adjust(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path(id): Path<String>,
+    QueryParams(preview): QueryParams<Preview>,
+    body: JsonBody<AdjustmentBody>,
+) -> Result<(StatusCode, Json<EditAnswer>), Problem> {
+    let id = state.order_id(&id)?;
+    let body = body.value;
+    let command = OrderCommand::Adjust {
+        amount: typed_amount(&state, "amount", body.amount)?,
+        reason: body.reason,
+        notify_customer: body.notify_customer,
+    };
+    let order = edit(&state, &staff, &id, command, body.version, preview.dry_run).await?;
     Ok((
-        StatusCode::CREATED,
-        Json(LineAnswer {
-            order_id: order.id.to_string(),
-            version: order.version,
-            line_id,
-            total: money(order.totals.total),
-            amount_due: money(order.amount_due()),
-        }),
+        created_or_previewed(preview.dry_run),
+        Json(EditAnswer::new(&order, preview.dry_run)),
     ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddressesBody {
+    /// The new shipping address: for the parcels that have not left yet.
+    pub shipping_address: Option<AddressBody>,
+    pub billing_address: Option<AddressBody>,
+    /// E-mail the customer the new address.
+    #[serde(default)]
+    pub notify_customer: bool,
+    /// The order's version the change was decided on.
+    pub version: u64,
+}
+
+/// Change the order's addresses (staff). Parcels that have left keep the
+/// address they went to; the history keeps before and after.
+#[utoipa::path(
+    put,
+    path = "/admin/orders/{id}/addresses",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The order's id"), Preview),
+    request_body = AddressesBody,
+    responses(
+        (status = 200, body = EditAnswer),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Nothing changes, the order is closed, or it changed since `version`."),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "A field of an address is empty or too long, or its `country` is not an ISO 3166-1 code (`shipping_address.country`)."),
+    )
+)]
+async fn change_addresses(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path(id): Path<String>,
+    QueryParams(preview): QueryParams<Preview>,
+    body: JsonBody<AddressesBody>,
+) -> Result<Json<EditAnswer>, Problem> {
+    let id = state.order_id(&id)?;
+    let body = body.value;
+    let command = OrderCommand::ChangeAddresses {
+        shipping_address: body.shipping_address.map(Into::into),
+        billing_address: body.billing_address.map(Into::into),
+        notify_customer: body.notify_customer,
+    };
+    let order = edit(&state, &staff, &id, command, body.version, preview.dry_run).await?;
+    Ok(Json(EditAnswer::new(&order, preview.dry_run)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

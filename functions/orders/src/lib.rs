@@ -14,10 +14,11 @@ use axum::extract::{Path, State};
 use axum::Json;
 use kontor_domain::actor::Actor;
 use kontor_domain::order::{
-    HistoryEntry, Order, OrderFilter, OrderStatus, PaymentMethod, PaymentStatus, ShippingStatus,
+    HistoryEntry, Order, OrderFilter, OrderLine, OrderStatus, PaymentMethod, PaymentStatus,
+    ShippingStatus,
 };
 use kontor_domain::shipment::{ShipmentStatus, TrackingLinks};
-use kontor_http::views::{money, AddressBody, NoteView, ShipmentView, TaxLineView};
+use kontor_http::views::{money, AddressBody, NoteView, ShipmentView, TotalsView};
 use kontor_http::{AppState, Problem, QueryParams, SignedIn, Staff};
 use kontor_platform::OrderSearch;
 use serde::{Deserialize, Serialize};
@@ -57,7 +58,30 @@ pub struct OrderLineView {
     pub unit_price: String,
     pub total: String,
     pub tax_rate: String,
+    /// The VAT in what the line charges.
     pub tax: String,
+    /// The line's share of goodwill adjustments (signed).
+    pub adjustment: String,
+    /// What the line charges: its total with its share of adjustments.
+    pub charged: String,
+}
+
+impl From<&OrderLine> for OrderLineView {
+    fn from(line: &OrderLine) -> Self {
+        Self {
+            id: line.id.to_string(),
+            sku: line.sku.to_string(),
+            name: line.name.clone(),
+            quantity: line.quantity.get(),
+            backordered: line.backordered,
+            unit_price: money(line.unit_price),
+            total: money(line.total),
+            tax_rate: line.tax_rate.normalize().to_string(),
+            tax: money(line.tax),
+            adjustment: money(line.adjustment),
+            charged: money(line.charged()),
+        }
+    }
 }
 
 /// An order as its shopper sees it.
@@ -71,11 +95,8 @@ pub struct OrderView {
     pub email: String,
     pub currency: String,
     pub lines: Vec<OrderLineView>,
-    pub subtotal: String,
-    pub shipping: String,
-    pub tax: String,
-    pub taxes: Vec<TaxLineView>,
-    pub total: String,
+    #[serde(flatten)]
+    pub totals: TotalsView,
     pub shipping_address: AddressBody,
     pub billing_address: AddressBody,
     #[schema(value_type = String, example = "invoice")]
@@ -88,10 +109,6 @@ pub struct OrderView {
     pub shipping_status: ShippingStatus,
     /// The parcels, with their items, status, history and tracking link.
     pub shipments: Vec<ShipmentView>,
-    /// Received so far.
-    pub paid: String,
-    /// Still to pay.
-    pub amount_due: String,
     /// Whether the shopper may cancel it now (open, nothing packed yet).
     pub can_cancel: bool,
     /// The notes meant for the customer (internal ones are never here).
@@ -118,26 +135,8 @@ impl From<&Order> for OrderView {
             created_at: order.created_at,
             email: order.email.to_string(),
             currency: order.currency.to_string(),
-            lines: order
-                .lines
-                .iter()
-                .map(|line| OrderLineView {
-                    id: line.id.to_string(),
-                    sku: line.sku.to_string(),
-                    name: line.name.clone(),
-                    quantity: line.quantity.get(),
-                    backordered: line.backordered,
-                    unit_price: money(line.unit_price),
-                    total: money(line.total),
-                    tax_rate: line.tax_rate.normalize().to_string(),
-                    tax: money(line.tax),
-                })
-                .collect(),
-            subtotal: money(order.totals.subtotal),
-            shipping: money(order.totals.shipping),
-            tax: money(order.totals.tax),
-            taxes: order.totals.taxes.iter().map(TaxLineView::from).collect(),
-            total: money(order.totals.total),
+            lines: order.lines.iter().map(OrderLineView::from).collect(),
+            totals: TotalsView::from(order),
             shipping_address: AddressBody::from(&order.shipping_address),
             billing_address: AddressBody::from(&order.billing_address),
             payment_method: order.payment_method,
@@ -145,8 +144,6 @@ impl From<&Order> for OrderView {
             status: order.status,
             shipping_status: order.shipping_status,
             shipments: Vec::new(),
-            paid: money(order.paid()),
-            amount_due: money(order.amount_due()),
             can_cancel: order.shopper_may_cancel(),
             // The one place the shopper's view takes notes from: only those
             // meant for them.
@@ -283,6 +280,28 @@ pub struct AdminOrderView {
     pub payments: Vec<PaymentView>,
     /// Every note, internal ones included, with their authors.
     pub all_notes: Vec<NoteView>,
+    /// Goodwill adjustments with their reasons and authors, oldest first.
+    pub adjustments: Vec<AdjustmentView>,
+    /// Lines removed before any unit of them was packed.
+    pub removed_lines: Vec<OrderLineView>,
+    /// Units of each line in parcels, by line id: a line cannot go below
+    /// them, and its price changes only while it has none.
+    pub packed: BTreeMap<String, u32>,
+}
+
+/// A goodwill adjustment as staff see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AdjustmentView {
+    /// `A1`, `A2`, … within the order.
+    pub id: String,
+    /// Signed: negative lowered the total.
+    pub amount: String,
+    pub reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// Who made it, for people.
+    pub by: String,
 }
 
 /// Money received, as staff recorded it.
@@ -327,6 +346,27 @@ impl AdminOrderView {
                 })
                 .collect(),
             all_notes: order.notes.iter().map(NoteView::from).collect(),
+            adjustments: order
+                .adjustments
+                .iter()
+                .map(|a| AdjustmentView {
+                    id: a.id.clone(),
+                    amount: money(a.amount),
+                    reason: a.reason.clone(),
+                    at: a.at,
+                    by: a.author.to_string(),
+                })
+                .collect(),
+            removed_lines: order
+                .removed_lines
+                .iter()
+                .map(OrderLineView::from)
+                .collect(),
+            packed: order
+                .lines
+                .iter()
+                .map(|l| (l.id.to_string(), order.units_packed(&l.id)))
+                .collect(),
         }
     }
 }

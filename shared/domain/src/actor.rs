@@ -73,6 +73,10 @@ pub enum HistoryAction {
     Completed,
     NoteAdded,
     LineAdded,
+    LineChanged,
+    LineRemoved,
+    Adjusted,
+    AddressesChanged,
 }
 
 impl HistoryAction {
@@ -87,6 +91,10 @@ impl HistoryAction {
             HistoryAction::Completed => "completed",
             HistoryAction::NoteAdded => "note_added",
             HistoryAction::LineAdded => "line_added",
+            HistoryAction::LineChanged => "line_changed",
+            HistoryAction::LineRemoved => "line_removed",
+            HistoryAction::Adjusted => "adjusted",
+            HistoryAction::AddressesChanged => "addresses_changed",
         }
     }
 }

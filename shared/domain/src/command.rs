@@ -19,14 +19,15 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::actor::{Actor, HistoryAction};
 use crate::events::{
-    CancelledBy, EventPayload, NoteAdded, OrderCancelled, OrderCompleted, OrderItemAdded,
-    PaymentRecorded, PlacedLine, ShipmentCreated, ShipmentStatusChanged, StockChangeReason,
-    StockChanged, StockUnits, TrackingSent,
+    CancelledBy, ChangeItem, EventPayload, NoteAdded, OrderAddressesChanged, OrderAdjusted,
+    OrderCancelled, OrderChangeAnnounced, OrderCompleted, OrderItemAdded, OrderLineChanged,
+    PaymentRecorded, PlacedLine, RateShare, ShipmentCreated, ShipmentStatusChanged,
+    StockChangeReason, StockChanged, StockUnits, TrackingSent,
 };
 use crate::money::Money;
 use crate::order::{
-    Note, Order, OrderLine, OrderStatus, Payment, PaymentMethod, PaymentStatus, ShippingStatus,
-    StockTake,
+    Address, Adjustment, Note, Order, OrderLine, OrderStatus, Payment, PaymentMethod,
+    PaymentStatus, ShippingStatus, StockTake,
 };
 use crate::product::Product;
 use crate::shipment::{
@@ -82,6 +83,36 @@ pub enum OrderCommand {
         quantity: Quantity,
         unit_price: Option<Money>,
         reason: Option<String>,
+        /// Whether the customer is e-mailed about the change.
+        notify_customer: bool,
+    },
+    /// Staff change what is not packed of a line: its quantity (never
+    /// below what is packed) or its unit price (while nothing of it is
+    /// packed). Freed units go back to stock; more units are taken.
+    ChangeLine {
+        line_id: LineId,
+        quantity: Option<Quantity>,
+        unit_price: Option<Money>,
+        notify_customer: bool,
+    },
+    /// Staff remove what is not packed of a line: the whole line while
+    /// nothing of it is packed.
+    RemoveLine {
+        line_id: LineId,
+        notify_customer: bool,
+    },
+    /// A goodwill adjustment: a signed gross amount (negative lowers the
+    /// total), split over the order's tax rates.
+    Adjust {
+        amount: Money,
+        reason: String,
+        notify_customer: bool,
+    },
+    /// New addresses; a new shipping address is for parcels not yet gone.
+    ChangeAddresses {
+        shipping_address: Option<Address>,
+        billing_address: Option<Address>,
+        notify_customer: bool,
     },
 }
 
@@ -115,6 +146,14 @@ impl OrderCommand {
                 .map(|l| l.sku.clone())
                 .collect(),
             OrderCommand::AddLine { sku, .. } => vec![sku.clone()],
+            OrderCommand::ChangeLine { line_id, .. } | OrderCommand::RemoveLine { line_id, .. } => {
+                order
+                    .lines
+                    .iter()
+                    .filter(|l| &l.id == line_id)
+                    .map(|l| l.sku.clone())
+                    .collect()
+            }
             _ => Vec::new(),
         };
         skus.sort();
@@ -167,6 +206,20 @@ pub enum Change {
     PaymentAdded(Payment),
     NoteAdded(Note),
     LineAdded(OrderLine),
+    LineChanged {
+        line_id: LineId,
+        quantity: Quantity,
+        unit_price: Money,
+        backordered: u32,
+    },
+    LineRemoved {
+        line_id: LineId,
+    },
+    AdjustmentAdded(Adjustment),
+    AddressesChanged {
+        shipping_address: Option<Address>,
+        billing_address: Option<Address>,
+    },
 }
 
 /// A change outside the order that commits in the same transaction.
@@ -183,6 +236,12 @@ pub enum Effect {
     },
     /// The tracking number no longer points at this order.
     ReleaseTracking { number: TrackingNumber },
+    /// The names on the order changed: staff's search by name must find
+    /// it by the new words, not the old.
+    RenameOrder {
+        removed_words: Vec<String>,
+        added_words: Vec<String>,
+    },
 }
 
 /// What a command does, decided but not yet applied.
@@ -252,6 +311,22 @@ pub enum OrderError {
     BadUnitPrice,
     #[error("a reason has at most 200 characters")]
     ReasonTooLong,
+    #[error("a reason is needed")]
+    ReasonMissing,
+    #[error("the order has no line {0}")]
+    UnknownLine(LineId),
+    #[error(
+        "{packed} unit(s) of line {line_id} are packed: only the part not yet packed can change"
+    )]
+    LinePacked { line_id: LineId, packed: u32 },
+    #[error("the change changes nothing")]
+    NothingToChange,
+    #[error("an adjustment is a non-zero amount, in whole cents, in the order's currency")]
+    BadAdjustment,
+    #[error("the order charges nothing to adjust")]
+    NothingToAdjust,
+    #[error("the total would be {total}: an order never charges less than nothing")]
+    BelowZero { total: Money },
 }
 
 impl Order {
@@ -362,7 +437,45 @@ impl Order {
                 quantity,
                 unit_price,
                 reason,
-            } => self.decide_add_line(sku, *quantity, *unit_price, reason.as_deref(), context)?,
+                notify_customer,
+            } => {
+                let decision =
+                    self.decide_add_line(sku, *quantity, *unit_price, reason.as_deref(), context)?;
+                return self.edited(decision, *notify_customer);
+            }
+            OrderCommand::ChangeLine {
+                line_id,
+                quantity,
+                unit_price,
+                notify_customer,
+            } => {
+                let decision = self.decide_change_line(line_id, *quantity, *unit_price, context)?;
+                return self.edited(decision, *notify_customer);
+            }
+            OrderCommand::RemoveLine {
+                line_id,
+                notify_customer,
+            } => {
+                let decision = self.decide_remove_line(line_id, context)?;
+                return self.edited(decision, *notify_customer);
+            }
+            OrderCommand::Adjust {
+                amount,
+                reason,
+                notify_customer,
+            } => {
+                let decision = self.decide_adjust(*amount, reason, context)?;
+                return self.edited(decision, *notify_customer);
+            }
+            OrderCommand::ChangeAddresses {
+                shipping_address,
+                billing_address,
+                notify_customer,
+            } => {
+                let decision =
+                    self.decide_addresses(shipping_address.as_ref(), billing_address.as_ref())?;
+                return self.edited(decision, *notify_customer);
+            }
             OrderCommand::Complete { even_if_open } => {
                 let finished = self.shipping_status == ShippingStatus::Delivered
                     && self.payment_status == PaymentStatus::Paid;
@@ -444,9 +557,48 @@ impl Order {
                 Change::PaymentAdded(payment) => self.payments.push(payment.clone()),
                 Change::NoteAdded(note) => self.notes.push(note.clone()),
                 Change::LineAdded(line) => self.lines.push(line.clone()),
+                Change::LineChanged {
+                    line_id,
+                    quantity,
+                    unit_price,
+                    backordered,
+                } => {
+                    if let Some(line) = self.lines.iter_mut().find(|l| &l.id == line_id) {
+                        line.quantity = *quantity;
+                        line.unit_price = *unit_price;
+                        line.total = unit_price.times(quantity.get()).rounded();
+                        line.backordered = *backordered;
+                    }
+                }
+                Change::LineRemoved { line_id } => {
+                    if let Some(at) = self.lines.iter().position(|l| &l.id == line_id) {
+                        let mut line = self.lines.remove(at);
+                        line.adjustment = Money::zero(self.currency);
+                        self.removed_lines.push(line);
+                    }
+                }
+                Change::AdjustmentAdded(adjustment) => self.adjustments.push(adjustment.clone()),
+                Change::AddressesChanged {
+                    shipping_address,
+                    billing_address,
+                } => {
+                    if let Some(address) = shipping_address {
+                        // Parcels that left went to the address they had.
+                        let before = self.shipping_address.clone();
+                        for shipment in &mut self.shipments {
+                            if shipment.status.has_left() && shipment.ship_to.is_none() {
+                                shipment.ship_to = Some(before.clone());
+                            }
+                        }
+                        self.shipping_address = address.clone();
+                    }
+                    if let Some(address) = billing_address {
+                        self.billing_address = address.clone();
+                    }
+                }
             }
         }
-        self.totals = self.derive_totals();
+        self.derive_money();
         self.shipping_status = derive_shipping_status(self);
         self.payment_status = derive_payment_status(self);
     }
@@ -738,15 +890,9 @@ impl Order {
         let product = context
             .product(sku)
             .ok_or_else(|| OrderError::UnknownSku(sku.clone()))?;
-        let unit_price = unit_price.unwrap_or(product.price);
-        if unit_price.currency() != self.currency
-            || unit_price.is_negative()
-            || !unit_price.is_in_minor_units()
-        {
-            return Err(OrderError::BadUnitPrice);
-        }
+        let unit_price = self.checked_unit_price(unit_price.unwrap_or(product.price))?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        if reason.is_some_and(|r| r.chars().count() > 200) {
+        if reason.is_some_and(|r| r.chars().count() > MAX_REASON) {
             return Err(OrderError::ReasonTooLong);
         }
         let allocation = product
@@ -755,16 +901,8 @@ impl Order {
                 sku: sku.clone(),
                 available: shortage.available,
             })?;
-        // Line ids are never reused: the next after the highest there is.
-        let next = self
-            .lines
-            .iter()
-            .filter_map(|l| l.id.number())
-            .max()
-            .unwrap_or(0)
-            .saturating_add(1);
-        let line_id = LineId::numbered(next);
-        let total = unit_price.rounded().times(quantity.get()).rounded();
+        let line_id = self.next_line_id();
+        let total = unit_price.times(quantity.get()).rounded();
         let tax_rate = context.tax_rates.rate(product.tax_class);
         let line = OrderLine {
             id: line_id.clone(),
@@ -772,7 +910,7 @@ impl Order {
             name: product.name.clone(),
             quantity,
             backordered: allocation.backordered,
-            unit_price: unit_price.rounded(),
+            unit_price,
             total,
             tax_class: product.tax_class,
             tax_rate,
@@ -823,6 +961,405 @@ impl Order {
             decision.effects.push(Effect::TakeStock(take));
         }
         Ok(decision)
+    }
+
+    /// A unit price staff set: zero or more, in whole cents, in the order's
+    /// currency.
+    fn checked_unit_price(&self, price: Money) -> Result<Money, OrderError> {
+        if price.currency() != self.currency || price.is_negative() || !price.is_in_minor_units() {
+            return Err(OrderError::BadUnitPrice);
+        }
+        Ok(price.rounded())
+    }
+
+    fn line(&self, line_id: &LineId) -> Result<&OrderLine, OrderError> {
+        self.lines
+            .iter()
+            .find(|l| &l.id == line_id)
+            .ok_or_else(|| OrderError::UnknownLine(line_id.clone()))
+    }
+
+    /// Units of a line in any parcel, returned ones too: those units are
+    /// accounted for by the parcel and cannot change here.
+    pub fn units_packed(&self, line_id: &LineId) -> u32 {
+        self.shipments
+            .iter()
+            .flat_map(|s| &s.items)
+            .filter(|item| &item.line_id == line_id)
+            .map(|item| item.quantity.get())
+            .sum()
+    }
+
+    fn decide_change_line(
+        &self,
+        line_id: &LineId,
+        quantity: Option<Quantity>,
+        unit_price: Option<Money>,
+        context: &CommandContext<'_>,
+    ) -> Result<Decision, OrderError> {
+        let line = self.line(line_id)?;
+        let packed = self.units_packed(line_id);
+        let quantity = quantity.unwrap_or(line.quantity);
+        let unit_price = match unit_price {
+            Some(price) => self.checked_unit_price(price)?,
+            None => line.unit_price,
+        };
+        let price_changes = unit_price.amount() != line.unit_price.amount();
+        if quantity == line.quantity && !price_changes {
+            return Err(OrderError::NothingToChange);
+        }
+        if quantity.get() < packed || (price_changes && packed > 0) {
+            return Err(OrderError::LinePacked {
+                line_id: line_id.clone(),
+                packed,
+            });
+        }
+        let mut detail = format!("Line {line_id} ({}) changed:", line.name);
+        if quantity != line.quantity {
+            detail.push_str(&format!(
+                " quantity {} → {}",
+                line.quantity.get(),
+                quantity.get()
+            ));
+        }
+        if price_changes {
+            detail.push_str(&format!(" unit price {} → {unit_price}", line.unit_price));
+        }
+        let mut decision = Decision::new(HistoryAction::LineChanged, detail);
+        let backordered = self.move_line_stock(line, quantity.get(), context, &mut decision)?;
+        decision.changes.push(Change::LineChanged {
+            line_id: line_id.clone(),
+            quantity,
+            unit_price,
+            backordered,
+        });
+        let after = self.after(&decision.changes);
+        decision
+            .events
+            .insert(0, line_changed(&after, line, quantity.get(), unit_price));
+        Ok(decision)
+    }
+
+    fn decide_remove_line(
+        &self,
+        line_id: &LineId,
+        context: &CommandContext<'_>,
+    ) -> Result<Decision, OrderError> {
+        let line = self.line(line_id)?;
+        let packed = self.units_packed(line_id);
+        if packed >= line.quantity.get() {
+            return Err(OrderError::LinePacked {
+                line_id: line_id.clone(),
+                packed,
+            });
+        }
+        if packed > 0 {
+            // What is packed stays: the line keeps those units.
+            let kept = Quantity::new(packed).map_err(|_| OrderError::NothingToChange)?;
+            let mut decision = Decision::new(
+                HistoryAction::LineChanged,
+                format!(
+                    "Line {line_id} ({}): the {} unit(s) not packed removed, {packed} packed stay",
+                    line.name,
+                    line.quantity.get() - packed
+                ),
+            );
+            let backordered = self.move_line_stock(line, packed, context, &mut decision)?;
+            decision.changes.push(Change::LineChanged {
+                line_id: line_id.clone(),
+                quantity: kept,
+                unit_price: line.unit_price,
+                backordered,
+            });
+            let after = self.after(&decision.changes);
+            decision
+                .events
+                .insert(0, line_changed(&after, line, packed, line.unit_price));
+            return Ok(decision);
+        }
+        let mut decision = Decision::new(
+            HistoryAction::LineRemoved,
+            format!(
+                "Line {line_id} removed: {} × {} at {}",
+                line.quantity.get(),
+                line.name,
+                line.unit_price
+            ),
+        );
+        self.move_line_stock(line, 0, context, &mut decision)?;
+        decision.changes.push(Change::LineRemoved {
+            line_id: line_id.clone(),
+        });
+        let after = self.after(&decision.changes);
+        decision
+            .events
+            .insert(0, line_changed(&after, line, 0, line.unit_price));
+        Ok(decision)
+    }
+
+    /// Takes or frees the stock for `line` going to `quantity` units, and
+    /// answers its backordered units after. Fewer units drop backordered
+    /// ones first (they hold no stock), then return the rest to stock;
+    /// more units come from stock, or are backordered where allowed.
+    fn move_line_stock(
+        &self,
+        line: &OrderLine,
+        quantity: u32,
+        context: &CommandContext<'_>,
+        decision: &mut Decision,
+    ) -> Result<u32, OrderError> {
+        let current = line.quantity.get();
+        let stock = context.stock(&line.sku);
+        if quantity < current {
+            let freed = current - quantity;
+            let unbackordered = freed.min(line.backordered);
+            let back = freed - unbackordered;
+            if back > 0 {
+                let units = StockTake {
+                    sku: line.sku.clone(),
+                    quantity: back,
+                };
+                decision.events.push(stock_changed(
+                    &units,
+                    1,
+                    stock,
+                    StockChangeReason::OrderChanged,
+                ));
+                decision.effects.push(Effect::ReturnStock(units));
+            }
+            return Ok(line.backordered - unbackordered);
+        }
+        let more = quantity - current;
+        if more == 0 {
+            return Ok(line.backordered);
+        }
+        let wanted = Quantity::new(more).map_err(|_| OrderError::NothingToChange)?;
+        let product = context
+            .product(&line.sku)
+            .ok_or_else(|| OrderError::UnknownSku(line.sku.clone()))?;
+        let allocation = product
+            .allocate(wanted)
+            .map_err(|shortage| OrderError::OutOfStock {
+                sku: line.sku.clone(),
+                available: shortage.available,
+            })?;
+        if allocation.from_stock > 0 {
+            let take = StockTake {
+                sku: line.sku.clone(),
+                quantity: allocation.from_stock,
+            };
+            decision.events.push(stock_changed(
+                &take,
+                -1,
+                stock,
+                StockChangeReason::OrderChanged,
+            ));
+            decision.effects.push(Effect::TakeStock(take));
+        }
+        Ok(line.backordered.saturating_add(allocation.backordered))
+    }
+
+    fn decide_adjust(
+        &self,
+        amount: Money,
+        reason: &str,
+        context: &CommandContext<'_>,
+    ) -> Result<Decision, OrderError> {
+        if amount.currency() != self.currency || amount.is_zero() || !amount.is_in_minor_units() {
+            return Err(OrderError::BadAdjustment);
+        }
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(OrderError::ReasonMissing);
+        }
+        if reason.chars().count() > MAX_REASON {
+            return Err(OrderError::ReasonTooLong);
+        }
+        let amount = amount.rounded();
+        let total_after = self.totals.total.rounded() + amount;
+        if total_after.is_negative() {
+            return Err(OrderError::BelowZero { total: total_after });
+        }
+        let by_rate =
+            crate::adjustment::split_by_rate(self, amount).ok_or(OrderError::NothingToAdjust)?;
+        let id = format!("A{}", self.adjustments.len() + 1);
+        let mut decision = Decision::new(
+            HistoryAction::Adjusted,
+            format!("Adjustment {id}: {amount} — {reason}"),
+        );
+        decision.changes.push(Change::AdjustmentAdded(Adjustment {
+            id: id.clone(),
+            amount,
+            reason: reason.to_string(),
+            by_rate: by_rate.clone(),
+            at: context.now,
+            author: context.actor.clone(),
+        }));
+        let after = self.after(&decision.changes);
+        decision
+            .events
+            .push(EventPayload::OrderAdjusted(OrderAdjusted {
+                number: self.number.clone(),
+                adjustment_id: id,
+                amount: amount.amount(),
+                by_rate: by_rate
+                    .iter()
+                    .map(|part| RateShare {
+                        rate: part.rate,
+                        amount: part.amount.amount(),
+                    })
+                    .collect(),
+                total: after.totals.total.rounded().amount(),
+                currency: self.currency,
+            }));
+        Ok(decision)
+    }
+
+    fn decide_addresses(
+        &self,
+        shipping: Option<&Address>,
+        billing: Option<&Address>,
+    ) -> Result<Decision, OrderError> {
+        let shipping = shipping.filter(|a| *a != &self.shipping_address);
+        let billing = billing.filter(|a| *a != &self.billing_address);
+        if shipping.is_none() && billing.is_none() {
+            return Err(OrderError::NothingToChange);
+        }
+        let mut details = Vec::new();
+        if let Some(address) = shipping {
+            details.push(format!(
+                "Shipping address: {} → {}",
+                one_line(&self.shipping_address),
+                one_line(address)
+            ));
+        }
+        if let Some(address) = billing {
+            details.push(format!(
+                "Billing address: {} → {}",
+                one_line(&self.billing_address),
+                one_line(address)
+            ));
+        }
+        let mut decision = Decision::new(HistoryAction::AddressesChanged, details.join("; "));
+        decision.changes.push(Change::AddressesChanged {
+            shipping_address: shipping.cloned(),
+            billing_address: billing.cloned(),
+        });
+        let after = self.after(&decision.changes);
+        let before_words = self.name_tokens();
+        let after_words = after.name_tokens();
+        if before_words != after_words {
+            decision.effects.push(Effect::RenameOrder {
+                removed_words: before_words
+                    .iter()
+                    .filter(|w| !after_words.contains(w))
+                    .cloned()
+                    .collect(),
+                added_words: after_words
+                    .iter()
+                    .filter(|w| !before_words.contains(w))
+                    .cloned()
+                    .collect(),
+            });
+        }
+        decision
+            .events
+            .push(EventPayload::OrderAddressesChanged(OrderAddressesChanged {
+                number: self.number.clone(),
+                shipping_address: shipping.cloned(),
+                billing_address: billing.cloned(),
+            }));
+        Ok(decision)
+    }
+
+    /// Finishes a staff edit: the order must still charge nothing below
+    /// zero anywhere, and the customer is told when staff asked for it.
+    fn edited(
+        &self,
+        mut decision: Decision,
+        notify_customer: bool,
+    ) -> Result<Decision, OrderError> {
+        let after = self.after(&decision.changes);
+        let negative = after.totals.total.is_negative()
+            || after.shipping.charged().is_negative()
+            || after.lines.iter().any(|l| l.charged().is_negative());
+        if negative {
+            return Err(OrderError::BelowZero {
+                total: after.totals.total.rounded(),
+            });
+        }
+        if notify_customer {
+            let changes = self.change_items(&after, &decision.changes);
+            decision
+                .events
+                .push(EventPayload::OrderChangeAnnounced(OrderChangeAnnounced {
+                    number: self.number.clone(),
+                    email: after.email.clone(),
+                    customer_id: after.customer_id.clone(),
+                    language: after.language,
+                    currency: after.currency,
+                    changes,
+                    total: after.totals.total.rounded().amount(),
+                    amount_due: after.amount_due().amount(),
+                }));
+        }
+        Ok(decision)
+    }
+
+    /// The changes as the customer is told of them.
+    fn change_items(&self, after: &Order, changes: &[Change]) -> Vec<ChangeItem> {
+        let unit = |m: Money| m.rounded().amount();
+        changes
+            .iter()
+            .filter_map(|change| match change {
+                Change::LineAdded(line) => Some(ChangeItem::ItemAdded {
+                    name: line.name.clone(),
+                    quantity: line.quantity.get(),
+                    unit_price: unit(line.unit_price),
+                }),
+                Change::LineChanged {
+                    line_id,
+                    quantity,
+                    unit_price,
+                    ..
+                } => {
+                    let before = self.lines.iter().find(|l| &l.id == line_id)?;
+                    Some(ChangeItem::ItemChanged {
+                        name: before.name.clone(),
+                        quantity_before: before.quantity.get(),
+                        quantity: quantity.get(),
+                        unit_price_before: unit(before.unit_price),
+                        unit_price: unit(*unit_price),
+                    })
+                }
+                Change::LineRemoved { line_id } => {
+                    let before = self.lines.iter().find(|l| &l.id == line_id)?;
+                    Some(ChangeItem::ItemRemoved {
+                        name: before.name.clone(),
+                        quantity: before.quantity.get(),
+                    })
+                }
+                Change::AdjustmentAdded(adjustment) => Some(ChangeItem::Adjusted {
+                    amount: unit(adjustment.amount),
+                }),
+                Change::AddressesChanged {
+                    shipping_address,
+                    billing_address,
+                } => shipping_address
+                    .as_ref()
+                    .map(|_| ChangeItem::ShippingAddressChanged {
+                        address: after.shipping_address.clone(),
+                    })
+                    .or_else(|| {
+                        billing_address
+                            .as_ref()
+                            .map(|_| ChangeItem::BillingAddressChanged {
+                                address: after.billing_address.clone(),
+                            })
+                    }),
+                _ => None,
+            })
+            .collect()
     }
 
     fn decide_payment(
@@ -937,6 +1474,37 @@ fn stock_changed(
     })
 }
 
+/// The most characters a reason staff give may have.
+const MAX_REASON: usize = 200;
+
+/// A line changed (quantity 0: removed), as its event tells it.
+fn line_changed(
+    after: &Order,
+    before: &OrderLine,
+    quantity: u32,
+    unit_price: Money,
+) -> EventPayload {
+    EventPayload::OrderLineChanged(OrderLineChanged {
+        number: after.number.clone(),
+        line_id: before.id.clone(),
+        sku: before.sku.clone(),
+        quantity_before: before.quantity.get(),
+        quantity,
+        unit_price_before: before.unit_price.amount(),
+        unit_price: unit_price.amount(),
+        total: after.totals.total.rounded().amount(),
+        currency: after.currency,
+    })
+}
+
+/// An address on one line, for the history.
+fn one_line(address: &Address) -> String {
+    format!(
+        "{}, {}, {} {}, {}",
+        address.name, address.street, address.postal_code, address.city, address.country
+    )
+}
+
 /// A location as people typed it: trimmed, at most 200 characters, none
 /// when empty.
 fn clean_location(location: Option<&str>) -> Option<String> {
@@ -949,3 +1517,6 @@ fn clean_location(location: Option<&str>) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod edit_tests;

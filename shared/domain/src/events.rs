@@ -45,6 +45,10 @@ pub enum EventPayload {
     OrderCompleted(OrderCompleted),
     NoteAdded(NoteAdded),
     OrderItemAdded(OrderItemAdded),
+    OrderLineChanged(OrderLineChanged),
+    OrderAdjusted(OrderAdjusted),
+    OrderAddressesChanged(OrderAddressesChanged),
+    OrderChangeAnnounced(OrderChangeAnnounced),
 }
 
 /// Defines each event's name once: `EventPayload::name` and [`EVENT_NAMES`]
@@ -75,6 +79,10 @@ event_names!(
     OrderCompleted,
     NoteAdded,
     OrderItemAdded,
+    OrderLineChanged,
+    OrderAdjusted,
+    OrderAddressesChanged,
+    OrderChangeAnnounced,
 );
 
 impl EventPayload {
@@ -278,4 +286,109 @@ pub struct OrderItemAdded {
     #[serde(with = "rust_decimal::serde::str")]
     pub total: Decimal,
     pub currency: Currency,
+}
+
+/// Staff changed what is not packed of a line: its quantity (0 when the
+/// line was removed) or its unit price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderLineChanged {
+    pub number: OrderNumber,
+    pub line_id: LineId,
+    pub sku: Sku,
+    pub quantity_before: u32,
+    /// 0 when the line was removed.
+    pub quantity: u32,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub unit_price_before: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub unit_price: Decimal,
+    /// The order's total after the change.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total: Decimal,
+    pub currency: Currency,
+}
+
+/// Staff made a goodwill adjustment (negative lowers the total). Its
+/// reason stays with staff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderAdjusted {
+    pub number: OrderNumber,
+    pub adjustment_id: String,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// The amount per VAT rate.
+    pub by_rate: Vec<RateShare>,
+    /// The order's total after the change.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total: Decimal,
+    pub currency: Currency,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateShare {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+/// Staff changed the order's addresses; each is there when it changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderAddressesChanged {
+    pub number: OrderNumber,
+    pub shipping_address: Option<Address>,
+    pub billing_address: Option<Address>,
+}
+
+/// Staff asked that the customer be told of a change to their order: what
+/// changed and the totals after it, for the "your order was changed"
+/// e-mail. Never sent for notes, whose own event carries what the customer
+/// may read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderChangeAnnounced {
+    pub number: OrderNumber,
+    pub email: Email,
+    pub customer_id: Option<CustomerId>,
+    pub language: Language,
+    pub currency: Currency,
+    pub changes: Vec<ChangeItem>,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount_due: Decimal,
+}
+
+/// One change as the customer is told of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChangeItem {
+    ItemAdded {
+        name: String,
+        quantity: u32,
+        #[serde(with = "rust_decimal::serde::str")]
+        unit_price: Decimal,
+    },
+    ItemChanged {
+        name: String,
+        quantity_before: u32,
+        quantity: u32,
+        #[serde(with = "rust_decimal::serde::str")]
+        unit_price_before: Decimal,
+        #[serde(with = "rust_decimal::serde::str")]
+        unit_price: Decimal,
+    },
+    ItemRemoved {
+        name: String,
+        quantity: u32,
+    },
+    Adjusted {
+        #[serde(with = "rust_decimal::serde::str")]
+        amount: Decimal,
+    },
+    ShippingAddressChanged {
+        address: Address,
+    },
+    BillingAddressChanged {
+        address: Address,
+    },
 }

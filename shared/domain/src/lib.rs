@@ -12,6 +12,7 @@
 //! - [`order`]: the order aggregate.
 //! - [`placing`]: placing an order (the checkout, pure).
 //! - [`search`]: what staff search orders by.
+//! - [`adjustment`]: goodwill adjustments split over tax rates and lines.
 //! - [`command`]: every later change to an order: commands, decisions, and
 //!   the one place that applies them.
 //! - [`actor`]: who changed an order, and the typed history actions.
@@ -24,6 +25,7 @@
 
 pub mod access;
 pub mod actor;
+pub mod adjustment;
 pub mod carrier;
 pub mod command;
 pub mod customer;

@@ -152,6 +152,64 @@ impl Money {
     }
 }
 
+impl Money {
+    /// Splits this amount (in minor units) over parts in proportion to
+    /// their weights, by largest remainder: the shares are in minor units,
+    /// add up to the amount exactly, and none is further from its exact
+    /// share than one minor unit. Ties go to the earlier part. `None` when
+    /// the weights add up to nothing (or are negative), or the amount is
+    /// too large to split.
+    pub fn split(self, weights: &[Decimal]) -> Option<Vec<Money>> {
+        let digits = self.currency.minor_unit_digits();
+        let scale = Decimal::from(10u32.pow(digits));
+        let minor = self.rounded().amount.checked_mul(scale)?;
+        let whole = minor.abs();
+        if weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
+            return None;
+        }
+        let total: Decimal = weights
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, w| sum.checked_add(*w))?;
+        if total.is_zero() {
+            return None;
+        }
+        let mut shares = Vec::with_capacity(weights.len());
+        let mut remainders = Vec::with_capacity(weights.len());
+        for (index, weight) in weights.iter().enumerate() {
+            let exact = whole.checked_mul(*weight)?.checked_div(total)?;
+            let floor = exact.trunc();
+            shares.push(floor);
+            remainders.push((exact - floor, index));
+        }
+        let handed_out: Decimal = shares.iter().sum();
+        let mut left = (whole - handed_out).trunc();
+        // Largest remainder first; among equals, the earlier part.
+        remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, index) in remainders {
+            if left <= Decimal::ZERO {
+                break;
+            }
+            shares[index] += Decimal::ONE;
+            left -= Decimal::ONE;
+        }
+        let sign = if minor.is_sign_negative() {
+            -Decimal::ONE
+        } else {
+            Decimal::ONE
+        };
+        Some(
+            shares
+                .into_iter()
+                .map(|share| {
+                    let mut amount = share * sign / scale;
+                    amount.rescale(digits);
+                    Money::new(amount, self.currency)
+                })
+                .collect(),
+        )
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -192,6 +250,46 @@ mod tests {
                 .to_string(),
             "19.90"
         );
+    }
+
+    fn eur(amount: &str) -> Money {
+        Money::new(amount.parse().unwrap(), Currency::Eur)
+    }
+
+    #[test]
+    fn splits_by_largest_remainder() {
+        let shares = eur("-10.00").split(&[dec!(1), dec!(1), dec!(1)]).unwrap();
+        let amounts: Vec<String> = shares.iter().map(|m| m.amount().to_string()).collect();
+        assert_eq!(amounts, ["-3.34", "-3.33", "-3.33"]);
+        assert!(eur("1").split(&[Decimal::ZERO]).is_none());
+        assert!(eur("1").split(&[]).is_none());
+        assert!(eur("1").split(&[dec!(-1), dec!(2)]).is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn shares_add_up_and_stay_close(
+            cents in -10_000_000_000i64..10_000_000_000,
+            weights in proptest::collection::vec(0u64..10_000_000_000, 1..12),
+        ) {
+            let amount = Money::new(Decimal::new(cents, 2), Currency::Eur);
+            let weights: Vec<Decimal> = weights.into_iter().map(Decimal::from).collect();
+            let total: Decimal = weights.iter().sum();
+            match amount.split(&weights) {
+                None => proptest::prop_assert!(total.is_zero()),
+                Some(shares) => {
+                    let sum: Decimal = shares.iter().map(|s| s.amount()).sum();
+                    proptest::prop_assert_eq!(sum, amount.amount());
+                    for (share, weight) in shares.iter().zip(&weights) {
+                        proptest::prop_assert!(share.is_in_minor_units());
+                        let exact = amount.amount() * weight / total;
+                        proptest::prop_assert!((share.amount() - exact).abs() < dec!(0.01));
+                        // A share never has the other sign, nor exceeds its part.
+                        proptest::prop_assert!(share.amount().is_zero() || share.amount().is_sign_negative() == amount.amount().is_sign_negative());
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::actor::{Actor, HistoryAction};
 use crate::money::{Currency, Money};
 use crate::pricing::Charge;
 use crate::shipment::Shipment;
-use crate::tax::TaxClass;
+use crate::tax::{tax_in_gross, TaxClass};
 use crate::types::{
     CountryCode, CustomerId, Email, LineId, NoteText, OrderId, OrderNumber, Quantity, Sku, TextLine,
 };
@@ -127,8 +127,9 @@ pub struct OrderLine {
     /// This line's share of the order's discounts (it lowers what the line
     /// charges); zero until discounts arrive. Refunds start from it.
     pub discount: Money,
-    /// This line's share of goodwill adjustments (signed); zero until
-    /// adjustments arrive.
+    /// This line's share of the order's goodwill adjustments (signed):
+    /// derived from [`Order::adjustments`] whenever the order changes or is
+    /// read ([`Order::derive_money`]), so it follows the lines.
     pub adjustment: Money,
 }
 
@@ -143,10 +144,48 @@ impl OrderLine {
 /// What the order charges for shipping, and the VAT in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShippingCharge {
+    /// The shipping cost as the checkout priced it.
     pub amount: Money,
     #[serde(with = "rust_decimal::serde::str")]
     pub tax_rate: rust_decimal::Decimal,
+    /// The VAT in what shipping charges (its amount with its adjustment).
     pub tax: Money,
+    /// Shipping's share of goodwill adjustments (signed), derived like a
+    /// line's.
+    pub adjustment: Money,
+}
+
+impl ShippingCharge {
+    /// What the customer pays for shipping.
+    pub fn charged(&self) -> Money {
+        self.amount + self.adjustment
+    }
+}
+
+/// A goodwill adjustment staff made: a signed gross amount (negative lowers
+/// the total), kept as its own entry with its author and reason. It was
+/// split over the order's tax rates when it was made; each rate's part is
+/// spread over the lines (and shipping) at that rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Adjustment {
+    /// `A1`, `A2`, … within the order.
+    pub id: String,
+    pub amount: Money,
+    /// Why, for staff (never shown to the shopper).
+    pub reason: String,
+    /// The amount per tax rate, adding up to `amount`.
+    pub by_rate: Vec<RateAmount>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub author: Actor,
+}
+
+/// Part of an amount taxed at one rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateAmount {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: rust_decimal::Decimal,
+    pub amount: Money,
 }
 
 pub use crate::placing::{
@@ -158,7 +197,7 @@ pub use crate::search::{name_tokens, OrderFilter, OrderLookup};
 
 /// The shape of the stored order document; [`crate::stored`] upgrades
 /// older ones when they are read.
-pub const ORDER_SCHEMA: u32 = 4;
+pub const ORDER_SCHEMA: u32 = 5;
 
 /// Money received for an order, as staff recorded it (or as the carrier
 /// collected it, for cash on delivery).
@@ -213,6 +252,11 @@ pub struct Order {
     /// Notes staff wrote, oldest first. Internal ones never reach the
     /// shopper: the shopper's views keep only those visible to them.
     pub notes: Vec<Note>,
+    /// Goodwill adjustments, oldest first.
+    pub adjustments: Vec<Adjustment>,
+    /// Lines staff removed before any unit of them was packed: kept so
+    /// that staff see them and their ids are never given out again.
+    pub removed_lines: Vec<OrderLine>,
 }
 
 /// A note on an order: for colleagues (internal, the default), or for the
@@ -253,8 +297,20 @@ impl Order {
         tokens
     }
 
-    /// The totals as the lines and the shipping make them, by the same
-    /// code that priced the cart.
+    /// Derives the money that follows from the lines, the shipping and
+    /// the adjustments: each part's adjustment share, the VAT in what each
+    /// part charges, and the totals (by the same code that priced the
+    /// cart). Run on placement, on every change and on every read.
+    pub fn derive_money(&mut self) {
+        crate::adjustment::allocate(self);
+        for line in &mut self.lines {
+            line.tax = tax_in_gross(line.charged(), line.tax_rate);
+        }
+        self.shipping.tax = tax_in_gross(self.shipping.charged(), self.shipping.tax_rate);
+        self.totals = self.derive_totals();
+    }
+
+    /// The totals as the lines and the shipping charge them now.
     pub fn derive_totals(&self) -> OrderTotals {
         crate::pricing::totals_of(
             self.currency,
@@ -262,13 +318,27 @@ impl Order {
                 rate: l.tax_rate,
                 gross: l.charged(),
                 tax: l.tax,
+                adjustment: l.adjustment,
             }),
             Charge {
                 rate: self.shipping.tax_rate,
-                gross: self.shipping.amount,
+                gross: self.shipping.charged(),
                 tax: self.shipping.tax,
+                adjustment: self.shipping.adjustment,
             },
         )
+    }
+
+    /// The next free line id: ids are never reused, removed lines included.
+    pub fn next_line_id(&self) -> LineId {
+        let highest = self
+            .lines
+            .iter()
+            .chain(&self.removed_lines)
+            .filter_map(|l| l.id.number())
+            .max()
+            .unwrap_or(0);
+        LineId::numbered(highest.saturating_add(1))
     }
 
     /// What has been received so far.

@@ -113,11 +113,13 @@ pub fn price_cart(items: &[(&Product, Quantity)], settings: &PricingSettings) ->
             rate: l.tax_rate,
             gross: l.total,
             tax: l.tax,
+            adjustment: Money::zero(currency),
         }),
         Charge {
             rate: shipping_rate,
             gross: shipping,
             tax: shipping_tax,
+            adjustment: Money::zero(currency),
         },
     );
     PricedCart {
@@ -133,19 +135,25 @@ pub fn price_cart(items: &[(&Product, Quantity)], settings: &PricingSettings) ->
 }
 
 /// What one part of an order charges: its gross amount and the VAT in it,
-/// at one rate. A line charges its price less its share of discounts.
+/// at one rate. A line charges its price less its share of discounts, with
+/// its share of adjustments (`adjustment`, which `gross` includes).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Charge {
     pub rate: Decimal,
     pub gross: Money,
     pub tax: Money,
+    pub adjustment: Money,
 }
 
 /// The totals of a cart or an order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderTotals {
+    /// The goods, before adjustments.
     pub subtotal: Money,
+    /// Shipping, before adjustments.
     pub shipping: Money,
+    /// Goodwill adjustments (signed), on goods and shipping together.
+    pub adjustments: Money,
     pub tax: Money,
     pub total: Money,
     pub taxes: Vec<TaxLine>,
@@ -160,7 +168,13 @@ pub fn totals_of(
     shipping: Charge,
 ) -> OrderTotals {
     let goods: Vec<Charge> = goods.into_iter().collect();
-    let subtotal = Money::sum(currency, goods.iter().map(|c| &c.gross));
+    let before_adjustments = |c: &Charge| c.gross - c.adjustment;
+    let subtotal = Money::sum(currency, goods.iter().map(|c| &c.gross))
+        - Money::sum(currency, goods.iter().map(|c| &c.adjustment));
+    let adjustments = Money::sum(
+        currency,
+        goods.iter().chain([&shipping]).map(|c| &c.adjustment),
+    );
     let taxes = tax_breakdown(
         currency,
         goods
@@ -171,9 +185,10 @@ pub fn totals_of(
     let tax = Money::sum(currency, taxes.iter().map(|t| &t.tax));
     OrderTotals {
         subtotal,
-        shipping: shipping.gross,
+        shipping: before_adjustments(&shipping),
+        adjustments,
         tax,
-        total: subtotal + shipping.gross,
+        total: subtotal + before_adjustments(&shipping) + adjustments,
         taxes,
     }
 }

@@ -132,6 +132,9 @@ pub struct Shipment {
     pub tracking_number: Option<TrackingNumber>,
     pub status: ShipmentStatus,
     pub history: Vec<ShipmentStep>,
+    /// Where the parcel went, recorded when the order's shipping address
+    /// changed after it had left (none: the order's address).
+    pub ship_to: Option<crate::order::Address>,
 }
 
 impl Shipment {
@@ -312,6 +315,7 @@ impl Order {
                     actor: actor.clone(),
                     carrier_event_id: None,
                 }],
+                ship_to: None,
             },
             stock_takes,
             releases,

@@ -13,7 +13,9 @@
 //! the order's payments. Schema 3: each line's share of discounts and
 //! adjustments (zero before), and the shipping charge with its own tax
 //! (before, only inside the totals); the totals are derived on read.
-//! Schema 4: the order's notes (none before).
+//! Schema 4: the order's notes (none before). Schema 5: goodwill
+//! adjustments and removed lines (none before), shipping's adjustment share
+//! (zero), and the address a parcel that left went to (none recorded).
 
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
@@ -37,7 +39,7 @@ pub fn order_from_json(text: &str) -> Result<Order, StoredError> {
 pub fn order_from_value(value: Value) -> Result<Order, StoredError> {
     let mut order: Order =
         serde_json::from_value(upgrade_order(value)?).map_err(|e| StoredError(e.to_string()))?;
-    order.totals = order.derive_totals();
+    order.derive_money();
     Ok(order)
 }
 
@@ -62,7 +64,33 @@ pub fn upgrade_order(mut value: Value) -> Result<Value, StoredError> {
         document.insert("notes".into(), json!([]));
         document.insert("schema".into(), Value::from(4));
     }
+    if schema < 5 {
+        upgrade_4_to_5(document)?;
+    }
     Ok(value)
+}
+
+fn upgrade_4_to_5(document: &mut Map<String, Value>) -> Result<(), StoredError> {
+    let currency = document
+        .get("currency")
+        .cloned()
+        .ok_or_else(|| StoredError("an order has a currency".into()))?;
+    let zero = json!({"amount": "0.00", "currency": currency});
+    document.insert("adjustments".into(), json!([]));
+    document.insert("removed_lines".into(), json!([]));
+    if let Some(Value::Object(shipping)) = document.get_mut("shipping") {
+        shipping.insert("adjustment".into(), zero.clone());
+    }
+    if let Some(Value::Object(totals)) = document.get_mut("totals") {
+        totals.insert("adjustments".into(), zero);
+    }
+    if let Some(Value::Array(shipments)) = document.get_mut("shipments") {
+        for shipment in shipments.iter_mut().filter_map(Value::as_object_mut) {
+            shipment.insert("ship_to".into(), Value::Null);
+        }
+    }
+    document.insert("schema".into(), Value::from(5));
+    Ok(())
 }
 
 fn upgrade_1_to_2(document: &mut Map<String, Value>) {
@@ -274,6 +302,35 @@ mod tests {
             "114.80 + 4.95"
         );
         assert_eq!(order.totals.tax.amount(), tax + Decimal::new(79, 2));
+    }
+
+    #[test]
+    fn a_schema_4_order_reads_without_adjustments() {
+        // The fixture as schema 4 stored it: no adjustments, no removed
+        // lines, no shipping share, no parcel address.
+        let mut value = serde_json::to_value(order_from_json(SCHEMA_1_ORDER).unwrap()).unwrap();
+        let document = value.as_object_mut().unwrap();
+        document.insert("schema".into(), json!(4));
+        document.remove("adjustments");
+        document.remove("removed_lines");
+        document["shipping"]
+            .as_object_mut()
+            .unwrap()
+            .remove("adjustment");
+        document["totals"]
+            .as_object_mut()
+            .unwrap()
+            .remove("adjustments");
+        for shipment in document["shipments"].as_array_mut().unwrap() {
+            shipment.as_object_mut().unwrap().remove("ship_to");
+        }
+        let order = order_from_value(value).expect("upgrades");
+        assert_eq!(order.schema, 5);
+        assert!(order.adjustments.is_empty() && order.removed_lines.is_empty());
+        assert!(order.shipping.adjustment.is_zero());
+        assert!(order.totals.adjustments.is_zero());
+        assert!(order.shipments.iter().all(|s| s.ship_to.is_none()));
+        assert_eq!(order.totals.total.amount(), Decimal::new(11480, 2));
     }
 
     #[test]

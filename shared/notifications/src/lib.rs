@@ -4,10 +4,12 @@
 //! text and an HTML part out, in the order's language (German or English).
 //! The same rendering feeds SES in AWS and the mail outbox locally.
 
+mod changes;
 mod lifecycle;
 mod notes;
 mod parcels;
 
+pub use changes::order_changed;
 pub use lifecycle::order_cancelled;
 pub use notes::order_note;
 pub use parcels::{parcel_mail, ParcelMail};

@@ -303,14 +303,20 @@ impl Item {
     /// A word of a name on the order, pointing at the order: staff search
     /// by name queries `ORDERNAME#<word>`, newest first.
     pub fn for_order_name(order: &Order, word: &str) -> Self {
-        Self(HashMap::from([
+        let mut map = Self::order_name_keys(order, word);
+        map.insert("order_id".to_string(), s(order.id.as_str()));
+        Self(map)
+    }
+
+    /// The keys of a name word's item, to delete it when the name changes.
+    pub fn order_name_keys(order: &Order, word: &str) -> HashMap<String, AttributeValue> {
+        HashMap::from([
             ("PK".to_string(), s(format!("ORDERNAME#{word}"))),
             (
                 "SK".to_string(),
                 s(format!("{}#{}", sortable_time(order.created_at), order.id)),
             ),
-            ("order_id".to_string(), s(order.id.as_str())),
-        ]))
+        ])
     }
 
     /// The claim on a tracking number: unique, and the lookup from a

@@ -312,6 +312,25 @@ impl DynamoStore {
                     writes.push(self.release_tracking(number, &order.id)?);
                     parts.push(Part::Other);
                 }
+                // Search by name reads these items: they follow the names.
+                Effect::RenameOrder {
+                    removed_words,
+                    added_words,
+                } => {
+                    for word in removed_words {
+                        let delete = Delete::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(Item::order_name_keys(order, word)))
+                            .build()
+                            .map_err(build_error)?;
+                        writes.push(TransactWriteItem::builder().delete(delete).build());
+                        parts.push(Part::Other);
+                    }
+                    for word in added_words {
+                        writes.push(self.put_new(Item::for_order_name(order, word))?);
+                        parts.push(Part::Other);
+                    }
+                }
             }
         }
         for (index, event) in commit.events.iter().enumerate() {

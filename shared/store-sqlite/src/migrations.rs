@@ -93,9 +93,9 @@ ALTER TABLE settings ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 "#;
 
 /// The schema's version after every migration ran (`PRAGMA user_version`).
-/// Migration 4 adds no table: it rewrites the order documents in their
-/// schema 4 (notes).
-pub const SCHEMA_VERSION: u32 = 4;
+/// Migrations 4 and 5 add no table: they rewrite the order documents in
+/// their schema 4 (notes) and 5 (adjustments, removed lines).
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Brings the file to [`SCHEMA_VERSION`], one numbered migration at a time,
 /// each in its own transaction with the version it reaches.
@@ -119,7 +119,7 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
                 upgrade_orders(&tx)?;
             }
             3 => tx.execute_batch(MIGRATION_3).map_err(internal)?,
-            4 => upgrade_orders(&tx)?,
+            4 | 5 => upgrade_orders(&tx)?,
             _ => unreachable!("every version up to SCHEMA_VERSION has a migration"),
         }
         tx.pragma_update(None, "user_version", version)

@@ -221,6 +221,9 @@ fn apply_effect(
             .map_err(internal)?;
             Ok(())
         }
+        // The documents hold the names, which search reads: nothing to
+        // keep beside them.
+        Effect::RenameOrder { .. } => Ok(()),
     }
 }
 

@@ -161,13 +161,16 @@ impl TestApp {
     }
 
     pub async fn patch(&self, uri: &str, body: &serde_json::Value) -> TestResponse {
-        let request = Request::builder()
-            .method(Method::PATCH)
-            .uri(uri)
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
-            .expect("request");
-        self.send(request).await
+        self.request("patch", uri, body, &[]).await
+    }
+
+    pub async fn put(&self, uri: &str, body: &serde_json::Value) -> TestResponse {
+        self.request("put", uri, body, &[]).await
+    }
+
+    pub async fn delete(&self, uri: &str) -> TestResponse {
+        self.request("delete", uri, &serde_json::Value::Null, &[])
+            .await
     }
 
     pub async fn post(

@@ -98,11 +98,11 @@ pub fn run_with(
     Ok(decision)
 }
 
-fn line(n: usize) -> LineId {
+pub fn line(n: usize) -> LineId {
     LineId::parse(&format!("L{n}")).unwrap()
 }
 
-fn pack(items: &[(usize, u32)], carrier: Carrier, number: Option<&str>) -> OrderCommand {
+pub fn pack(items: &[(usize, u32)], carrier: Carrier, number: Option<&str>) -> OrderCommand {
     OrderCommand::PackShipment(NewShipment {
         items: items
             .iter()
@@ -113,7 +113,7 @@ fn pack(items: &[(usize, u32)], carrier: Carrier, number: Option<&str>) -> Order
     })
 }
 
-fn move_to(shipment: &str, status: ShipmentStatus) -> OrderCommand {
+pub fn move_to(shipment: &str, status: ShipmentStatus) -> OrderCommand {
     OrderCommand::MoveShipment {
         shipment_id: shipment.into(),
         status,
@@ -529,7 +529,7 @@ fn a_shipped_order_is_not_cancelled() {
     );
 }
 
-fn pay(amount: rust_decimal::Decimal) -> OrderCommand {
+pub fn pay(amount: rust_decimal::Decimal) -> OrderCommand {
     OrderCommand::RecordPayment {
         amount: Money::new(amount, crate::money::Currency::Eur),
         date: date!(2026 - 11 - 29),
@@ -835,12 +835,13 @@ fn note_texts_are_bounded() {
     );
 }
 
-fn add_line(sku: &str, quantity: u32, unit_price: Option<&str>) -> OrderCommand {
+pub fn add_line(sku: &str, quantity: u32, unit_price: Option<&str>) -> OrderCommand {
     OrderCommand::AddLine {
         sku: Sku::parse(sku).unwrap(),
         quantity: Quantity::new(quantity).unwrap(),
         unit_price: unit_price.map(|p| Money::new(p.parse().unwrap(), crate::money::Currency::Eur)),
         reason: Some("good customer".into()),
+        notify_customer: false,
     }
 }
 

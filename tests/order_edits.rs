@@ -1,0 +1,477 @@
+//! Staff edit placed orders, on both stores (SQLite, and DynamoDB on moto):
+//! the order desk's day in one order — a free belt from leftover stock, a
+//! goodwill reduction of 10 € previewed and then made, an internal and a
+//! visible note, a line changed and one removed before it ships, a new
+//! address that staff search follows — with the customer's e-mails; every
+//! bad input refused by field with nothing written; and two staff editing
+//! the same order at once, of whom exactly one wins.
+
+use std::sync::Arc;
+
+use kontor::bus::LocalBus;
+use kontor_notifications::ShopDetails;
+use kontor_notifier::Notifier;
+use kontor_platform::{EventConsumer, Store};
+use kontor_store_sqlite::SqliteStore;
+use kontor_testkit::fixtures::{checkout_body, product, state_over};
+use kontor_testkit::http::TestApp;
+use serde_json::{json, Value};
+use support::{dynamodb_store, order_version, stock_of};
+
+mod support;
+
+fn app(store: &Arc<dyn Store>) -> TestApp {
+    TestApp::new(
+        kontor_checkout::router()
+            .merge(kontor_orders::router())
+            .merge(kontor_shipment::router())
+            .merge(kontor_order_lifecycle::router())
+            .merge(kontor_order_adjustment::router()),
+        state_over(store.clone()),
+    )
+}
+
+async fn stock(store: &Arc<dyn Store>) {
+    for (sku, price, stock) in [("SHIRT", "49.90", 5), ("BELT", "34.90", 1)] {
+        store
+            .put_product(&product(sku, price, stock, false), None)
+            .await
+            .unwrap();
+    }
+}
+
+fn address(name: &str, country: &str) -> Value {
+    json!({"name": name, "street": "Ring 2", "postal_code": "80331", "city": "München", "country": country})
+}
+
+async fn order_edits(store: Arc<dyn Store>) {
+    stock(&store).await;
+    let anyone = app(&store);
+    let staff = anyone.as_staff();
+    let outbox = SqliteStore::in_memory().unwrap().mail_outbox(None);
+    let notifier: Arc<dyn EventConsumer> = Arc::new(Notifier::new(
+        store.clone(),
+        Arc::new(outbox.clone()),
+        ShopDetails::default(),
+    ));
+    let bus = LocalBus::new(store.clone(), vec![notifier]);
+    let placed = anyone
+        .post(
+            "/checkout",
+            &checkout_body(&[("SHIRT", 2)]),
+            &[("Idempotency-Key", "edits-1")],
+        )
+        .await
+        .json();
+    let id = placed["id"].as_str().unwrap().to_string();
+    let token = placed["access_token"].as_str().unwrap().to_string();
+    let order = format!("/admin/orders/{id}");
+    assert_eq!(placed["total"], "99.80");
+
+    // The free belt from the one left, the customer told.
+    let gift = staff
+        .post(
+            &format!("{order}/lines"),
+            &json!({"sku": "BELT", "quantity": 1, "unit_price": "0", "reason": "good customer", "notify_customer": true, "version": 1}),
+            &[],
+        )
+        .await;
+    assert_eq!(gift.status, 201, "{}", gift.text);
+    assert_eq!(gift.json()["total"], "99.80");
+    assert_eq!(stock_of(store.as_ref(), "BELT").await, 0);
+
+    // The goodwill reduction, previewed first: the same totals, nothing
+    // written.
+    let goodwill = json!({"amount": "-10.00", "reason": "parcel was late", "notify_customer": true, "version": 2});
+    let preview = staff
+        .post(&format!("{order}/adjustments?dry_run=true"), &goodwill, &[])
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    let preview = preview.json();
+    assert_eq!(preview["dry_run"], true);
+    assert_eq!(preview["total"], "89.80");
+    assert_eq!(preview["adjustments"], "-10.00");
+    assert_eq!(
+        order_version(store.as_ref(), &id).await,
+        2,
+        "a preview writes nothing"
+    );
+    let made = staff
+        .post(&format!("{order}/adjustments"), &goodwill, &[])
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let made = made.json();
+    assert_eq!(made["dry_run"], false);
+    for field in [
+        "subtotal",
+        "shipping",
+        "adjustments",
+        "tax",
+        "total",
+        "amount_due",
+    ] {
+        assert_eq!(
+            made[field], preview[field],
+            "{field}: the preview was right"
+        );
+    }
+    assert_eq!(made["taxes"], preview["taxes"]);
+    // 89.80 at 19 % holds 14.34 of VAT.
+    assert_eq!(made["tax"], "14.34");
+
+    // Two notes: one for colleagues, one for the customer.
+    for (text, visible) in [
+        ("Customer called: wants it before Friday.", false),
+        ("Your belt is a gift from us.", true),
+    ] {
+        let note = staff
+            .post(
+                &format!("{order}/notes"),
+                &json!({"text": text, "visible_to_customer": visible}),
+                &[],
+            )
+            .await;
+        assert_eq!(note.status, 201, "{}", note.text);
+    }
+
+    // Staff see the adjustment with its reason and author; the shopper
+    // sees the money, never the reason or the internal note.
+    let whole = staff.get(&order).await.json();
+    assert_eq!(whole["adjustments"][0]["id"], "A1");
+    assert_eq!(whole["adjustments"][0]["reason"], "parcel was late");
+    assert_eq!(whole["adjustments"][0]["by"], "staff staff@kontor.example");
+    assert_eq!(whole["lines"][0]["charged"], "89.80");
+    assert_eq!(whole["lines"][1]["charged"], "0.00");
+    let history: Vec<&str> = whole["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        history,
+        [
+            "placed",
+            "line_added",
+            "adjusted",
+            "note_added",
+            "note_added"
+        ]
+    );
+    let shopper = anyone.get(&format!("/orders/{id}?token={token}")).await;
+    assert_eq!(shopper.status, 200);
+    assert_eq!(shopper.json()["total"], "89.80");
+    assert_eq!(shopper.json()["adjustments"], "-10.00");
+    assert!(!shopper.text.contains("parcel was late"));
+    assert!(!shopper.text.contains("before Friday"));
+
+    // The customer's e-mails: the change with the gift, the goodwill with
+    // the new total, the visible note; none for the internal one.
+    bus.relay_pending().await.unwrap();
+    let mails = outbox.list(100).await.unwrap();
+    let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+    let changed: Vec<_> = mails
+        .iter()
+        .filter(|m| m.subject.ends_with("wurde geändert"))
+        .collect();
+    assert_eq!(changed.len(), 2, "{subjects:?}");
+    assert!(changed
+        .iter()
+        .any(|m| m.text.contains("1 × Product BELT dazu, kostenlos")));
+    let credit = changed
+        .iter()
+        .find(|m| m.text.contains("Gutschrift: 10,00 €"))
+        .expect("the goodwill e-mail");
+    assert!(credit.text.contains("Neuer Gesamtbetrag: 89,80 €"));
+    for mail in &mails {
+        assert!(!mail.text.contains("parcel was late") && !mail.text.contains("before Friday"));
+    }
+    assert_eq!(
+        subjects
+            .iter()
+            .filter(|s| s.starts_with("Eine Nachricht"))
+            .count(),
+        1
+    );
+
+    // One shirt less before it ships: back on the shelf, the goodwill
+    // stays whole.
+    let v = order_version(store.as_ref(), &id).await;
+    let fewer = staff
+        .patch(
+            &format!("{order}/lines/L1"),
+            &json!({"quantity": 1, "version": v}),
+        )
+        .await;
+    assert_eq!(fewer.status, 200, "{}", fewer.text);
+    assert_eq!(fewer.json()["total"], "39.90");
+    assert_eq!(stock_of(store.as_ref(), "SHIRT").await, 4);
+
+    // The shirt is packed: its price and quantity stay.
+    let packed = staff
+        .post(
+            &format!("{order}/shipments"),
+            &json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "other"}),
+            &[],
+        )
+        .await;
+    assert_eq!(packed.status, 201, "{}", packed.text);
+    let v = order_version(store.as_ref(), &id).await;
+    let refused = staff
+        .patch(
+            &format!("{order}/lines/L1"),
+            &json!({"unit_price": "1.00", "version": v}),
+        )
+        .await;
+    assert_eq!(
+        refused.assert_problem(409, Some("quantity"))["type"],
+        "urn:kontor:problem:line-packed"
+    );
+    staff
+        .delete(&format!("{order}/lines/L1?version={v}"))
+        .await
+        .assert_problem(409, Some("quantity"));
+
+    // The belt is removed after all: back in stock, kept for staff to see.
+    let removed = staff
+        .delete(&format!(
+            "{order}/lines/L2?version={v}&notify_customer=true"
+        ))
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.text);
+    assert_eq!(stock_of(store.as_ref(), "BELT").await, 1);
+    let whole = staff.get(&order).await.json();
+    assert_eq!(whole["removed_lines"][0]["id"], "L2");
+    assert_eq!(whole["lines"].as_array().unwrap().len(), 1);
+    assert_eq!(whole["packed"]["L1"], 1);
+
+    // New addresses: search by name follows them.
+    let v = order_version(store.as_ref(), &id).await;
+    let moved = staff
+        .put(
+            &format!("{order}/addresses"),
+            &json!({"shipping_address": address("Anna Beispiel", "DE"), "billing_address": address("Anna Beispiel", "DE"), "version": v}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    for (q, hits) in [("beispiel", 1), ("muster", 0)] {
+        let found = staff.get(&format!("/admin/orders?q={q}")).await.json();
+        assert_eq!(found.as_array().unwrap().len(), hits, "search {q}: {found}");
+    }
+    let whole = staff.get(&order).await.json();
+    let last = whole["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "addresses_changed");
+    let detail = last["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("Anna Muster") && detail.contains("Anna Beispiel"),
+        "{detail}"
+    );
+
+    bad_input(&staff, &store, &id).await;
+}
+
+/// Every bad edit is a problem naming its field, and writes nothing.
+async fn bad_input(staff: &TestApp, store: &Arc<dyn Store>, id: &str) {
+    let order = format!("/admin/orders/{id}");
+    let v = order_version(store.as_ref(), id).await;
+    let adjustments = format!("{order}/adjustments");
+    for (body, field) in [
+        (
+            json!({"amount": "-39.91", "reason": "too much", "version": v}),
+            "amount",
+        ),
+        (
+            json!({"amount": "0", "reason": "nothing", "version": v}),
+            "amount",
+        ),
+        (
+            json!({"amount": "-0.001", "reason": "fraction", "version": v}),
+            "amount",
+        ),
+        (
+            json!({"amount": "-1e30", "reason": "huge", "version": v}),
+            "amount",
+        ),
+        (
+            json!({"amount": "ten", "reason": "words", "version": v}),
+            "amount",
+        ),
+        (
+            json!({"amount": "-1.00", "reason": " ", "version": v}),
+            "reason",
+        ),
+        (
+            json!({"amount": "-1.00", "reason": "x".repeat(201), "version": v}),
+            "reason",
+        ),
+        (
+            json!({"amount": "-1.00", "reason": "no version"}),
+            "version",
+        ),
+    ] {
+        staff
+            .post(&adjustments, &body, &[])
+            .await
+            .assert_problem(422, Some(field));
+    }
+    let below = staff
+        .post(
+            &adjustments,
+            &json!({"amount": "-39.91", "reason": "too much", "version": v}),
+            &[],
+        )
+        .await
+        .json();
+    assert_eq!(below["total"], "-0.01");
+    staff
+        .post(
+            &adjustments,
+            &json!({"amount": "-1.00", "reason": "stale", "version": v - 1}),
+            &[],
+        )
+        .await
+        .assert_problem(409, Some("version"));
+
+    let line = format!("{order}/lines/L1");
+    for (body, field) in [
+        (json!({"quantity": 0, "version": v}), "quantity"),
+        (json!({"quantity": 1000, "version": v}), "quantity"),
+        (json!({"unit_price": "-1", "version": v}), "unit_price"),
+        (json!({"unit_price": "0.001", "version": v}), "unit_price"),
+    ] {
+        staff
+            .patch(&line, &body)
+            .await
+            .assert_problem(422, Some(field));
+    }
+    staff
+        .patch(
+            &format!("{order}/lines/L9"),
+            &json!({"quantity": 1, "version": v}),
+        )
+        .await
+        .assert_problem(404, None);
+    staff
+        .delete(&format!("{order}/lines/L1"))
+        .await
+        .assert_problem(400, Some("version"));
+
+    let addresses = format!("{order}/addresses");
+    staff
+        .put(
+            &addresses,
+            &json!({"shipping_address": address("Anna", "XX"), "version": v}),
+        )
+        .await
+        .assert_problem(422, Some("shipping_address.country"));
+    staff
+        .put(
+            &addresses,
+            &json!({"billing_address": address("", "DE"), "version": v}),
+        )
+        .await
+        .assert_problem(422, Some("billing_address.name"));
+    assert_eq!(
+        order_version(store.as_ref(), id).await,
+        v,
+        "nothing written"
+    );
+
+    // A closed order takes no edits.
+    let cancelled = staff
+        .post(&format!("{order}/cancel"), &json!({}), &[])
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+    let v = order_version(store.as_ref(), id).await;
+    let closed = staff
+        .post(
+            &adjustments,
+            &json!({"amount": "-1.00", "reason": "late", "version": v}),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        closed.assert_problem(409, None)["type"],
+        "urn:kontor:problem:order-closed"
+    );
+}
+
+#[tokio::test]
+async fn order_edits_on_sqlite() {
+    order_edits(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn order_edits_on_dynamodb() {
+    order_edits(dynamodb_store("kontor-order-edits").await).await;
+}
+
+/// Two staff edit one order at the same version at the same moment: one
+/// edit is written, the other is told the order changed (409), and the
+/// order holds exactly one of them.
+async fn concurrent_edits(store: Arc<dyn Store>) {
+    stock(&store).await;
+    let anyone = app(&store);
+    let placed = anyone
+        .post(
+            "/checkout",
+            &checkout_body(&[("SHIRT", 2)]),
+            &[("Idempotency-Key", "edits-race")],
+        )
+        .await
+        .json();
+    let id = placed["id"].as_str().unwrap().to_string();
+    for round in 0..5 {
+        let current = store
+            .get_order(&kontor_domain::OrderId::parse(&id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let v = current.version;
+        let other_quantity = 3 - current.lines[0].quantity.get();
+        let lena = anyone.signed_in(kontor_testkit::http::claims(
+            "staff-lena",
+            "lena@kontor.example",
+            &["staff"],
+        ));
+        let omar = anyone.signed_in(kontor_testkit::http::claims(
+            "staff-omar",
+            "omar@kontor.example",
+            &["staff"],
+        ));
+        let adjustments = format!("/admin/orders/{id}/adjustments");
+        let lines = format!("/admin/orders/{id}/lines/L1");
+        let goodwill = json!({"amount": "-1.00", "reason": format!("round {round}"), "version": v});
+        let change = json!({"quantity": other_quantity, "version": v});
+        let (a, b) = tokio::join!(
+            lena.post(&adjustments, &goodwill, &[]),
+            omar.patch(&lines, &change),
+        );
+        let statuses = [a.status.as_u16(), b.status.as_u16()];
+        let wins = statuses.iter().filter(|s| **s < 300).count();
+        assert_eq!(wins, 1, "round {round}: {statuses:?} {} {}", a.text, b.text);
+        assert!(statuses.contains(&409), "round {round}: {statuses:?}");
+        assert_eq!(order_version(store.as_ref(), &id).await, v + 1);
+    }
+    // The stock matches the line, whoever won each round.
+    let order = store
+        .get_order(&kontor_domain::OrderId::parse(&id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stock_of(store.as_ref(), "SHIRT").await,
+        5 - order.lines[0].quantity.get()
+    );
+    assert_eq!(order.history.len(), 6, "placed, and one edit per round");
+}
+
+#[tokio::test]
+async fn concurrent_edits_on_sqlite() {
+    concurrent_edits(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn concurrent_edits_on_dynamodb() {
+    concurrent_edits(dynamodb_store("kontor-edit-race").await).await;
+}
