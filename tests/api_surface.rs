@@ -46,6 +46,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/admin/orders/{id}/lines/{line_id}"),
     ("post", "/admin/orders/{id}/adjustments"),
     ("put", "/admin/orders/{id}/addresses"),
+    ("post", "/admin/orders"),
 ];
 
 /// Routes only the local runtime has: described, never deployed.

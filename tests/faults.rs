@@ -237,6 +237,13 @@ fn every_route(state: &kontor_http::AppState) -> Vec<RouteCall> {
             vec![],
         ),
         (
+            "post",
+            "/admin/orders",
+            "/admin/orders".into(),
+            json!({"email": "eva@example.de", "shipping_address": {"name": "Eva Muster", "street": "Ring 1", "postal_code": "50667", "city": "Köln", "country": "DE"}, "lines": [{"sku": "BELT", "quantity": 1}], "payment_method": "invoice"}),
+            vec![("Idempotency-Key", "phone-1".to_string())],
+        ),
+        (
             "patch",
             "/admin/orders/{id}/lines/{line_id}",
             format!("/admin/orders/{id}/lines/L1"),

@@ -3,8 +3,9 @@
 //! goodwill reduction of 10 € previewed and then made, an internal and a
 //! visible note, a line changed and one removed before it ships, a new
 //! address that staff search follows — with the customer's e-mails; every
-//! bad input refused by field with nothing written; and two staff editing
-//! the same order at once, of whom exactly one wins.
+//! bad input refused by field with nothing written; two staff editing the
+//! same order at once, of whom exactly one wins; and orders taken on the
+//! phone.
 
 use std::sync::Arc;
 
@@ -474,4 +475,154 @@ async fn concurrent_edits_on_sqlite() {
 #[tokio::test]
 async fn concurrent_edits_on_dynamodb() {
     concurrent_edits(dynamodb_store("kontor-edit-race").await).await;
+}
+
+/// Staff take orders on the phone: for a registered customer (found by
+/// e-mail however it is typed, counted in their record, listed in their
+/// account, no confirmation when staff say so) and for a new caller (a
+/// guest order whose confirmation carries its link), at staff's prices, by
+/// the checkout's stock rules, once per `Idempotency-Key`.
+async fn phone_orders(store: Arc<dyn Store>) {
+    stock(&store).await;
+    let anyone = app(&store);
+    let staff = anyone.as_staff();
+    let eva = anyone.as_customer("eva", "eva@example.de");
+    let outbox = SqliteStore::in_memory().unwrap().mail_outbox(None);
+    let notifier: Arc<dyn EventConsumer> = Arc::new(Notifier::new(
+        store.clone(),
+        Arc::new(outbox.clone()),
+        ShopDetails::default(),
+    ));
+    let bus = LocalBus::new(store.clone(), vec![notifier]);
+    let mut own = checkout_body(&[("BELT", 1)]);
+    own["email"] = json!("eva@example.de");
+    let first = eva
+        .post("/me/checkout", &own, &[("Idempotency-Key", "eva-1")])
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    bus.relay_pending().await.unwrap();
+    let confirmations = outbox.list(100).await.unwrap().len();
+
+    // Eva calls: two shirts, one of them at a staff price, no e-mail.
+    let call = json!({
+        "email": "Eva@Example.DE",
+        "shipping_address": address("Eva Muster", "DE"),
+        "lines": [{"sku": "SHIRT", "quantity": 1}, {"sku": "SHIRT", "quantity": 1, "unit_price": "39.90"}],
+        "payment_method": "invoice",
+        "language": "en",
+        "send_confirmation": false
+    });
+    let taken = staff
+        .post("/admin/orders", &call, &[("Idempotency-Key", "call-1")])
+        .await;
+    assert_eq!(taken.status, 201, "{}", taken.text);
+    let taken = taken.json();
+    assert_eq!(taken["total"], "89.80");
+    assert_eq!(
+        taken["access_token"],
+        Value::Null,
+        "hers: she opens it from her account"
+    );
+    let id = taken["id"].as_str().unwrap().to_string();
+    let retry = staff
+        .post("/admin/orders", &call, &[("Idempotency-Key", "call-1")])
+        .await;
+    assert_eq!(retry.status, 201);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.json()["id"], taken["id"]);
+    let mine = eva.get("/me/orders").await.json();
+    assert_eq!(mine.as_array().unwrap().len(), 2, "{mine}");
+    let record = store
+        .get_customer(&kontor_domain::CustomerId::parse("eva").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.order_count, 2);
+    assert_eq!(stock_of(store.as_ref(), "SHIRT").await, 3);
+    let whole = staff.get(&format!("/admin/orders/{id}")).await.json();
+    assert_eq!(whole["customer_id"], "eva");
+    assert_eq!(
+        whole["lines"].as_array().unwrap().len(),
+        2,
+        "two prices, two lines"
+    );
+    assert_eq!(whole["history"][0]["by"], "staff staff@kontor.example");
+    assert!(whole["history"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("Order taken on the phone"));
+
+    // A new caller: a guest order, confirmed with its link.
+    let mut guest = call.clone();
+    guest["email"] = json!("tom@example.de");
+    guest["send_confirmation"] = json!(true);
+    guest["lines"] = json!([{"sku": "SHIRT", "quantity": 1, "unit_price": "0"}]);
+    let gift = staff
+        .post("/admin/orders", &guest, &[("Idempotency-Key", "call-2")])
+        .await;
+    assert_eq!(gift.status, 201, "{}", gift.text);
+    let gift = gift.json();
+    let token = gift["access_token"].as_str().expect("a guest's link");
+    let guest_id = gift["id"].as_str().unwrap();
+    assert_eq!(
+        anyone
+            .get(&format!("/orders/{guest_id}?token={token}"))
+            .await
+            .status,
+        200
+    );
+    bus.relay_pending().await.unwrap();
+    let mails = outbox.list(100).await.unwrap();
+    assert_eq!(mails.len(), confirmations + 1, "only Tom's confirmation");
+    assert!(mails[0].to.as_str() == "tom@example.de" && mails[0].text.contains(token));
+
+    // The checkout's rules, by field.
+    let mut short = call.clone();
+    short["lines"] = json!([{"sku": "SHIRT", "quantity": 3}]);
+    let refused = staff
+        .post("/admin/orders", &short, &[("Idempotency-Key", "call-3")])
+        .await
+        .assert_problem(409, Some("lines[0].quantity"));
+    assert_eq!(refused["available"], 2);
+    for (line, field) in [
+        (
+            json!({"sku": "SHIRT", "quantity": 1, "unit_price": "-1"}),
+            "lines[0].unit_price",
+        ),
+        (
+            json!({"sku": "SHIRT", "quantity": 1, "unit_price": "0.001"}),
+            "lines[0].unit_price",
+        ),
+        (json!({"sku": "NOPE", "quantity": 1}), "lines[0].sku"),
+        (json!({"sku": "SHIRT", "quantity": 0}), "lines[0].quantity"),
+    ] {
+        let mut bad = call.clone();
+        bad["lines"] = json!([line]);
+        staff
+            .post("/admin/orders", &bad, &[("Idempotency-Key", "call-4")])
+            .await
+            .assert_problem(422, Some(field));
+    }
+    staff
+        .post("/admin/orders", &call, &[])
+        .await
+        .assert_problem(400, Some("Idempotency-Key"));
+    eva.post("/admin/orders", &call, &[("Idempotency-Key", "call-5")])
+        .await
+        .assert_problem(403, None);
+    assert_eq!(
+        stock_of(store.as_ref(), "SHIRT").await,
+        2,
+        "refusals took nothing"
+    );
+}
+
+#[tokio::test]
+async fn phone_orders_on_sqlite() {
+    phone_orders(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn phone_orders_on_dynamodb() {
+    phone_orders(dynamodb_store("kontor-phone-orders").await).await;
 }

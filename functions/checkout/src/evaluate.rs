@@ -2,10 +2,11 @@
 
 use axum::extract::State;
 use axum::Json;
-use kontor_domain::order::{resolve_cart, CartError, CartLine};
+use kontor_domain::order::{resolve_cart, CartLine};
 use kontor_domain::pricing::{price_cart, PricedCart};
 use kontor_domain::product::Product;
 use kontor_domain::{CountryCode, Quantity, Sku};
+use kontor_http::order_placer::cart_problem;
 use kontor_http::views::{money, ProductView, TaxLineView};
 use kontor_http::{AppState, JsonBody, Problem};
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,7 @@ impl From<&CartLineBody> for CartLine {
         CartLine {
             sku: line.sku.clone(),
             quantity: line.quantity,
+            unit_price: None,
         }
     }
 }
@@ -109,19 +111,6 @@ pub(crate) async fn evaluate_cart(
 /// The problem for a coupon code no discount carries.
 pub(crate) fn unknown_coupon(code: &str) -> Problem {
     Problem::invalid_field("coupon", format!("no discount has the code '{code}'"))
-}
-
-/// The problem for a cart that cannot be priced, naming the line at fault.
-pub(crate) fn cart_problem(error: CartError) -> Problem {
-    match &error {
-        CartError::Empty => Problem::invalid_field("lines", error.to_string()),
-        CartError::UnknownSku { index, .. } => {
-            Problem::invalid_field(format!("lines[{index}].sku"), error.to_string())
-        }
-        CartError::TooManyUnits { index, .. } => {
-            Problem::invalid_field(format!("lines[{index}].quantity"), error.to_string())
-        }
-    }
 }
 
 async fn suggestions(

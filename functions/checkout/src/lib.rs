@@ -9,14 +9,14 @@
 
 mod evaluate;
 mod place;
-mod seal;
 
 use kontor_http::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use evaluate::{CartLineBody, EvaluateRequest, PricedCartView};
-pub use place::{CheckoutRequest, CheckoutResponse};
+pub use kontor_http::order_placer::CheckoutResponse;
+pub use place::CheckoutRequest;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,30 +1,19 @@
-//! `POST /checkout`: places an order, once per `Idempotency-Key`.
+//! `POST /checkout` and `POST /me/checkout`: a shopper places an order,
+//! once per `Idempotency-Key`, through the shared order placer.
 
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use kontor_domain::access::AccessTokenHash;
-use kontor_domain::customer::Customer;
-use kontor_domain::order::{
-    place_order, CartLine, CheckoutDetails, CheckoutError, Language, NewOrderContext, Order,
-    PaymentMethod,
+use axum::extract::State;
+use axum::response::Response;
+use kontor_domain::order::{CartLine, CheckoutDetails, Language, PaymentMethod};
+use kontor_domain::Email;
+use kontor_http::views::AddressBody;
+use kontor_http::{
+    AppState, Claims, IdempotencyKey, JsonBody, MaybeSignedIn, NewOrder, Owner, Problem, SignedIn,
 };
-use kontor_domain::{Email, Sku};
-use kontor_http::views::{money, AddressBody};
-use kontor_http::{AppState, Claims, JsonBody, MaybeSignedIn, Problem, SignedIn};
-use kontor_platform::{IdempotencyRecord, OrderCommit, StoreError};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::evaluate::{cart_problem, unknown_coupon, CartLineBody};
-use crate::seal::{record_key, seal};
-
-/// How often a checkout is tried again when its stock snapshot went stale or
-/// its random order number was taken, before the client is asked to retry.
-const MAX_ATTEMPTS: usize = 5;
+use crate::evaluate::{unknown_coupon, CartLineBody};
+use kontor_http::order_placer::CheckoutResponse;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CheckoutRequest {
@@ -41,93 +30,6 @@ pub struct CheckoutRequest {
     /// `de` (default) or `en`: the language of the order's e-mails.
     #[schema(value_type = Option<String>, example = "de")]
     pub language: Option<Language>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct BackorderedLine {
-    pub sku: String,
-    pub quantity: u32,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct CheckoutResponse {
-    pub id: String,
-    pub number: String,
-    /// For guests: the secret that opens the order (`GET /orders/{id}?token=`).
-    /// Shown once; only its hash is stored.
-    pub access_token: Option<String>,
-    pub currency: String,
-    pub subtotal: String,
-    pub shipping: String,
-    pub tax: String,
-    pub total: String,
-    /// Units that ship later, when stock arrives.
-    pub backordered: Vec<BackorderedLine>,
-}
-
-impl CheckoutResponse {
-    fn new(order: &Order, access_token: Option<String>) -> Self {
-        Self {
-            id: order.id.to_string(),
-            number: order.number.to_string(),
-            access_token,
-            currency: order.currency.to_string(),
-            subtotal: money(order.totals.subtotal),
-            shipping: money(order.totals.shipping),
-            tax: money(order.totals.tax),
-            total: money(order.totals.total),
-            backordered: order
-                .lines
-                .iter()
-                .filter(|l| l.backordered > 0)
-                .map(|l| BackorderedLine {
-                    sku: l.sku.to_string(),
-                    quantity: l.backordered,
-                })
-                .collect(),
-        }
-    }
-
-    /// The same answer with its token sealed (or unsealed) by the key.
-    fn with_sealed_token(mut self, idempotency_key: &str) -> Self {
-        self.access_token = self
-            .access_token
-            .as_deref()
-            .and_then(|token| seal(token, idempotency_key));
-        self
-    }
-}
-
-/// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
-pub struct IdempotencyKey(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
-        let value = parts
-            .headers
-            .get("idempotency-key")
-            .ok_or_else(|| {
-                Problem::bad_request(
-                    "idempotency-key-missing",
-                    "send an Idempotency-Key header, so that a retry cannot order twice",
-                )
-                .with_field("Idempotency-Key")
-            })?
-            .to_str()
-            .ok()
-            .map(str::trim)
-            .filter(|v| !v.is_empty() && v.len() <= 255 && v.chars().all(|c| c.is_ascii_graphic()))
-            .ok_or_else(|| {
-                Problem::bad_request(
-                    "idempotency-key-invalid",
-                    "the Idempotency-Key has 1 to 255 visible ASCII characters",
-                )
-                .with_field("Idempotency-Key")
-            })?;
-        Ok(Self(value.to_string()))
-    }
 }
 
 /// Places an order.
@@ -188,9 +90,6 @@ async fn place(
     key: String,
     body: JsonBody<CheckoutRequest>,
 ) -> Result<Response, Problem> {
-    let request_hash = hex::encode(Sha256::digest(body.document.to_string()));
-    let customer_id = caller.as_ref().map(|c| c.subject.clone());
-    let record_key = record_key(&key, customer_id.as_ref());
     let request = body.value;
     if let Some(coupon) = request.coupon.as_deref().filter(|c| !c.trim().is_empty()) {
         return Err(unknown_coupon(coupon));
@@ -202,169 +101,15 @@ async fn place(
         billing_address: request.billing_address.map(Into::into),
         payment_method: request.payment_method,
         language: request.language.unwrap_or_default(),
+        send_confirmation: true,
     };
-    let skus: Vec<Sku> = details.lines.iter().map(|l| l.sku.clone()).collect();
-
-    for attempt in 1..=MAX_ATTEMPTS {
-        // One read round trip: a retry finds its first answer, a new order
-        // finds the products it decides on.
-        let read = state
-            .store
-            .read_for_checkout(&record_key, &skus, customer_id.as_ref())
-            .await?;
-        if let Some(record) = read.replay {
-            return replay(&record, &key, &request_hash);
-        }
-        let products = read.products;
-        // A guest opens the order with the token in its link; a customer
-        // opens it from their account, so needs none.
-        let id = state.ids.order_id();
-        let access_token = caller
-            .is_none()
-            .then(|| state.settings.order_links.guest_token(&id));
-        let context = NewOrderContext {
-            id,
-            number: state.ids.order_number(),
-            now: state.clock.now(),
-            customer_id: customer_id.clone(),
-            access_token_hash: access_token.as_deref().map(AccessTokenHash::of),
-        };
-        let placed = place_order(
-            &details,
-            &products,
-            context,
-            &state.settings.pricing,
-            &mut || state.ids.event_id(),
-        )
-        .map_err(|e| checkout_problem(e, &details))?;
-
-        // The customer's record counts this order in the same transaction.
-        let customer = caller.as_ref().map(|claims| {
-            let before = read.customer.clone().unwrap_or_else(|| {
-                Customer::new(
-                    claims.subject.clone(),
-                    claims
-                        .email
-                        .clone()
-                        .unwrap_or_else(|| placed.order.email.clone()),
-                    claims.groups.clone(),
-                )
-            });
-            before.after_order(&placed.order, &claims.groups)
-        });
-        let response = CheckoutResponse::new(&placed.order, access_token);
-        let stored = serde_json::to_string(&response.clone().with_sealed_token(&key))
-            .map_err(|e| Problem::from(StoreError::Internal(e.to_string())))?;
-        let created_at = placed.order.created_at;
-        let placement = OrderCommit {
-            idempotency: Some(IdempotencyRecord {
-                key: record_key.clone(),
-                request_hash: request_hash.clone(),
-                status: StatusCode::CREATED.as_u16(),
-                body: stored,
-                created_at,
-            }),
-            customer,
-            ..OrderCommit::new_order(placed)
-        };
-
-        match state.store.commit_order(&placement).await {
-            Ok(()) => {
-                tracing::info!(order_id = %placement.order.id, number = %placement.order.number, total = %placement.order.totals.total, "order placed");
-                return Ok(created(response, false));
-            }
-            // The stock moved since it was read, or the random number was
-            // drawn before: read again and decide again.
-            Err(StoreError::StockShort { sku, available }) => {
-                tracing::debug!(attempt, %sku, available, "stock changed during checkout; retrying");
-            }
-            Err(StoreError::OrderNumberTaken) => {
-                tracing::warn!(attempt, "order number collision; drawing another");
-            }
-            // DynamoDB cancelled the transaction because another touched
-            // the same items (a product's stock) at that moment: try again.
-            Err(StoreError::TransactionConflict) => {
-                tracing::debug!(attempt, "transaction conflict during checkout; retrying");
-            }
-            // The same customer's other checkout committed first: count
-            // this order on top of that one.
-            Err(StoreError::StaleVersion {
-                entity: "customer", ..
-            }) => {
-                tracing::debug!(attempt, "customer record changed during checkout; retrying");
-            }
-            // A concurrent request with the same key won the race.
-            Err(StoreError::IdempotencyKeyTaken) => {
-                let record = state
-                    .store
-                    .get_idempotency(&record_key)
-                    .await?
-                    .ok_or_else(|| {
-                        Problem::from(StoreError::Internal("idempotency record vanished".into()))
-                    })?;
-                return replay(&record, &key, &request_hash);
-            }
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(Problem::from(StoreError::Unavailable(
-        "checkout contention".into(),
-    )))
-}
-
-fn created(response: CheckoutResponse, replayed: bool) -> Response {
-    let location = format!("/orders/{}", response.id);
-    let mut answer = (StatusCode::CREATED, Json(response)).into_response();
-    if let Ok(location) = HeaderValue::from_str(&location) {
-        answer.headers_mut().insert(header::LOCATION, location);
-    }
-    if replayed {
-        answer
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    answer
-}
-
-/// Answers a retry with the first answer, or refuses a reused key.
-fn replay(record: &IdempotencyRecord, key: &str, request_hash: &str) -> Result<Response, Problem> {
-    if record.request_hash != request_hash {
-        return Err(Problem::invalid_field(
-            "Idempotency-Key",
-            "this Idempotency-Key was used for a different request; use a new key for a new order",
-        ));
-    }
-    let first: CheckoutResponse = serde_json::from_str(&record.body).map_err(|e| {
-        Problem::from(StoreError::Internal(format!(
-            "unreadable idempotency record: {e}"
-        )))
-    })?;
-    Ok(created(first.with_sealed_token(key), true))
-}
-
-fn checkout_problem(error: CheckoutError, details: &CheckoutDetails) -> Problem {
-    match error {
-        CheckoutError::Cart(cart) => cart_problem(cart),
-        CheckoutError::OutOfStock {
-            ref sku,
-            requested,
-            available,
-        } => {
-            let index = details
-                .lines
-                .iter()
-                .position(|l| &l.sku == sku)
-                .unwrap_or(0);
-            Problem::new(
-                StatusCode::CONFLICT,
-                "out-of-stock",
-                "Not enough stock",
-                error.to_string(),
-            )
-            .with_field(format!("lines[{index}].quantity"))
-            .with("sku", sku.as_str())
-            .with("requested", requested)
-            .with("available", available)
-        }
-    }
+    state
+        .place_new_order(NewOrder {
+            details,
+            owner: caller.map_or(Owner::Guest, Owner::SignedIn),
+            taken_by: None,
+            idempotency_key: key,
+            body: body.document,
+        })
+        .await
 }

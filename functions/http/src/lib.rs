@@ -9,11 +9,14 @@
 //! - [`state`]: the ports a handler can reach.
 //! - [`order_writer`]: the one write path for placed orders (load, decide,
 //!   commit, retry), and how an order's refusals are answered.
+//! - [`order_placer`]: the one way a new order is placed, once per
+//!   `Idempotency-Key` (the checkout, and staff's phone orders).
 //! - [`views`]: the JSON shapes several functions share.
 //! - [`identity`]: the caller's claims and the extractors that require them.
 
 pub mod extract;
 pub mod identity;
+pub mod order_placer;
 pub mod order_writer;
 pub mod problem;
 pub mod state;
@@ -21,6 +24,7 @@ pub mod views;
 
 pub use extract::{JsonBody, QueryParams};
 pub use identity::{Claims, MaybeSignedIn, SignedIn, Staff};
+pub use order_placer::{IdempotencyKey, NewOrder, Owner};
 pub use order_writer::{ChangeError, Expect};
 pub use problem::Problem;
 pub use state::AppState;

@@ -61,14 +61,15 @@ fn retry(error: impl std::fmt::Display) -> ConsumeError {
 }
 
 impl Notifier {
-    /// The e-mail an event asks for, if any: the order confirmation; for a
+    /// The e-mail an event asks for, if any: the order confirmation (unless
+    /// staff taking it on the phone said not to); for a
     /// parcel the customer is to be told about, "shipped", "delivered" or
     /// "failed attempt" (other steps, such as "in transit", send nothing);
     /// the tracking link on request; the cancellation; a note to the
     /// customer (never an internal one).
     fn mail_for(&self, event: &Event) -> Option<OutgoingMail> {
         match &event.payload {
-            EventPayload::OrderPlaced(placed) => {
+            EventPayload::OrderPlaced(placed) if placed.send_confirmation => {
                 Some(order_confirmation(&event.order_id, placed, &self.shop))
             }
             EventPayload::ShipmentStatusChanged(changed) if changed.notify => {

@@ -11,6 +11,9 @@
 //! - `POST /admin/orders/{id}/adjustments`: a goodwill adjustment, split
 //!   over the order's tax rates and spread over its lines.
 //! - `PUT /admin/orders/{id}/addresses`: new shipping or billing address.
+//! - `POST /admin/orders`: an order taken on the phone, once per
+//!   `Idempotency-Key`, by the checkout's own placer (same stock rules),
+//!   for the registered customer with that e-mail or else as a guest order.
 //!
 //! Every change is an order command through the order writer, answered
 //! with the totals it produces; `?dry_run=true` answers the same without
@@ -19,13 +22,19 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use kontor_domain::command::OrderCommand;
 use kontor_domain::money::Money;
 use kontor_domain::order::Order;
+use kontor_domain::order::{CartLine, CheckoutDetails, Language, PaymentMethod};
+use kontor_domain::Email;
 use kontor_domain::{LineId, NoteText, OrderId, Quantity, Sku};
+use kontor_http::order_placer::CheckoutResponse;
 use kontor_http::views::{AddressBody, NoteView, TotalsView};
-use kontor_http::{AppState, Expect, JsonBody, Problem, QueryParams, Staff};
+use kontor_http::{
+    AppState, Expect, IdempotencyKey, JsonBody, NewOrder, Owner, Problem, QueryParams, Staff,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -39,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_line, remove_line))
         .routes(routes!(adjust))
         .routes(routes!(change_addresses))
+        .routes(routes!(phone_order))
 }
 
 /// The largest amount staff can type (a unit price or an adjustment): far
@@ -487,4 +497,116 @@ async fn add_note(
             note,
         }),
     ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneLineBody {
+    #[schema(value_type = String, example = "TR-CHINO-BEIGE")]
+    pub sku: Sku,
+    /// 1 to 999.
+    #[schema(value_type = u32, example = 1)]
+    pub quantity: Quantity,
+    /// Staff's gross unit price ("0" for a gift); the catalog's when left
+    /// out. Lines of one sku at different prices stay apart.
+    #[schema(value_type = Option<String>, example = "49.00")]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub unit_price: Option<Decimal>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneOrderBody {
+    /// The customer's e-mail: the order is theirs when a customer record
+    /// has it, else a guest order whose link the confirmation carries.
+    #[schema(value_type = String, example = "anna@example.de")]
+    pub email: Email,
+    pub shipping_address: AddressBody,
+    /// Defaults to the shipping address.
+    pub billing_address: Option<AddressBody>,
+    pub lines: Vec<PhoneLineBody>,
+    /// `prepayment`, `invoice` or `cash_on_delivery`.
+    #[schema(value_type = String, example = "invoice")]
+    pub payment_method: PaymentMethod,
+    /// `de` (default) or `en`: the language of the order's e-mails.
+    #[schema(value_type = Option<String>, example = "de")]
+    pub language: Option<Language>,
+    /// E-mail the customer the confirmation (default: yes).
+    #[serde(default = "yes")]
+    pub send_confirmation: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How many lines a phone order may have: far more than a call takes.
+const MAX_PHONE_LINES: usize = 100;
+
+/// Take an order on the phone (staff): the checkout's rules for stock and
+/// prices, staff's own prices where given, once per `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/admin/orders",
+    tag = "orders",
+    security(("bearer" = [])),
+    request_body = PhoneOrderBody,
+    params(("Idempotency-Key" = String, Header, description = "A unique key per order taken; a retry with the same key and body gets the first answer.")),
+    responses(
+        (status = 201, body = CheckoutResponse, description = "The order was placed (or this is a retry, marked `Idempotent-Replayed: true`); a guest order carries its `access_token`."),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "No or a bad `Idempotency-Key`."),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Not enough stock: names the `sku` and the quantity `available`."),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "A bad field, named: `lines[i].sku`, `lines[i].quantity`, `lines[i].unit_price`, an address field, `email`."),
+        (status = 503, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn phone_order(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    IdempotencyKey(key): IdempotencyKey,
+    body: JsonBody<PhoneOrderBody>,
+) -> Result<Response, Problem> {
+    let request = body.value;
+    if request.lines.len() > MAX_PHONE_LINES {
+        return Err(Problem::invalid_field(
+            "lines",
+            format!("an order has at most {MAX_PHONE_LINES} lines"),
+        ));
+    }
+    let mut lines = Vec::with_capacity(request.lines.len());
+    for (index, line) in request.lines.iter().enumerate() {
+        let field = format!("lines[{index}].unit_price");
+        lines.push(CartLine {
+            sku: line.sku.clone(),
+            quantity: line.quantity,
+            unit_price: line
+                .unit_price
+                .map(|p| typed_amount(&state, &field, p))
+                .transpose()?,
+        });
+    }
+    let owner = match state.store.find_customer_by_email(&request.email).await? {
+        Some(customer) => Owner::Known(customer.id),
+        None => Owner::Guest,
+    };
+    let details = CheckoutDetails {
+        lines,
+        email: request.email,
+        shipping_address: request.shipping_address.into(),
+        billing_address: request.billing_address.map(Into::into),
+        payment_method: request.payment_method,
+        language: request.language.unwrap_or_default(),
+        send_confirmation: request.send_confirmation,
+    };
+    state
+        .place_new_order(NewOrder {
+            details,
+            owner,
+            taken_by: Some(staff),
+            idempotency_key: key,
+            body: body.document,
+        })
+        .await
 }

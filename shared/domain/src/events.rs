@@ -168,6 +168,9 @@ pub struct OrderPlaced {
     pub tax: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     pub total: Decimal,
+    /// Whether the customer gets the confirmation e-mail (an order staff
+    /// took on the phone may go without).
+    pub send_confirmation: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -24,11 +24,14 @@ use crate::product::Product;
 use crate::tax::TaxClass;
 use crate::types::{CustomerId, Email, EventId, LineId, OrderId, OrderNumber, Quantity, Sku};
 
-/// A line of a cart as the shopper sent it.
+/// A line of a cart as the shopper sent it, or of an order staff take on
+/// the phone (who may set their own gross unit price, 0 for a gift).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartLine {
     pub sku: Sku,
     pub quantity: Quantity,
+    /// Staff's price instead of the catalog's; never from a shopper.
+    pub unit_price: Option<Money>,
 }
 
 /// What the shopper enters at checkout, already parsed.
@@ -40,6 +43,9 @@ pub struct CheckoutDetails {
     pub billing_address: Option<Address>,
     pub payment_method: PaymentMethod,
     pub language: Language,
+    /// Whether the customer is e-mailed the confirmation (staff taking an
+    /// order on the phone may leave it out).
+    pub send_confirmation: bool,
 }
 
 /// The values a new order needs from outside the domain.
@@ -50,6 +56,9 @@ pub struct NewOrderContext {
     pub now: OffsetDateTime,
     pub customer_id: Option<CustomerId>,
     pub access_token_hash: Option<AccessTokenHash>,
+    /// The staff member who took the order on the phone; none when the
+    /// shopper placed it.
+    pub taken_by: Option<Actor>,
 }
 
 /// A new order, the effects it has outside itself (the stock it takes)
@@ -69,6 +78,8 @@ pub enum CartError {
     UnknownSku { index: usize, sku: Sku },
     #[error("{sku} appears more than once and adds up to more than {max} units", max = Quantity::MAX)]
     TooManyUnits { index: usize, sku: Sku },
+    #[error("a unit price is zero or more, in whole cents, in the shop's currency")]
+    BadUnitPrice { index: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,29 +94,63 @@ pub enum CheckoutError {
     },
 }
 
-/// Merges lines of the same sku (keeping the first one's position) and pairs
-/// each with its product.
+/// Resolves a cart's lines to products, merging lines of the same sku.
 pub fn resolve_cart<'a>(
     lines: &[CartLine],
     catalog: &'a [Product],
 ) -> Result<Vec<(&'a Product, Quantity)>, CartError> {
+    Ok(resolve_lines(lines, catalog)?
+        .into_iter()
+        .map(|line| (line.product, line.quantity))
+        .collect())
+}
+
+/// A line resolved to its product.
+struct Resolved<'a> {
+    product: &'a Product,
+    quantity: Quantity,
+    unit_price: Option<Money>,
+}
+
+/// Resolves lines to products, merging lines of one sku at one price (so
+/// a gift at 0 stays apart from the paid units) and checking staff prices.
+fn resolve_lines<'a>(
+    lines: &[CartLine],
+    catalog: &'a [Product],
+) -> Result<Vec<Resolved<'a>>, CartError> {
     let by_sku: BTreeMap<&Sku, &Product> = catalog.iter().map(|p| (&p.sku, p)).collect();
-    let mut merged: Vec<(&'a Product, Quantity)> = Vec::with_capacity(lines.len());
+    let mut merged: Vec<Resolved<'a>> = Vec::with_capacity(lines.len());
     for (index, line) in lines.iter().enumerate() {
         let product = *by_sku.get(&line.sku).ok_or_else(|| CartError::UnknownSku {
             index,
             sku: line.sku.clone(),
         })?;
-        match merged.iter_mut().find(|(p, _)| p.sku == line.sku) {
-            Some((_, quantity)) => {
-                *quantity = Quantity::new(quantity.get() + line.quantity.get()).map_err(|_| {
-                    CartError::TooManyUnits {
+        if let Some(price) = line.unit_price {
+            if price.currency() != product.price.currency()
+                || price.is_negative()
+                || !price.is_in_minor_units()
+            {
+                return Err(CartError::BadUnitPrice { index });
+            }
+        }
+        let unit_price = line.unit_price.map(Money::rounded);
+        let same = |r: &&mut Resolved<'a>| {
+            r.product.sku == line.sku
+                && r.unit_price.map(|p| p.amount()) == unit_price.map(|p| p.amount())
+        };
+        match merged.iter_mut().find(|r| same(r)) {
+            Some(resolved) => {
+                resolved.quantity = Quantity::new(resolved.quantity.get() + line.quantity.get())
+                    .map_err(|_| CartError::TooManyUnits {
                         index,
                         sku: line.sku.clone(),
-                    }
-                })?;
+                    })?;
             }
-            None => merged.push((product, line.quantity)),
+            None => merged.push(Resolved {
+                product,
+                quantity: line.quantity,
+                unit_price,
+            }),
         }
     }
     Ok(merged)
@@ -122,20 +167,44 @@ pub fn place_order(
     if details.lines.is_empty() {
         return Err(CartError::Empty.into());
     }
-    let items = resolve_cart(&details.lines, catalog)?;
+    let resolved = resolve_lines(&details.lines, catalog)?;
 
-    let mut allocations = Vec::with_capacity(items.len());
-    for (product, quantity) in &items {
+    // Lines of one sku share its stock: each takes from what the ones
+    // before it left.
+    let mut left: BTreeMap<&Sku, u32> = BTreeMap::new();
+    let mut allocations = Vec::with_capacity(resolved.len());
+    for line in &resolved {
+        let product = line.product;
+        let stock = left.entry(&product.sku).or_insert(product.stock);
+        let mut remaining = product.clone();
+        remaining.stock = *stock;
         let allocation =
-            product
-                .allocate(*quantity)
+            remaining
+                .allocate(line.quantity)
                 .map_err(|shortage| CheckoutError::OutOfStock {
                     sku: product.sku.clone(),
-                    requested: quantity.get(),
+                    requested: line.quantity.get(),
                     available: shortage.available,
                 })?;
+        *stock -= allocation.from_stock;
         allocations.push(allocation);
     }
+    // Priced at staff's price where they set one.
+    let priced_products: Vec<Product> = resolved
+        .iter()
+        .map(|line| {
+            let mut product = line.product.clone();
+            if let Some(price) = line.unit_price {
+                product.price = price;
+            }
+            product
+        })
+        .collect();
+    let items: Vec<(&Product, Quantity)> = priced_products
+        .iter()
+        .zip(&resolved)
+        .map(|(product, line)| (product, line.quantity))
+        .collect();
 
     let priced = price_cart(&items, settings);
     let lines: Vec<OrderLine> = priced
@@ -159,9 +228,15 @@ pub fn place_order(
         })
         .collect();
 
-    let placed_by = match &context.customer_id {
-        Some(id) => Actor::Customer { id: id.clone() },
-        None => Actor::Guest,
+    let placed_by = match (&context.taken_by, &context.customer_id) {
+        (Some(staff), _) => staff.clone(),
+        (None, Some(id)) => Actor::Customer { id: id.clone() },
+        (None, None) => Actor::Guest,
+    };
+    let how = if context.taken_by.is_some() {
+        "Order taken on the phone"
+    } else {
+        "Order placed"
     };
     let order = Order {
         schema: ORDER_SCHEMA,
@@ -200,7 +275,7 @@ pub fn place_order(
             action: HistoryAction::Placed,
             actor: placed_by,
             detail: format!(
-                "Order placed, {} line(s), total {}",
+                "{how}, {} line(s), total {}",
                 details.lines.len(),
                 priced.total
             ),
@@ -215,14 +290,23 @@ pub fn place_order(
         access_token_hash: context.access_token_hash,
     };
 
-    let effects: Vec<Effect> = items
+    // One stock take per sku, however many lines share it, in the cart's
+    // order.
+    let mut taken: Vec<(&Sku, u32, u32)> = Vec::new();
+    for (line, allocation) in resolved.iter().zip(&allocations) {
+        let sku = &line.product.sku;
+        match taken.iter_mut().find(|(s, ..)| *s == sku) {
+            Some((_, units, _)) => *units += allocation.from_stock,
+            None => taken.push((sku, allocation.from_stock, line.product.stock)),
+        }
+    }
+    taken.retain(|(_, units, _)| *units > 0);
+    let effects: Vec<Effect> = taken
         .iter()
-        .zip(&allocations)
-        .filter(|(_, allocation)| allocation.from_stock > 0)
-        .map(|((product, _), allocation)| {
+        .map(|(sku, units, _)| {
             Effect::TakeStock(StockTake {
-                sku: product.sku.clone(),
-                quantity: allocation.from_stock,
+                sku: (*sku).clone(),
+                quantity: *units,
             })
         })
         .collect();
@@ -230,16 +314,13 @@ pub fn place_order(
     let mut events = vec![order_event(
         &order,
         new_event_id(),
-        EventPayload::OrderPlaced(order_placed(&order)),
+        EventPayload::OrderPlaced(order_placed(&order, details.send_confirmation)),
     )];
-    for ((product, _), allocation) in items.iter().zip(&allocations) {
-        if allocation.from_stock == 0 {
-            continue;
-        }
+    for (sku, units, stock) in &taken {
         let payload = EventPayload::StockChanged(StockChanged {
-            sku: product.sku.clone(),
-            change: -i64::from(allocation.from_stock),
-            stock: product.stock - allocation.from_stock,
+            sku: (*sku).clone(),
+            change: -i64::from(*units),
+            stock: stock.saturating_sub(*units),
             reason: StockChangeReason::OrderPlaced,
         });
         events.push(order_event(&order, new_event_id(), payload));
@@ -262,8 +343,9 @@ fn order_event(order: &Order, event_id: EventId, payload: EventPayload) -> Event
     }
 }
 
-fn order_placed(order: &Order) -> OrderPlaced {
+fn order_placed(order: &Order, send_confirmation: bool) -> OrderPlaced {
     OrderPlaced {
+        send_confirmation,
         number: order.number.clone(),
         email: order.email.clone(),
         customer_id: order.customer_id.clone(),
@@ -320,6 +402,7 @@ mod tests {
                 .map(|(sku, n)| CartLine {
                     sku: Sku::parse(sku).unwrap(),
                     quantity: Quantity::new(*n).unwrap(),
+                    unit_price: None,
                 })
                 .collect(),
             email: Email::parse("anna@example.de").unwrap(),
@@ -327,6 +410,7 @@ mod tests {
             billing_address: None,
             payment_method: PaymentMethod::Invoice,
             language: Language::De,
+            send_confirmation: true,
         }
     }
 
@@ -337,6 +421,7 @@ mod tests {
             now: datetime!(2026-11-28 10:00 UTC),
             customer_id: None,
             access_token_hash: Some(AccessTokenHash::of("secret")),
+            taken_by: None,
         }
     }
 
@@ -346,6 +431,60 @@ mod tests {
             n += 1;
             EventId::parse(&format!("e{n}")).unwrap()
         }
+    }
+
+    #[test]
+    fn staff_on_the_phone_set_prices_and_a_gift_stays_its_own_line() {
+        let catalog = [product("TR", "59.90", 3, false)];
+        let mut phone = details(&[("TR", 2), ("TR", 1), ("TR", 1)]);
+        let eur = |a| Some(Money::new(a, Currency::Eur));
+        phone.lines[1].unit_price = eur(dec!(0));
+        phone.lines[2].unit_price = eur(dec!(49.00));
+        phone.send_confirmation = false;
+        let staff = Actor::Staff {
+            email: "lena@kontor.example".into(),
+        };
+        let mut context = context();
+        context.taken_by = Some(staff.clone());
+        // Four units of a product with three in stock and no backorders.
+        let short = place_order(&phone, &catalog, context.clone(), &settings(), &mut ids());
+        assert!(matches!(
+            short,
+            Err(CheckoutError::OutOfStock { available: 0, .. })
+        ));
+        phone.lines.pop();
+        let placed = place_order(&phone, &catalog, context, &settings(), &mut ids()).unwrap();
+        let prices: Vec<_> = placed
+            .order
+            .lines
+            .iter()
+            .map(|l| (l.quantity.get(), l.unit_price.amount()))
+            .collect();
+        assert_eq!(prices, [(2, dec!(59.90)), (1, dec!(0.00))]);
+        assert_eq!(placed.order.totals.total.amount(), dec!(119.80));
+        assert_eq!(
+            placed.effects,
+            [Effect::TakeStock(StockTake {
+                sku: Sku::parse("TR").unwrap(),
+                quantity: 3
+            })],
+            "one take for the sku"
+        );
+        assert_eq!(placed.order.history[0].actor, staff);
+        assert!(placed.order.history[0]
+            .detail
+            .starts_with("Order taken on the phone"));
+        let EventPayload::OrderPlaced(event) = &placed.events[0].payload else {
+            panic!()
+        };
+        assert!(!event.send_confirmation);
+        // A negative or fractional staff price is refused by line.
+        let mut bad = details(&[("TR", 1)]);
+        bad.lines[0].unit_price = eur(dec!(-1));
+        assert_eq!(
+            place_order(&bad, &catalog, self::context(), &settings(), &mut ids()).map(|_| ()),
+            Err(CheckoutError::Cart(CartError::BadUnitPrice { index: 0 }))
+        );
     }
 
     #[test]

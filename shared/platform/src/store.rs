@@ -19,7 +19,7 @@ use kontor_domain::events::Event;
 use kontor_domain::order::{Order, OrderFilter, PlacedOrder};
 use kontor_domain::product::Product;
 use kontor_domain::shipment::TrackingNumber;
-use kontor_domain::{CustomerId, EventId, OrderId, Sku};
+use kontor_domain::{CustomerId, Email, EventId, OrderId, Sku};
 use time::OffsetDateTime;
 
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +242,9 @@ pub trait OrderStore: Send + Sync {
 #[async_trait]
 pub trait CustomerStore: Send + Sync {
     async fn get_customer(&self, id: &CustomerId) -> Result<Option<Customer>, StoreError>;
+    /// The customer whose record has this e-mail address now (compared
+    /// case-insensitively), for staff taking an order on the phone.
+    async fn find_customer_by_email(&self, email: &Email) -> Result<Option<Customer>, StoreError>;
 }
 
 /// Committed events on their way to the bus.

@@ -1,8 +1,9 @@
-//! Signed-in shoppers' records (written by the checkout).
+//! Signed-in shoppers' records (written by the checkout), and the lookup
+//! from an e-mail address to its customer (written with the record).
 
 use async_trait::async_trait;
 use kontor_domain::customer::Customer;
-use kontor_domain::CustomerId;
+use kontor_domain::{CustomerId, Email};
 use kontor_platform::store::{CustomerStore, StoreError};
 
 use crate::items::Keys;
@@ -15,5 +16,13 @@ impl CustomerStore for DynamoStore {
             .await?
             .map(|item| item.customer())
             .transpose()
+    }
+
+    async fn find_customer_by_email(&self, email: &Email) -> Result<Option<Customer>, StoreError> {
+        let Some(lookup) = self.get(Keys::customer_email(email)).await? else {
+            return Ok(None);
+        };
+        let customer = self.get_customer(&lookup.customer_id()?).await?;
+        Ok(customer.filter(|c| c.email.normalized() == email.normalized()))
     }
 }

@@ -13,7 +13,7 @@ use kontor_domain::events::Event;
 use kontor_domain::order::{HistoryEntry, Order};
 use kontor_domain::product::Product;
 use kontor_domain::shipment::TrackingNumber;
-use kontor_domain::{CustomerId, EventId, OrderId, Sku};
+use kontor_domain::{CustomerId, Email, EventId, OrderId, Sku};
 use kontor_platform::store::{IdempotencyRecord, StoreError, StoredSetting, TrackingClaim};
 use time::OffsetDateTime;
 
@@ -138,6 +138,14 @@ impl Keys {
         Self {
             pk: format!("CUSTOMER#{id}"),
             sk: CUSTOMER_SK,
+        }
+    }
+
+    /// The lookup from an e-mail address to the customer who has it.
+    pub fn customer_email(email: &Email) -> Self {
+        Self {
+            pk: format!("CUSTOMEREMAIL#{}", email.normalized()),
+            sk: "CUSTOMER",
         }
     }
 
@@ -361,6 +369,18 @@ impl Item {
         Ok(Self::keyed(Keys::customer(&customer.id))
             .with("version", n(customer.version))
             .with("doc", s(to_json(customer)?)))
+    }
+
+    /// Points the customer's e-mail address at them. An address they used
+    /// before keeps its item, which a lookup ignores once the record's
+    /// address differs.
+    pub fn for_customer_email(customer: &Customer) -> Self {
+        Self::keyed(Keys::customer_email(&customer.email))
+            .with("customer_id", s(customer.id.as_str()))
+    }
+
+    pub fn customer_id(&self) -> Result<CustomerId, StoreError> {
+        CustomerId::parse(self.text("customer_id")?).map_err(|_| corrupt("customer_id"))
     }
 
     pub fn customer(&self) -> Result<Customer, StoreError> {

@@ -340,6 +340,13 @@ impl DynamoStore {
         if let Some(customer) = &commit.customer {
             writes.push(self.put_versioned(Item::for_customer(customer)?, customer.version)?);
             parts.push(Part::Customer);
+            let lookup = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(Item::for_customer_email(customer).into_map()))
+                .build()
+                .map_err(build_error)?;
+            writes.push(TransactWriteItem::builder().put(lookup).build());
+            parts.push(Part::Other);
         }
 
         let reasons = match self.transact(writes).await {

@@ -35,7 +35,7 @@ use kontor_domain::events::Event;
 use kontor_domain::order::{Order, OrderStatus, PaymentMethod, StockTake};
 use kontor_domain::product::Product;
 use kontor_domain::stored;
-use kontor_domain::CustomerId;
+use kontor_domain::{CustomerId, Email};
 use kontor_platform::store::{IdempotencyRecord, StoreError};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use time::OffsetDateTime;
@@ -190,10 +190,31 @@ pub(crate) fn read_customer(
     connection: &Connection,
     id: &CustomerId,
 ) -> Result<Option<Customer>, StoreError> {
+    customer_where(connection, "id = ?1", id.as_str())
+}
+
+/// The customer whose record has `email` now (the one who ordered last,
+/// should two accounts share it).
+pub(crate) fn read_customer_by_email(
+    connection: &Connection,
+    email: &Email,
+) -> Result<Option<Customer>, StoreError> {
+    customer_where(
+        connection,
+        "lower(json_extract(doc, '$.email')) = ?1 ORDER BY json_extract(doc, '$.last_order_at') DESC",
+        &email.normalized(),
+    )
+}
+
+fn customer_where(
+    connection: &Connection,
+    condition: &str,
+    value: &str,
+) -> Result<Option<Customer>, StoreError> {
     let found: Option<(i64, String)> = connection
         .query_row(
-            "SELECT version, doc FROM customers WHERE id = ?1",
-            params![id.as_str()],
+            &format!("SELECT version, doc FROM customers WHERE {condition} LIMIT 1"),
+            params![value],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()

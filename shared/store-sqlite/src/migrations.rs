@@ -92,9 +92,15 @@ const MIGRATION_3: &str = r#"
 ALTER TABLE settings ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 "#;
 
+/// Migration 5: customers are found by e-mail (staff taking a phone
+/// order); the order documents are rewritten in their schema 5.
+const MIGRATION_5: &str = r#"
+CREATE INDEX IF NOT EXISTS customers_by_email ON customers (lower(json_extract(doc, '$.email')));
+"#;
+
 /// The schema's version after every migration ran (`PRAGMA user_version`).
-/// Migrations 4 and 5 add no table: they rewrite the order documents in
-/// their schema 4 (notes) and 5 (adjustments, removed lines).
+/// Migration 4 adds no table: it rewrites the order documents in their
+/// schema 4 (notes).
 pub const SCHEMA_VERSION: u32 = 5;
 
 /// Brings the file to [`SCHEMA_VERSION`], one numbered migration at a time,
@@ -119,7 +125,11 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
                 upgrade_orders(&tx)?;
             }
             3 => tx.execute_batch(MIGRATION_3).map_err(internal)?,
-            4 | 5 => upgrade_orders(&tx)?,
+            4 => upgrade_orders(&tx)?,
+            5 => {
+                tx.execute_batch(MIGRATION_5).map_err(internal)?;
+                upgrade_orders(&tx)?;
+            }
             _ => unreachable!("every version up to SCHEMA_VERSION has a migration"),
         }
         tx.pragma_update(None, "user_version", version)

@@ -136,6 +136,7 @@ pub async fn placement_by(
             .map(|(sku, q)| CartLine {
                 sku: Sku::parse(sku).expect("fixture sku"),
                 quantity: Quantity::new(*q).expect("fixture quantity"),
+                unit_price: None,
             })
             .collect(),
         email: Email::parse(shopper.email).expect("fixture e-mail"),
@@ -143,6 +144,7 @@ pub async fn placement_by(
         billing_address: None,
         payment_method: PaymentMethod::Invoice,
         language: Language::De,
+        send_confirmation: true,
     };
     let skus: Vec<Sku> = details.lines.iter().map(|l| l.sku.clone()).collect();
     let products = store.get_products(&skus).await.expect("read products");
@@ -152,6 +154,7 @@ pub async fn placement_by(
         now: datetime!(2026-11-28 10:00 UTC) + time::Duration::minutes(n as i64),
         customer_id: shopper.customer.as_ref().map(|c| c.id.clone()),
         access_token_hash: Some(AccessTokenHash::of("token")),
+        taken_by: None,
     };
     let mut event = 0;
     let placed = place_order(

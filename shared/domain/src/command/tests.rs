@@ -26,6 +26,7 @@ pub fn order(quantities: [u32; 3], stock: u32, method: PaymentMethod) -> Order {
             .map(|(sku, n)| CartLine {
                 sku: Sku::parse(sku).unwrap(),
                 quantity: Quantity::new(n).unwrap(),
+                unit_price: None,
             })
             .collect(),
         email: Email::parse("anna@example.de").unwrap(),
@@ -39,6 +40,7 @@ pub fn order(quantities: [u32; 3], stock: u32, method: PaymentMethod) -> Order {
         billing_address: None,
         payment_method: method,
         language: Language::De,
+        send_confirmation: true,
     };
     let context = NewOrderContext {
         id: OrderId::parse("o1").unwrap(),
@@ -46,6 +48,7 @@ pub fn order(quantities: [u32; 3], stock: u32, method: PaymentMethod) -> Order {
         now: datetime!(2026-11-28 10:00 UTC),
         customer_id: None,
         access_token_hash: Some(AccessTokenHash::of("secret")),
+        taken_by: None,
     };
     let mut n = 0;
     place_order(&details, &catalog, context, &settings(), &mut || {
