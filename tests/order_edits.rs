@@ -138,9 +138,16 @@ async fn order_edits(store: Arc<dyn Store>) {
     // Staff see the adjustment with its reason and author; the shopper
     // sees the money, never the reason or the internal note.
     let whole = staff.get(&order).await.json();
-    assert_eq!(whole["adjustments"][0]["id"], "A1");
-    assert_eq!(whole["adjustments"][0]["reason"], "parcel was late");
-    assert_eq!(whole["adjustments"][0]["by"], "staff staff@kontor.example");
+    assert_eq!(whole["adjustment_entries"][0]["id"], "A1");
+    assert_eq!(whole["adjustment_entries"][0]["reason"], "parcel was late");
+    assert_eq!(
+        whole["adjustment_entries"][0]["by"],
+        "staff staff@kontor.example"
+    );
+    assert_eq!(
+        whole["adjustments"], "-10.00",
+        "their sum, among the totals"
+    );
     assert_eq!(whole["lines"][0]["charged"], "89.80");
     assert_eq!(whole["lines"][1]["charged"], "0.00");
     let history: Vec<&str> = whole["history"]
@@ -512,6 +519,20 @@ async fn phone_orders(store: Arc<dyn Store>) {
         "language": "en",
         "send_confirmation": false
     });
+    let preview = staff
+        .post(
+            "/admin/orders?dry_run=true",
+            &call,
+            &[("Idempotency-Key", "call-1")],
+        )
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.text);
+    assert_eq!(preview.json()["total"], "89.80");
+    assert_eq!(
+        stock_of(store.as_ref(), "SHIRT").await,
+        5,
+        "a preview takes nothing"
+    );
     let taken = staff
         .post("/admin/orders", &call, &[("Idempotency-Key", "call-1")])
         .await;

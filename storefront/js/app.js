@@ -105,6 +105,7 @@ function totalsBlock(priced) {
     <div><span>Subtotal</span><span>${euro(priced.subtotal)}</span></div>
     ${priced.discounts.map((d) => `<div><span>${esc(d.name)}</span><span>−${euro(d.amount)}</span></div>`).join('')}
     <div><span>Shipping</span><span>${Number(priced.shipping) === 0 ? 'free' : euro(priced.shipping)}</span></div>
+    ${Number(priced.adjustments || 0) ? `<div data-testid="adjustments"><span>${Number(priced.adjustments) < 0 ? 'Credit' : 'Surcharge'}</span><span>${euro(priced.adjustments)}</span></div>` : ''}
     <div class="grand"><span>Total</span><span data-testid="total">${euro(priced.total)}</span></div>
     ${priced.taxes.map((t) => `<div class="tax"><span>incl. ${esc(t.rate)} % VAT on ${euro(t.gross)}</span><span>${euro(t.tax)}</span></div>`).join('')}
   </div>`;

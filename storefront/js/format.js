@@ -38,6 +38,12 @@ const WORDS = {
   shipment_moved: 'Parcel moved on',
   tracking_sent: 'Tracking e-mailed',
   payment_recorded: 'Payment recorded',
+  note_added: 'Note',
+  line_added: 'Item added',
+  line_changed: 'Line changed',
+  line_removed: 'Line removed',
+  adjusted: 'Goodwill adjustment',
+  addresses_changed: 'Addresses changed',
 };
 
 // A status code in words (escaped); unknown codes read as their words.

@@ -65,7 +65,7 @@ pub struct CheckoutResponse {
 }
 
 impl CheckoutResponse {
-    fn new(order: &Order, access_token: Option<String>) -> Self {
+    pub fn new(order: &Order, access_token: Option<String>) -> Self {
         Self {
             id: order.id.to_string(),
             number: order.number.to_string(),
@@ -289,6 +289,37 @@ impl AppState {
         Err(Problem::from(StoreError::Unavailable(
             "order placement contention".into(),
         )))
+    }
+}
+
+impl AppState {
+    /// What placing `details` would give, decided as
+    /// [`AppState::place_new_order`] decides it, without writing anything:
+    /// the phone order form's preview.
+    pub async fn preview_new_order(
+        &self,
+        details: &CheckoutDetails,
+        taken_by: &Claims,
+    ) -> Result<Order, Problem> {
+        let skus: Vec<Sku> = details.lines.iter().map(|l| l.sku.clone()).collect();
+        let products = self.store.get_products(&skus).await?;
+        let context = NewOrderContext {
+            id: self.ids.order_id(),
+            number: self.ids.order_number(),
+            now: self.clock.now(),
+            customer_id: None,
+            access_token_hash: None,
+            taken_by: Some(taken_by.staff_actor()),
+        };
+        place_order(
+            details,
+            &products,
+            context,
+            &self.settings.pricing,
+            &mut || self.ids.event_id(),
+        )
+        .map(|placed| placed.order)
+        .map_err(|e| checkout_problem(e, details))
     }
 }
 

@@ -22,7 +22,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kontor_domain::command::OrderCommand;
 use kontor_domain::money::Money;
@@ -551,9 +551,10 @@ const MAX_PHONE_LINES: usize = 100;
     tag = "orders",
     security(("bearer" = [])),
     request_body = PhoneOrderBody,
-    params(("Idempotency-Key" = String, Header, description = "A unique key per order taken; a retry with the same key and body gets the first answer.")),
+    params(("Idempotency-Key" = String, Header, description = "A unique key per order taken; a retry with the same key and body gets the first answer."), Preview),
     responses(
         (status = 201, body = CheckoutResponse, description = "The order was placed (or this is a retry, marked `Idempotent-Replayed: true`); a guest order carries its `access_token`."),
+        (status = 200, body = CheckoutResponse, description = "A dry run: the totals the order would have; nothing was written (its `id` and `number` are not taken)."),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "No or a bad `Idempotency-Key`."),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -566,6 +567,7 @@ async fn phone_order(
     State(state): State<AppState>,
     Staff(staff): Staff,
     IdempotencyKey(key): IdempotencyKey,
+    QueryParams(preview): QueryParams<Preview>,
     body: JsonBody<PhoneOrderBody>,
 ) -> Result<Response, Problem> {
     let request = body.value;
@@ -587,10 +589,6 @@ async fn phone_order(
                 .transpose()?,
         });
     }
-    let owner = match state.store.find_customer_by_email(&request.email).await? {
-        Some(customer) => Owner::Known(customer.id),
-        None => Owner::Guest,
-    };
     let details = CheckoutDetails {
         lines,
         email: request.email,
@@ -599,6 +597,14 @@ async fn phone_order(
         payment_method: request.payment_method,
         language: request.language.unwrap_or_default(),
         send_confirmation: request.send_confirmation,
+    };
+    if preview.dry_run {
+        let order = state.preview_new_order(&details, &staff).await?;
+        return Ok(Json(CheckoutResponse::new(&order, None)).into_response());
+    }
+    let owner = match state.store.find_customer_by_email(&details.email).await? {
+        Some(customer) => Owner::Known(customer.id),
+        None => Owner::Guest,
     };
     state
         .place_new_order(NewOrder {

@@ -280,8 +280,9 @@ pub struct AdminOrderView {
     pub payments: Vec<PaymentView>,
     /// Every note, internal ones included, with their authors.
     pub all_notes: Vec<NoteView>,
-    /// Goodwill adjustments with their reasons and authors, oldest first.
-    pub adjustments: Vec<AdjustmentView>,
+    /// Goodwill adjustments with their reasons and authors, oldest first
+    /// (`adjustments` is their sum, among the totals).
+    pub adjustment_entries: Vec<AdjustmentView>,
     /// Lines removed before any unit of them was packed.
     pub removed_lines: Vec<OrderLineView>,
     /// Units of each line in parcels, by line id: a line cannot go below
@@ -346,7 +347,7 @@ impl AdminOrderView {
                 })
                 .collect(),
             all_notes: order.notes.iter().map(NoteView::from).collect(),
-            adjustments: order
+            adjustment_entries: order
                 .adjustments
                 .iter()
                 .map(|a| AdjustmentView {

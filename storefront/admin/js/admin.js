@@ -3,6 +3,7 @@
 // the local mail outbox. Hash-routed like the storefront:
 //   #/orders?q=&status=&payment_status=&shipping_status=
 //   #/orders/ID
+//   #/orders/new          (an order taken on the phone)
 //   #/products
 //   #/carriers
 //   #/outbox
@@ -11,6 +12,7 @@
 import { request, ApiError } from '/js/api.js';
 import { esc, money, paymentWords, words } from '/js/format.js';
 import * as session from '/js/session.js';
+import { editsBlock, linesBlock, phoneOrderView, totalsBlock, wireEdits } from './edits.js';
 
 const app = document.getElementById('app');
 
@@ -80,6 +82,7 @@ async function ordersView(params) {
   }
   const orders = await request('GET', `/admin/orders?${query}`);
   app.innerHTML = `<h1>Orders</h1>
+    <p><a class="button" href="#/orders/new" data-testid="new-phone-order">New phone order</a></p>
     <form class="toolbar" id="order-search">
       <label>Search<input type="search" name="q" value="${esc(params.get('q') || '')}" placeholder="Order number, e-mail, name or tracking number" data-testid="order-search"></label>
       ${select('status', 'Order', params.get('status'))}
@@ -122,17 +125,9 @@ async function orderView(id) {
       <div><strong>Ships to</strong><br>${address(order.shipping_address)}</div>
       <div><strong>Bills to</strong><br>${address(order.billing_address)}</div>
     </div>
-    <table class="lines"><thead><tr><th>Line</th><th>Product</th><th class="num">Quantity</th><th class="num">Backordered</th>
-      <th class="num">Unit price</th><th class="num">VAT</th><th class="num">Tax</th><th class="num">Total</th></tr></thead>
-    <tbody>${order.lines.map((l) => `<tr data-testid="order-line"><td>${esc(l.id)}</td><td>${esc(l.name)} <span class="muted">${esc(l.sku)}</span></td>
-      <td class="num">${esc(l.quantity)}</td><td class="num">${esc(l.backordered)}</td><td class="num">${euro(l.unit_price)}</td>
-      <td class="num">${esc(l.tax_rate)} %</td><td class="num">${euro(l.tax)}</td><td class="num">${euro(l.total)}</td></tr>`).join('')}</tbody></table>
-    <div class="totals">
-      <div><span>Subtotal</span><span>${euro(order.subtotal)}</span></div>
-      <div><span>Shipping</span><span>${euro(order.shipping)}</span></div>
-      <div class="grand"><span>Total</span><span>${euro(order.total)}</span></div>
-      ${order.taxes.map((t) => `<div class="tax"><span>incl. ${esc(t.rate)} % VAT on ${euro(t.gross)}</span><span>${euro(t.tax)}</span></div>`).join('')}
-    </div>
+    ${linesBlock(order)}
+    ${totalsBlock(order)}
+    ${editsBlock(order)}
     ${lifecycleBlock(order)}
     ${notesBlock(order)}
     <h2>Parcels</h2>
@@ -145,6 +140,7 @@ async function orderView(id) {
   wireParcels(order);
   wireLifecycle(order);
   wireNotes(order);
+  wireEdits(order, () => orderView(order.id).catch(showError)).catch(showError);
 }
 
 // Notes: internal ones for colleagues (the default), or for the customer,
@@ -268,6 +264,7 @@ function parcelBlock(order, s) {
     <div class="parcel-head"><strong>${esc(s.id)}</strong><span class="status" data-testid="parcel-status">${label(s.status)}</span>
       <span>${esc(s.carrier_name)}${s.tracking_number ? ` · ${esc(s.tracking_number)}` : ''}</span>
       ${s.tracking_url ? `<a href="${esc(s.tracking_url)}" target="_blank" rel="noopener">tracking</a>` : ''}</div>
+    ${s.ship_to ? `<p class="muted" data-testid="parcel-ship-to">Went to ${esc([s.ship_to.name, s.ship_to.street, `${s.ship_to.postal_code} ${s.ship_to.city}`, s.ship_to.country].join(', '))}</p>` : ''}
     <ul>${s.items.map((i) => `<li>${esc(i.quantity)} × ${esc(i.name)} <span class="muted">${esc(i.line_id)}</span></li>`).join('')}</ul>
     <ol class="history">${s.history.map((h) => `<li><time>${when(h.at)}</time>${label(h.status)} by ${esc(h.by)}${h.location ? ` · ${esc(h.location)}` : ''}</li>`).join('')}</ol>
     ${final ? '' : `<form class="row status-form" data-shipment="${esc(s.id)}">
@@ -459,7 +456,9 @@ async function route() {
   try {
     switch (parts[0]) {
       case 'signin': return await signInView(params);
-      case 'orders': return parts[1] ? await orderView(parts[1]) : await ordersView(params);
+      case 'orders':
+        if (parts[1] === 'new') return await phoneOrderView(app, showError);
+        return parts[1] ? await orderView(parts[1]) : await ordersView(params);
       case 'products': return await productsView();
       case 'carriers': return await carriersView();
       case 'outbox': return await outboxView();
