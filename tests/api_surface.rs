@@ -197,6 +197,27 @@ async fn storefront_pages_are_served() {
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
+/// The functions that make guests' order links (the checkout, and order
+/// adjustment for phone orders) and the one that e-mails them share the
+/// shop's link key: with another key, a guest's e-mailed link would not
+/// open their order.
+#[test]
+fn every_function_making_or_mailing_order_links_has_the_link_key() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let template = std::fs::read_to_string(root.join("infra/template.yaml")).unwrap();
+    for binary in ["checkout", "order-adjustment", "notifier"] {
+        let function = template
+            .split(&format!("Binary: {binary}\n"))
+            .nth(1)
+            .and_then(|rest| rest.split("Type: AWS::Serverless::Function").next())
+            .unwrap_or_else(|| panic!("infra/template.yaml does not deploy {binary}"));
+        assert!(
+            function.contains("KONTOR_LINK_KEY: !Ref OrderLinkKey"),
+            "{binary} needs KONTOR_LINK_KEY"
+        );
+    }
+}
+
 /// The SAM template routes every API route to a function, and deploys every
 /// function binary of `functions/`.
 #[test]
