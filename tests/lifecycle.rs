@@ -11,9 +11,7 @@ use std::sync::Arc;
 use kontor::bus::LocalBus;
 use kontor_domain::OrderId;
 use kontor_http::AppState;
-use kontor_notifications::ShopDetails;
-use kontor_notifier::Notifier;
-use kontor_platform::{EventConsumer, FixedClock, SequentialIds, ShopSettings, Store};
+use kontor_platform::{FixedClock, SequentialIds, ShopSettings, Store};
 use kontor_store_sqlite::{MailOutbox, SqliteStore};
 use kontor_testkit::fixtures::{checkout_body, product};
 use kontor_testkit::http::{TestApp, TestResponse};
@@ -53,14 +51,9 @@ impl Shop {
             .merge(kontor_shipment::router())
             .merge(kontor_order_lifecycle::router());
         let anyone = TestApp::new(router, state.clone());
-        let outbox = SqliteStore::in_memory().unwrap().mail_outbox(None);
-        let notifier: Arc<dyn EventConsumer> = Arc::new(Notifier::new(
-            store.clone(),
-            Arc::new(outbox.clone()),
-            ShopDetails::default(),
-        ));
+        let (outbox, bus) = support::mail_bus(&store);
         Shop {
-            bus: LocalBus::new(store.clone(), vec![notifier]),
+            bus,
             staff: anyone.as_staff(),
             anyone,
             state,

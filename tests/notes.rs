@@ -7,10 +7,7 @@
 
 use std::sync::Arc;
 
-use kontor::bus::LocalBus;
-use kontor_notifications::ShopDetails;
-use kontor_notifier::Notifier;
-use kontor_platform::{EventConsumer, Store};
+use kontor_platform::Store;
 use kontor_store_sqlite::SqliteStore;
 use kontor_testkit::fixtures::{checkout_body, product, state_over};
 use kontor_testkit::http::TestApp;
@@ -35,13 +32,7 @@ async fn notes(store: Arc<dyn Store>) {
     let anyone = TestApp::new(router, state);
     let staff = anyone.as_staff();
     let eva = anyone.as_customer("eva", "eva@example.de");
-    let outbox = SqliteStore::in_memory().unwrap().mail_outbox(None);
-    let notifier: Arc<dyn EventConsumer> = Arc::new(Notifier::new(
-        store.clone(),
-        Arc::new(outbox.clone()),
-        ShopDetails::default(),
-    ));
-    let bus = LocalBus::new(store.clone(), vec![notifier]);
+    let (outbox, bus) = support::mail_bus(&store);
 
     let guest_body = checkout_body(&[("BELT", 1)]);
     let guest = anyone

@@ -9,10 +9,7 @@
 
 use std::sync::Arc;
 
-use kontor::bus::LocalBus;
-use kontor_notifications::ShopDetails;
-use kontor_notifier::Notifier;
-use kontor_platform::{EventConsumer, Store};
+use kontor_platform::Store;
 use kontor_store_sqlite::SqliteStore;
 use kontor_testkit::fixtures::{checkout_body, product, state_over};
 use kontor_testkit::http::TestApp;
@@ -49,13 +46,7 @@ async fn order_edits(store: Arc<dyn Store>) {
     stock(&store).await;
     let anyone = app(&store);
     let staff = anyone.as_staff();
-    let outbox = SqliteStore::in_memory().unwrap().mail_outbox(None);
-    let notifier: Arc<dyn EventConsumer> = Arc::new(Notifier::new(
-        store.clone(),
-        Arc::new(outbox.clone()),
-        ShopDetails::default(),
-    ));
-    let bus = LocalBus::new(store.clone(), vec![notifier]);
+    let (outbox, bus) = support::mail_bus(&store);
     let placed = anyone
         .post(
             "/checkout",
@@ -494,13 +485,7 @@ async fn phone_orders(store: Arc<dyn Store>) {
     let anyone = app(&store);
     let staff = anyone.as_staff();
     let eva = anyone.as_customer("eva", "eva@example.de");
-    let outbox = SqliteStore::in_memory().unwrap().mail_outbox(None);
-    let notifier: Arc<dyn EventConsumer> = Arc::new(Notifier::new(
-        store.clone(),
-        Arc::new(outbox.clone()),
-        ShopDetails::default(),
-    ));
-    let bus = LocalBus::new(store.clone(), vec![notifier]);
+    let (outbox, bus) = support::mail_bus(&store);
     let mut own = checkout_body(&[("BELT", 1)]);
     own["email"] = json!("eva@example.de");
     let first = eva

@@ -11,10 +11,8 @@ use std::sync::Arc;
 use kontor::bus::LocalBus;
 use kontor_domain::shipment::Carrier;
 use kontor_domain::{OrderId, Sku};
-use kontor_notifications::ShopDetails;
-use kontor_notifier::Notifier;
 use kontor_platform::webhooks::signature_header;
-use kontor_platform::{EventConsumer, Store, WebhookSecrets};
+use kontor_platform::{Store, WebhookSecrets};
 use kontor_store_sqlite::{MailOutbox, SqliteStore, StoredMail};
 use kontor_testkit::fixtures::{checkout_body, product, state_over};
 use kontor_testkit::http::{TestApp, TestResponse};
@@ -60,14 +58,9 @@ impl Shop {
         let anyone = TestApp::new(router, state);
         // The mail outbox is the local runtime's mailer; it keeps every
         // e-mail for counting whichever store the order lives in.
-        let outbox = SqliteStore::in_memory().unwrap().mail_outbox(None);
-        let notifier: Arc<dyn EventConsumer> = Arc::new(Notifier::new(
-            store.clone(),
-            Arc::new(outbox.clone()),
-            ShopDetails::default(),
-        ));
+        let (outbox, bus) = support::mail_bus(&store);
         Shop {
-            bus: LocalBus::new(store.clone(), vec![notifier]),
+            bus,
             staff: anyone.as_staff(),
             anyone,
             store,

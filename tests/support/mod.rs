@@ -29,6 +29,26 @@ pub async fn dynamodb_store(name: &str) -> Arc<dyn Store> {
     Arc::new(kontor_store_dynamodb::DynamoStore::new(client, name))
 }
 
+/// The notifier on the local bus over `store`, mailing into a mail outbox
+/// (the local runtime's mailer) that keeps every e-mail for the test to
+/// read, whichever store the orders live in.
+#[allow(dead_code)]
+pub fn mail_bus(
+    store: &Arc<dyn Store>,
+) -> (kontor_store_sqlite::MailOutbox, kontor::bus::LocalBus) {
+    let outbox = kontor_store_sqlite::SqliteStore::in_memory()
+        .unwrap()
+        .mail_outbox(None);
+    let notifier: Arc<dyn kontor_platform::EventConsumer> =
+        Arc::new(kontor_notifier::Notifier::new(
+            store.clone(),
+            Arc::new(outbox.clone()),
+            kontor_notifications::ShopDetails::default(),
+        ));
+    let bus = kontor::bus::LocalBus::new(store.clone(), vec![notifier]);
+    (outbox, bus)
+}
+
 /// The stored version of order `id`.
 #[allow(dead_code)]
 pub async fn order_version(store: &dyn Store, id: &str) -> u64 {
