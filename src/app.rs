@@ -80,6 +80,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(kontor_tracking_update::router())
         .merge(kontor_order_lifecycle::router())
         .merge(kontor_order_adjustment::router())
+        .merge(kontor_return::router())
         .split_for_parts()
 }
 

@@ -16,6 +16,7 @@ use kontor_domain::actor::Actor;
 use kontor_domain::command::{CommandContext, Decision, OrderCommand, OrderError};
 use kontor_domain::events::Event;
 use kontor_domain::order::Order;
+use kontor_domain::returns::ReturnError;
 use kontor_domain::shipment::{ShipmentError, TrackingLinks};
 use kontor_domain::OrderId;
 use kontor_platform::{OrderCommit, StoreError};
@@ -204,12 +205,19 @@ impl AppState {
         } else {
             self.store.get_products(&skus).await?
         };
+        let credit_notes_issued = if command.needs_credit_note() {
+            self.store.credit_notes_issued().await?
+        } else {
+            0
+        };
         let now = self.clock.now();
         let context = CommandContext {
             now,
             actor,
             products: &products,
             tax_rates: self.settings.pricing.tax_rates,
+            return_policy: &self.settings.returns,
+            credit_notes_issued,
         };
         let decision = order.decide(command, &context)?;
         let mut next = order.clone();
@@ -300,6 +308,50 @@ pub fn refusal_problem(error: OrderError) -> Problem {
         OrderError::BelowZero { total } => {
             Problem::invalid_field("amount", detail).with("total", crate::views::money(total))
         }
+        OrderError::Return(error) => return_problem(error),
+    }
+}
+
+fn return_problem(error: ReturnError) -> Problem {
+    let detail = error.to_string();
+    let line = |index: usize, field: &str| format!("lines[{index}].{field}");
+    match error {
+        ReturnError::NoLines => Problem::invalid_field("lines", detail),
+        ReturnError::LineTwice { index, .. }
+        | ReturnError::NotShipped { index, .. }
+        | ReturnError::NotInReturn { index, .. } => {
+            Problem::invalid_field(line(index, "line_id"), detail)
+        }
+        ReturnError::MoreThanReturnable {
+            index, returnable, ..
+        } => Problem::invalid_field(line(index, "quantity"), detail).with("returnable", returnable),
+        ReturnError::MoreThanExpected {
+            index, expected, ..
+        } => Problem::invalid_field(line(index, "quantity"), detail).with("expected", expected),
+        ReturnError::UnknownReason { index, .. } => {
+            Problem::invalid_field(line(index, "reason"), detail)
+        }
+        ReturnError::ActionNotOffered { .. } => Problem::invalid_field("requested_action", detail),
+        ReturnError::OutsideWindow {
+            index, deadline, ..
+        } => Problem::invalid_field(line(index, "line_id"), detail)
+            .with("deadline", deadline.to_string()),
+        ReturnError::CommentTooLong => Problem::invalid_field("comment", detail),
+        ReturnError::UnknownReturn(_) => Problem::not_found("return"),
+        ReturnError::OutOfOrder { status, .. } => {
+            Problem::new(StatusCode::CONFLICT, "return-step", "Not now", detail)
+                .with("return_status", status.code())
+        }
+        ReturnError::BadReason => Problem::invalid_field("reason", detail),
+        ReturnError::AboveRefundable { refundable } => Problem::invalid_field("amount", detail)
+            .with("refundable", crate::views::money(refundable)),
+        ReturnError::BadAmount => Problem::invalid_field("amount", detail),
+        ReturnError::RefundNotClose => Problem::new(
+            StatusCode::CONFLICT,
+            "refund-not-close",
+            "Refund it",
+            detail,
+        ),
     }
 }
 

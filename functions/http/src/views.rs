@@ -123,6 +123,10 @@ pub struct TotalsView {
     pub paid: String,
     /// Still to pay.
     pub amount_due: String,
+    /// Taken off what was due by returns.
+    pub credits: String,
+    /// Paid back for returns.
+    pub refunded: String,
 }
 
 impl From<&kontor_domain::order::Order> for TotalsView {
@@ -136,6 +140,8 @@ impl From<&kontor_domain::order::Order> for TotalsView {
             total: money(order.totals.total),
             paid: money(order.paid()),
             amount_due: money(order.amount_due()),
+            credits: money(order.credits()),
+            refunded: money(order.refunded_out()),
         }
     }
 }
@@ -274,6 +280,96 @@ impl NoteView {
         Self {
             by: note.author.shopper_label(),
             ..Self::from(note)
+        }
+    }
+}
+
+/// A return as shoppers and staff see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReturnView {
+    /// `R1`, `R2`, … within the order: the customer quotes it with the
+    /// order number.
+    pub id: String,
+    /// `requested`, `approved`, `rejected`, `received`, `refunded`, `closed`.
+    pub status: String,
+    /// `refund`, `replacement` or `exchange`.
+    pub requested_action: String,
+    pub lines: Vec<ReturnLineView>,
+    pub comment: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub requested_at: time::OffsetDateTime,
+    /// Why it was rejected.
+    pub rejection_reason: Option<String>,
+    /// What arrived, once received.
+    pub received: Vec<ReceivedLineView>,
+    pub refund: Option<RefundView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReturnLineView {
+    pub line_id: String,
+    pub sku: String,
+    pub name: String,
+    pub quantity: u32,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReceivedLineView {
+    pub line_id: String,
+    pub quantity: u32,
+    pub restocked: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RefundView {
+    pub credit_note: String,
+    pub amount: String,
+    /// Paid back.
+    pub money_out: String,
+    /// Taken off what was due.
+    pub credit: String,
+    /// The part of `amount` that is shipping.
+    pub shipping: String,
+}
+
+impl From<&kontor_domain::returns::Return> for ReturnView {
+    fn from(found: &kontor_domain::returns::Return) -> Self {
+        Self {
+            id: found.id.clone(),
+            status: found.status.code().to_string(),
+            requested_action: found.requested_action.code().to_string(),
+            lines: found
+                .lines
+                .iter()
+                .map(|l| ReturnLineView {
+                    line_id: l.line_id.to_string(),
+                    sku: l.sku.to_string(),
+                    name: l.name.clone(),
+                    quantity: l.quantity.get(),
+                    reason: l.reason.clone(),
+                })
+                .collect(),
+            comment: found.comment.clone(),
+            requested_at: found.requested_at,
+            rejection_reason: found.rejection_reason.clone(),
+            received: found
+                .received
+                .iter()
+                .map(|l| ReceivedLineView {
+                    line_id: l.line_id.to_string(),
+                    quantity: l.quantity,
+                    restocked: l.restocked,
+                })
+                .collect(),
+            refund: found.refund.as_ref().map(|r| RefundView {
+                credit_note: r.credit_note.clone(),
+                amount: money(r.amount),
+                money_out: money(r.money_out),
+                credit: money(r.credit),
+                shipping: money(r.shipping),
+            }),
         }
     }
 }

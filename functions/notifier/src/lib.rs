@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use kontor_domain::events::{Event, EventPayload};
 use kontor_domain::shipment::ShipmentStatus;
 use kontor_notifications::{
-    order_cancelled, order_changed, order_confirmation, order_note, parcel_mail, ParcelMail,
+    order_cancelled, order_changed, order_confirmation, order_note, return_mail, parcel_mail, ParcelMail,
     ShopDetails,
 };
 use kontor_platform::{
@@ -99,6 +99,13 @@ impl Notifier {
             EventPayload::OrderChangeAnnounced(notice) => {
                 Some(order_changed(&event.order_id, notice, &self.shop))
             }
+            EventPayload::ReturnRequested(_)
+            | EventPayload::ReturnApproved(_)
+            | EventPayload::ReturnRejected(_)
+            | EventPayload::ReturnReceived(_)
+            | EventPayload::RefundIssued(_) => {
+                return_mail(&event.order_id, &event.payload, &self.shop)
+            }
             _ => None,
         }
     }
@@ -118,6 +125,11 @@ impl EventConsumer for Notifier {
             "OrderCancelled",
             "NoteAdded",
             "OrderChangeAnnounced",
+            "ReturnRequested",
+            "ReturnApproved",
+            "ReturnRejected",
+            "ReturnReceived",
+            "RefundIssued",
         ]
     }
 

@@ -18,7 +18,7 @@ use kontor_domain::order::{
     ShippingStatus,
 };
 use kontor_domain::shipment::{ShipmentStatus, TrackingLinks};
-use kontor_http::views::{money, AddressBody, NoteView, ShipmentView, TotalsView};
+use kontor_http::views::{money, AddressBody, NoteView, ReturnView, ShipmentView, TotalsView};
 use kontor_http::{AppState, Problem, QueryParams, SignedIn, Staff};
 use kontor_platform::OrderSearch;
 use serde::{Deserialize, Serialize};
@@ -113,6 +113,11 @@ pub struct OrderView {
     pub can_cancel: bool,
     /// The notes meant for the customer (internal ones are never here).
     pub notes: Vec<NoteView>,
+    /// Returns, oldest first.
+    pub returns: Vec<ReturnView>,
+    /// Units of each line the customer may still send back, by line id
+    /// (lines with none are left out).
+    pub returnable: BTreeMap<String, u32>,
 }
 
 impl OrderView {
@@ -148,6 +153,13 @@ impl From<&Order> for OrderView {
             // The one place the shopper's view takes notes from: only those
             // meant for them.
             notes: order.customer_notes().map(NoteView::for_shopper).collect(),
+            returns: order.returns.iter().map(ReturnView::from).collect(),
+            returnable: order
+                .lines
+                .iter()
+                .map(|l| (l.id.to_string(), order.units_returnable(&l.id)))
+                .filter(|(_, units)| *units > 0 && order.status != OrderStatus::Cancelled)
+                .collect(),
         }
     }
 }

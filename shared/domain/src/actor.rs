@@ -77,6 +77,12 @@ pub enum HistoryAction {
     LineRemoved,
     Adjusted,
     AddressesChanged,
+    ReturnRequested,
+    ReturnApproved,
+    ReturnRejected,
+    ReturnReceived,
+    Refunded,
+    ReturnClosed,
 }
 
 impl HistoryAction {
@@ -95,6 +101,12 @@ impl HistoryAction {
             HistoryAction::LineRemoved => "line_removed",
             HistoryAction::Adjusted => "adjusted",
             HistoryAction::AddressesChanged => "addresses_changed",
+            HistoryAction::ReturnRequested => "return_requested",
+            HistoryAction::ReturnApproved => "return_approved",
+            HistoryAction::ReturnRejected => "return_rejected",
+            HistoryAction::ReturnReceived => "return_received",
+            HistoryAction::Refunded => "refunded",
+            HistoryAction::ReturnClosed => "return_closed",
         }
     }
 }

@@ -30,6 +30,7 @@ use crate::order::{
     PaymentStatus, ShippingStatus, StockTake,
 };
 use crate::product::Product;
+use crate::returns::{ReceivedLine, Refund, Return, ReturnAction, ReturnPolicy, ReturnStatus};
 use crate::shipment::{
     derive_shipping_status, Carrier, NewShipment, Shipment, ShipmentError, ShipmentStatus,
     ShipmentStep, TrackingLinks, TrackingNumber,
@@ -114,6 +115,46 @@ pub enum OrderCommand {
         billing_address: Option<Address>,
         notify_customer: bool,
     },
+    /// A customer (or staff on their behalf) asks to send units back.
+    /// Staff may accept it after the shopper's window (`override_window`).
+    RequestReturn {
+        lines: Vec<ReturnRequestLine>,
+        action: ReturnAction,
+        comment: Option<String>,
+        override_window: bool,
+    },
+    ApproveReturn {
+        return_id: String,
+    },
+    /// Refuse a return, with the reason the customer reads.
+    RejectReturn {
+        return_id: String,
+        reason: String,
+    },
+    /// What arrived, per line, and whether it goes back on the shelf.
+    ReceiveReturn {
+        return_id: String,
+        lines: Vec<ReceivedLine>,
+    },
+    /// Pay back (or credit) what the received units cost the customer;
+    /// staff may refund less, with a reason.
+    RefundReturn {
+        return_id: String,
+        amount: Option<Money>,
+        reason: Option<String>,
+    },
+    /// End a replacement or exchange once its units arrived.
+    CloseReturn {
+        return_id: String,
+    },
+}
+
+/// Units of one line a customer asks to send back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnRequestLine {
+    pub line_id: LineId,
+    pub quantity: Quantity,
+    pub reason: String,
 }
 
 /// A carrier's message, as the webhook parsed it.
@@ -154,11 +195,39 @@ impl OrderCommand {
                     .map(|l| l.sku.clone())
                     .collect()
             }
+            OrderCommand::ReceiveReturn { lines, .. } => lines
+                .iter()
+                .filter(|l| l.restocked && l.quantity > 0)
+                .filter_map(|l| order.lines.iter().find(|line| line.id == l.line_id))
+                .map(|l| l.sku.clone())
+                .collect(),
             _ => Vec::new(),
         };
         skus.sort();
         skus.dedup();
         skus
+    }
+}
+
+impl OrderCommand {
+    /// Whether the command is a step of a return (which a completed order
+    /// still takes).
+    pub fn is_return_step(&self) -> bool {
+        matches!(
+            self,
+            OrderCommand::RequestReturn { .. }
+                | OrderCommand::ApproveReturn { .. }
+                | OrderCommand::RejectReturn { .. }
+                | OrderCommand::ReceiveReturn { .. }
+                | OrderCommand::RefundReturn { .. }
+                | OrderCommand::CloseReturn { .. }
+        )
+    }
+
+    /// Whether deciding takes the next credit-note number (the caller
+    /// reads how many were issued and hands it in).
+    pub fn needs_credit_note(&self) -> bool {
+        matches!(self, OrderCommand::RefundReturn { .. })
     }
 }
 
@@ -171,6 +240,11 @@ pub struct CommandContext<'a> {
     pub products: &'a [Product],
     /// The shop's VAT rates, for a line added now.
     pub tax_rates: TaxRates,
+    /// The shop's return rules.
+    pub return_policy: &'a ReturnPolicy,
+    /// Credit notes the shop has issued so far, when
+    /// [`OrderCommand::needs_credit_note`].
+    pub credit_notes_issued: u64,
 }
 
 impl CommandContext<'_> {
@@ -220,6 +294,20 @@ pub enum Change {
         shipping_address: Option<Address>,
         billing_address: Option<Address>,
     },
+    ReturnAdded(Return),
+    ReturnStatusSet {
+        return_id: String,
+        status: ReturnStatus,
+        rejection_reason: Option<String>,
+    },
+    ReturnReceived {
+        return_id: String,
+        received: Vec<ReceivedLine>,
+    },
+    ReturnRefunded {
+        return_id: String,
+        refund: Refund,
+    },
 }
 
 /// A change outside the order that commits in the same transaction.
@@ -242,6 +330,9 @@ pub enum Effect {
         removed_words: Vec<String>,
         added_words: Vec<String>,
     },
+    /// The shop's credit-note counter moves from `number - 1` to `number`,
+    /// only if no other refund took `number` meanwhile (gap-free).
+    ClaimCreditNote { number: u64 },
 }
 
 /// What a command does, decided but not yet applied.
@@ -257,7 +348,7 @@ pub struct Decision {
 }
 
 impl Decision {
-    fn new(action: HistoryAction, detail: String) -> Self {
+    pub(crate) fn new(action: HistoryAction, detail: String) -> Self {
         Self {
             changes: Vec::new(),
             effects: Vec::new(),
@@ -327,6 +418,8 @@ pub enum OrderError {
     NothingToAdjust,
     #[error("the total would be {total}: an order never charges less than nothing")]
     BelowZero { total: Money },
+    #[error(transparent)]
+    Return(#[from] crate::returns::ReturnError),
 }
 
 impl Order {
@@ -348,7 +441,14 @@ impl Order {
         command: &OrderCommand,
         context: &CommandContext<'_>,
     ) -> Result<Decision, OrderError> {
-        if self.status != OrderStatus::Open {
+        // A completed order still takes back what it delivered; nothing
+        // else changes a closed order.
+        let open_enough = match self.status {
+            OrderStatus::Open => true,
+            OrderStatus::Completed => command.is_return_step(),
+            OrderStatus::Cancelled => false,
+        };
+        if !open_enough {
             return Err(OrderError::Closed {
                 status: self.status,
             });
@@ -476,6 +576,39 @@ impl Order {
                     self.decide_addresses(shipping_address.as_ref(), billing_address.as_ref())?;
                 return self.edited(decision, *notify_customer);
             }
+            OrderCommand::RequestReturn {
+                lines,
+                action,
+                comment,
+                override_window,
+            } => {
+                return Ok(self.decide_return_request(
+                    lines,
+                    *action,
+                    comment.as_deref(),
+                    *override_window,
+                    context,
+                )?)
+            }
+            OrderCommand::ApproveReturn { return_id } => {
+                return Ok(self.decide_return_verdict(return_id, None)?)
+            }
+            OrderCommand::RejectReturn { return_id, reason } => {
+                return Ok(self.decide_return_verdict(return_id, Some(reason))?)
+            }
+            OrderCommand::ReceiveReturn { return_id, lines } => {
+                return Ok(self.decide_return_receipt(return_id, lines, context)?)
+            }
+            OrderCommand::RefundReturn {
+                return_id,
+                amount,
+                reason,
+            } => {
+                self.decide_refund(return_id, *amount, reason.as_deref(), context)?
+            }
+            OrderCommand::CloseReturn { return_id } => {
+                return Ok(self.decide_return_close(return_id)?)
+            }
             OrderCommand::Complete { even_if_open } => {
                 let finished = self.shipping_status == ShippingStatus::Delivered
                     && self.payment_status == PaymentStatus::Paid;
@@ -578,6 +711,31 @@ impl Order {
                     }
                 }
                 Change::AdjustmentAdded(adjustment) => self.adjustments.push(adjustment.clone()),
+                Change::ReturnAdded(added) => self.returns.push(added.clone()),
+                Change::ReturnStatusSet {
+                    return_id,
+                    status,
+                    rejection_reason,
+                } => {
+                    if let Some(found) = self.returns.iter_mut().find(|r| &r.id == return_id) {
+                        found.status = *status;
+                        if rejection_reason.is_some() {
+                            found.rejection_reason = rejection_reason.clone();
+                        }
+                    }
+                }
+                Change::ReturnReceived { return_id, received } => {
+                    if let Some(found) = self.returns.iter_mut().find(|r| &r.id == return_id) {
+                        found.status = ReturnStatus::Received;
+                        found.received = received.clone();
+                    }
+                }
+                Change::ReturnRefunded { return_id, refund } => {
+                    if let Some(found) = self.returns.iter_mut().find(|r| &r.id == return_id) {
+                        found.status = ReturnStatus::Refunded;
+                        found.refund = Some(refund.clone());
+                    }
+                }
                 Change::AddressesChanged {
                     shipping_address,
                     billing_address,
@@ -604,7 +762,7 @@ impl Order {
     }
 
     /// The order as `changes` would leave it, to build events from.
-    fn after(&self, changes: &[Change]) -> Order {
+    pub(crate) fn after(&self, changes: &[Change]) -> Order {
         let mut after = self.clone();
         after.apply_changes(changes);
         after
@@ -1407,9 +1565,17 @@ impl Order {
     }
 }
 
-/// The payment status as the payments make it.
+/// The payment status as the payments and refunds make it.
 pub fn derive_payment_status(order: &Order) -> PaymentStatus {
     let paid = order.paid();
+    let refunded = order.refunded_out();
+    if !refunded.is_zero() {
+        return if refunded.amount() >= paid.amount() {
+            PaymentStatus::Refunded
+        } else {
+            PaymentStatus::PartiallyRefunded
+        };
+    }
     if paid.is_zero() {
         PaymentStatus::Pending
     } else if order.amount_due().is_zero() {
@@ -1455,7 +1621,7 @@ fn unreachable_parcel(order: &Order, shipment_id: &str) -> crate::events::Parcel
 
 /// A stock movement: `sign` -1 for units taken, 1 for units returned;
 /// `stock_before` as read before deciding.
-fn stock_changed(
+pub(crate) fn stock_changed(
     take: &StockTake,
     sign: i64,
     stock_before: u32,
@@ -1516,7 +1682,7 @@ fn clean_location(location: Option<&str>) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 #[cfg(test)]
 mod edit_tests;

@@ -49,6 +49,11 @@ pub enum EventPayload {
     OrderAdjusted(OrderAdjusted),
     OrderAddressesChanged(OrderAddressesChanged),
     OrderChangeAnnounced(OrderChangeAnnounced),
+    ReturnRequested(ReturnRequested),
+    ReturnApproved(ReturnDecided),
+    ReturnRejected(ReturnDecided),
+    ReturnReceived(ReturnReceived),
+    RefundIssued(RefundIssued),
 }
 
 /// Defines each event's name once: `EventPayload::name` and [`EVENT_NAMES`]
@@ -83,6 +88,11 @@ event_names!(
     OrderAdjusted,
     OrderAddressesChanged,
     OrderChangeAnnounced,
+    ReturnRequested,
+    ReturnApproved,
+    ReturnRejected,
+    ReturnReceived,
+    RefundIssued,
 );
 
 impl EventPayload {
@@ -206,6 +216,8 @@ pub enum StockChangeReason {
     OrderCancelled,
     /// Staff changed the order's lines.
     OrderChanged,
+    /// Returned units arrived sellable and went back on the shelf.
+    ReturnRestocked,
 }
 
 /// Who asked for a cancellation, as the customer's e-mail words it.
@@ -394,4 +406,87 @@ pub enum ChangeItem {
     BillingAddressChanged {
         address: Address,
     },
+}
+
+/// Who a customer e-mail about an order goes to, and in which language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerContact {
+    pub email: Email,
+    /// The customer's, or none for a guest (whose link carries a token).
+    pub customer_id: Option<CustomerId>,
+    pub language: Language,
+}
+
+/// Units of a line in a return, as the customer asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnedUnits {
+    pub line_id: LineId,
+    pub sku: Sku,
+    pub name: String,
+    pub quantity: u32,
+    pub reason: String,
+}
+
+/// A customer (or staff on their behalf) asked to send units back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnRequested {
+    pub number: OrderNumber,
+    pub return_id: String,
+    pub lines: Vec<ReturnedUnits>,
+    pub requested_action: crate::returns::ReturnAction,
+    /// Staff accepted it after the shopper's window.
+    pub window_overridden: bool,
+    #[serde(flatten)]
+    pub customer: CustomerContact,
+}
+
+/// Staff approved a return (`ReturnApproved`) or rejected it
+/// (`ReturnRejected`, with the reason the customer reads).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnDecided {
+    pub number: OrderNumber,
+    pub return_id: String,
+    pub reason: Option<String>,
+    #[serde(flatten)]
+    pub customer: CustomerContact,
+}
+
+/// What arrived of a return, line by line, and whether it was restocked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnReceived {
+    pub number: OrderNumber,
+    pub return_id: String,
+    pub lines: Vec<ReceivedUnits>,
+    #[serde(flatten)]
+    pub customer: CustomerContact,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceivedUnits {
+    pub line_id: LineId,
+    pub name: String,
+    pub quantity: u32,
+    pub restocked: bool,
+}
+
+/// A return was refunded: money paid back (`money_out`) and what was taken
+/// off the amount due (`credit`), under a credit note.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundIssued {
+    pub number: OrderNumber,
+    pub return_id: String,
+    pub credit_note: String,
+    pub currency: Currency,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub money_out: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub credit: Decimal,
+    /// What is still to pay after it.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount_due: Decimal,
+    pub payment_status: PaymentStatus,
+    #[serde(flatten)]
+    pub customer: CustomerContact,
 }

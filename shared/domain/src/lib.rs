@@ -11,6 +11,7 @@
 //! - [`pricing`]: pricing a cart: lines, shipping, tax breakdown, total.
 //! - [`order`]: the order aggregate.
 //! - [`placing`]: placing an order (the checkout, pure).
+//! - [`returns`]: returns of shipped units, and the refunds for them.
 //! - [`search`]: what staff search orders by.
 //! - [`adjustment`]: goodwill adjustments split over tax rates and lines.
 //! - [`command`]: every later change to an order: commands, decisions, and
@@ -35,6 +36,7 @@ pub mod order;
 pub mod placing;
 pub mod pricing;
 pub mod product;
+pub mod returns;
 pub mod search;
 pub mod shipment;
 pub mod stored;

@@ -197,7 +197,7 @@ pub use crate::search::{name_tokens, OrderFilter, OrderLookup};
 
 /// The shape of the stored order document; [`crate::stored`] upgrades
 /// older ones when they are read.
-pub const ORDER_SCHEMA: u32 = 5;
+pub const ORDER_SCHEMA: u32 = 6;
 
 /// Money received for an order, as staff recorded it (or as the carrier
 /// collected it, for cash on delivery).
@@ -257,6 +257,8 @@ pub struct Order {
     /// Lines staff removed before any unit of them was packed: kept so
     /// that staff see them and their ids are never given out again.
     pub removed_lines: Vec<OrderLine>,
+    /// Returns of shipped units, oldest first.
+    pub returns: Vec<crate::returns::Return>,
 }
 
 /// A note on an order: for colleagues (internal, the default), or for the
@@ -346,10 +348,11 @@ impl Order {
         Money::sum(self.currency, self.payments.iter().map(|p| &p.amount))
     }
 
-    /// What is still to pay: the total less what was received (never
-    /// below zero).
+    /// What is still to pay: the total less what was received and what
+    /// returns took off it (never below zero; money paid back does not
+    /// make anything due again).
     pub fn amount_due(&self) -> Money {
-        let due = self.totals.total.rounded() - self.paid();
+        let due = self.totals.total.rounded() - self.credits() - self.paid();
         if due.is_negative() {
             Money::zero(self.currency)
         } else {

@@ -285,6 +285,7 @@ pub fn place_order(
         notes: Vec::new(),
         adjustments: Vec::new(),
         removed_lines: Vec::new(),
+        returns: Vec::new(),
         shipping_status: ShippingStatus::NotShipped,
         language: details.language,
         access_token_hash: context.access_token_hash,

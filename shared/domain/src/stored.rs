@@ -16,6 +16,7 @@
 //! Schema 4: the order's notes (none before). Schema 5: goodwill
 //! adjustments and removed lines (none before), shipping's adjustment share
 //! (zero), and the address a parcel that left went to (none recorded).
+//! Schema 6: the order's returns (none before).
 
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
@@ -66,6 +67,10 @@ pub fn upgrade_order(mut value: Value) -> Result<Value, StoredError> {
     }
     if schema < 5 {
         upgrade_4_to_5(document)?;
+    }
+    if schema < 6 {
+        document.insert("returns".into(), json!([]));
+        document.insert("schema".into(), Value::from(6));
     }
     Ok(value)
 }
@@ -311,6 +316,7 @@ mod tests {
         let mut value = serde_json::to_value(order_from_json(SCHEMA_1_ORDER).unwrap()).unwrap();
         let document = value.as_object_mut().unwrap();
         document.insert("schema".into(), json!(4));
+        document.remove("returns");
         document.remove("adjustments");
         document.remove("removed_lines");
         document["shipping"]
@@ -325,7 +331,7 @@ mod tests {
             shipment.as_object_mut().unwrap().remove("ship_to");
         }
         let order = order_from_value(value).expect("upgrades");
-        assert_eq!(order.schema, 5);
+        assert_eq!(order.schema, ORDER_SCHEMA);
         assert!(order.adjustments.is_empty() && order.removed_lines.is_empty());
         assert!(order.shipping.adjustment.is_zero());
         assert!(order.totals.adjustments.is_zero());

@@ -8,11 +8,13 @@ mod changes;
 mod lifecycle;
 mod notes;
 mod parcels;
+mod returns;
 
 pub use changes::order_changed;
 pub use lifecycle::order_cancelled;
 pub use notes::order_note;
 pub use parcels::{parcel_mail, ParcelMail};
+pub use returns::return_mail;
 
 use kontor_domain::events::{OrderPlaced, PlacedLine};
 use kontor_domain::order::{Language, PaymentMethod};

@@ -3,6 +3,7 @@
 
 use kontor_domain::money::{Currency, Money};
 use kontor_domain::pricing::{PricingSettings, ShippingPolicy};
+use kontor_domain::returns::ReturnPolicy;
 use kontor_domain::shipment::{Carrier, TrackingLinks};
 use kontor_domain::tax::TaxTable;
 use kontor_domain::CountryCode;
@@ -28,6 +29,9 @@ pub struct ShopSettings {
     /// Days a prepayment order waits for its money before it is cancelled
     /// (`KONTOR_UNPAID_EXPIRY_DAYS`, default 14).
     pub unpaid_expiry_days: u32,
+    /// Return reasons, actions, window (`KONTOR_RETURN_WINDOW_DAYS`, default
+    /// 30) and whether shipping is refunded once all came back.
+    pub returns: ReturnPolicy,
 }
 
 /// The default payment deadline of a prepayment order, in days.
@@ -50,6 +54,13 @@ impl ShopSettings {
             .filter(|days| (1..=365).contains(days))
         {
             settings.unpaid_expiry_days = days;
+        }
+        if let Some(days) = std::env::var("KONTOR_RETURN_WINDOW_DAYS")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|days| (1..=3650).contains(days))
+        {
+            settings.returns.window_days = days;
         }
         for carrier in Carrier::ALL {
             let name = format!("KONTOR_TRACKING_URL_{}", carrier.code().to_uppercase());
@@ -83,6 +94,7 @@ impl Default for ShopSettings {
             webhook_secrets: WebhookSecrets::default(),
             order_links: OrderLinks::default(),
             unpaid_expiry_days: DEFAULT_UNPAID_EXPIRY_DAYS,
+            returns: ReturnPolicy::default(),
         }
     }
 }

@@ -236,6 +236,9 @@ pub trait OrderStore: Send + Sync {
     /// (exact), an e-mail address (exact, any case), a tracking number, or
     /// words that must all be words of a name on the order.
     async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<Order>, StoreError>;
+    /// How many credit notes the shop has issued: the last number taken
+    /// (an order commit with `Effect::ClaimCreditNote` takes the next).
+    async fn credit_notes_issued(&self) -> Result<u64, StoreError>;
 }
 
 /// Signed-in shoppers' records.

@@ -141,6 +141,14 @@ impl Keys {
         }
     }
 
+    /// The shop's credit-note counter: the last number issued.
+    pub fn credit_notes() -> Self {
+        Self {
+            pk: "COUNTER#credit-note".to_string(),
+            sk: "COUNTER",
+        }
+    }
+
     /// The lookup from an e-mail address to the customer who has it.
     pub fn customer_email(email: &Email) -> Self {
         Self {
@@ -377,6 +385,16 @@ impl Item {
     pub fn for_customer_email(customer: &Customer) -> Self {
         Self::keyed(Keys::customer_email(&customer.email))
             .with("customer_id", s(customer.id.as_str()))
+    }
+
+    /// The credit-note counter at `number`.
+    pub fn for_credit_notes(number: u64) -> Self {
+        Self::keyed(Keys::credit_notes()).with("value", n(number))
+    }
+
+    /// The value of a counter item.
+    pub fn counter_value(&self) -> Result<u64, StoreError> {
+        self.number("value")
     }
 
     pub fn customer_id(&self) -> Result<CustomerId, StoreError> {

@@ -119,6 +119,12 @@ impl OrderStore for DynamoStore {
             .await
     }
 
+    async fn credit_notes_issued(&self) -> Result<u64, StoreError> {
+        self.get(Keys::credit_notes())
+            .await?
+            .map_or(Ok(0), |item| item.counter_value())
+    }
+
     async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<Order>, StoreError> {
         let lookup = OrderLookup::parse(search.text.as_deref());
         let wanted = |order: &Order| lookup.matches(order) && search.filter.matches(order);
@@ -224,6 +230,7 @@ impl DynamoStore {
             Stock(&'a Sku),
             Tracking(&'a TrackingNumber),
             Customer,
+            CreditNote(u64),
             Other,
         }
         let order = &commit.order;
@@ -312,6 +319,33 @@ impl DynamoStore {
                     writes.push(self.release_tracking(number, &order.id)?);
                     parts.push(Part::Other);
                 }
+                // Gap-free: the counter moves by one from the number before,
+                // or the transaction fails and the refund is decided again.
+                Effect::ClaimCreditNote { number } => {
+                    let condition = if *number <= 1 {
+                        "attribute_not_exists(PK)".to_string()
+                    } else {
+                        "#value = :previous".to_string()
+                    };
+                    let mut put = Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(Item::for_credit_notes(*number).into_map()))
+                        .condition_expression(condition);
+                    if *number > 1 {
+                        put = put
+                            .expression_attribute_names("#value", "value")
+                            .expression_attribute_values(
+                                ":previous",
+                                AttributeValue::N((number - 1).to_string()),
+                            );
+                    }
+                    writes.push(
+                        TransactWriteItem::builder()
+                            .put(put.build().map_err(build_error)?)
+                            .build(),
+                    );
+                    parts.push(Part::CreditNote(*number));
+                }
                 // Search by name reads these items: they follow the names.
                 Effect::RenameOrder {
                     removed_words,
@@ -389,6 +423,10 @@ impl DynamoStore {
                         .customer
                         .as_ref()
                         .map_or(0, |c| c.version.saturating_sub(1)),
+                },
+                Part::CreditNote(number) => StoreError::StaleVersion {
+                    entity: "credit note",
+                    expected: number.saturating_sub(1),
                 },
                 Part::Other => StoreError::AlreadyExists { entity: "event" },
             });

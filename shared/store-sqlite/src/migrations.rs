@@ -98,10 +98,19 @@ const MIGRATION_5: &str = r#"
 CREATE INDEX IF NOT EXISTS customers_by_email ON customers (lower(json_extract(doc, '$.email')));
 "#;
 
+/// Migration 6: the shop's counters (credit notes, gap-free); the order
+/// documents are rewritten in their schema 6 (returns).
+const MIGRATION_6: &str = r#"
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+"#;
+
 /// The schema's version after every migration ran (`PRAGMA user_version`).
 /// Migration 4 adds no table: it rewrites the order documents in their
 /// schema 4 (notes).
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Brings the file to [`SCHEMA_VERSION`], one numbered migration at a time,
 /// each in its own transaction with the version it reaches.
@@ -128,6 +137,10 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
             4 => upgrade_orders(&tx)?,
             5 => {
                 tx.execute_batch(MIGRATION_5).map_err(internal)?;
+                upgrade_orders(&tx)?;
+            }
+            6 => {
+                tx.execute_batch(MIGRATION_6).map_err(internal)?;
                 upgrade_orders(&tx)?;
             }
             _ => unreachable!("every version up to SCHEMA_VERSION has a migration"),

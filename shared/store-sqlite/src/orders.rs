@@ -133,6 +133,21 @@ impl OrderStore for SqliteStore {
         .await
     }
 
+    async fn credit_notes_issued(&self) -> Result<u64, StoreError> {
+        self.run(|connection| {
+            let value: Option<i64> = connection
+                .query_row(
+                    "SELECT value FROM counters WHERE name = 'credit-note'",
+                    [],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(internal)?;
+            Ok(value.map_or(0, |v| v.max(0) as u64))
+        })
+        .await
+    }
+
     async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<Order>, StoreError> {
         let search = search.clone();
         self.run(move |connection| {
@@ -224,6 +239,28 @@ fn apply_effect(
         // The documents hold the names, which search reads: nothing to
         // keep beside them.
         Effect::RenameOrder { .. } => Ok(()),
+        // Gap-free: the counter moves by one from the number before.
+        Effect::ClaimCreditNote { number } => {
+            let changed = if *number <= 1 {
+                tx.execute(
+                    "INSERT INTO counters (name, value) VALUES ('credit-note', ?1) ON CONFLICT (name) DO NOTHING",
+                    params![*number as i64],
+                )
+            } else {
+                tx.execute(
+                    "UPDATE counters SET value = ?1 WHERE name = 'credit-note' AND value = ?2",
+                    params![*number as i64, (*number - 1) as i64],
+                )
+            }
+            .map_err(internal)?;
+            if changed == 0 {
+                return Err(StoreError::StaleVersion {
+                    entity: "credit note",
+                    expected: number.saturating_sub(1),
+                });
+            }
+            Ok(())
+        }
     }
 }
 

@@ -55,6 +55,7 @@ pub fn commit_of(order: &Order, command: &OrderCommand, stock: u32) -> OrderComm
         .iter()
         .map(|sku| product(sku.as_str(), "10.00", stock, true))
         .collect();
+    let settings = ShopSettings::default();
     let decision = order
         .decide(
             command,
@@ -62,7 +63,9 @@ pub fn commit_of(order: &Order, command: &OrderCommand, stock: u32) -> OrderComm
                 now,
                 actor: &actor,
                 products: &products,
-                tax_rates: ShopSettings::default().pricing.tax_rates,
+                tax_rates: settings.pricing.tax_rates,
+                return_policy: &settings.returns,
+                credit_notes_issued: 0,
             },
         )
         .expect("the fixture's command is allowed");

@@ -90,11 +90,14 @@ pub fn run_with(
     products: &[crate::product::Product],
     now: time::OffsetDateTime,
 ) -> Result<Decision, OrderError> {
+    let policy = crate::returns::ReturnPolicy::default();
     let context = CommandContext {
         now,
         actor,
         products,
         tax_rates: settings().tax_rates,
+        return_policy: &policy,
+        credit_notes_issued: 0,
     };
     let decision = order.decide(&command, &context)?;
     order.apply(&decision, now, actor);

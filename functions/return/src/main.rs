@@ -1,0 +1,6 @@
+//! The `return` Lambda function: its router behind API Gateway.
+
+#[tokio::main]
+async fn main() -> Result<(), kontor_lambda::StartupError> {
+    kontor_lambda::run(kontor_return::router).await
+}
