@@ -418,7 +418,7 @@ async fn the_authorization_matrix_holds_for_every_operation() {
                 .replace("{id}", id)
                 .replace("{sid}", "S1")
                 .replace("{line_id}", "L1")
-            .replace("{rid}", "R1")
+                .replace("{rid}", "R1")
                 .replace("{carrier}", "dhl");
             // A body the route accepts, so that what answers is the guard
             // and the order's owner, not the body's parser.

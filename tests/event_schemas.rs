@@ -371,6 +371,97 @@ async fn lifecycle_events_match_their_schemas() {
     );
 }
 
+/// The events of a return: requested, approved, received with a restocked
+/// unit, refunded; and another return rejected.
+async fn return_events() -> Vec<serde_json::Value> {
+    let state = state_with(&[product("JEANS", "89.00", 5, false)]).await;
+    let router = kontor_checkout::router()
+        .merge(kontor_shipment::router())
+        .merge(kontor_order_lifecycle::router())
+        .merge(kontor_return::router());
+    let app = TestApp::new(router, state.clone());
+    let staff = app.as_staff();
+    let placed = app
+        .post(
+            "/checkout",
+            &checkout_body(&[("JEANS", 2)]),
+            &[("Idempotency-Key", "returns")],
+        )
+        .await
+        .json();
+    let order = format!("/admin/orders/{}", placed["id"].as_str().unwrap());
+    let steps = [
+        (
+            format!("{order}/payments"),
+            serde_json::json!({"amount": "178.00", "date": "2026-11-28", "reference": "bank"}),
+        ),
+        (
+            format!("{order}/shipments"),
+            serde_json::json!({"items": [{"line_id": "L1", "quantity": 2}], "carrier": "other"}),
+        ),
+        (
+            format!("{order}/shipments/S1/status"),
+            serde_json::json!({"status": "shipped", "notify": false}),
+        ),
+    ];
+    for (path, body) in &steps {
+        let answer = staff.post(path, body, &[]).await;
+        assert!(answer.status.is_success(), "{path}: {}", answer.text);
+    }
+    let before = state.store.pending_events(100).await.unwrap().len();
+    let one = serde_json::json!({"lines": [{"line_id": "L1", "quantity": 1, "reason": "too small"}], "requested_action": "refund"});
+    let version = |answer: &kontor_testkit::http::TestResponse| {
+        assert!(answer.status.is_success(), "{}", answer.text);
+        answer.json()["version"].as_u64().unwrap()
+    };
+    let mut v = 0;
+    for _ in 0..2 {
+        v = version(&staff.post(&format!("{order}/returns"), &one, &[]).await);
+    }
+    for (path, body) in [
+        ("R1/approve", serde_json::json!({})),
+        ("R2/reject", serde_json::json!({"reason": "worn"})),
+        (
+            "R1/receive",
+            serde_json::json!({"lines": [{"line_id": "L1", "quantity": 1, "restock": true}]}),
+        ),
+        ("R1/refund", serde_json::json!({})),
+    ] {
+        let mut body = body;
+        body["version"] = serde_json::json!(v);
+        v = version(
+            &staff
+                .post(&format!("{order}/returns/{path}"), &body, &[])
+                .await,
+        );
+    }
+    state
+        .store
+        .pending_events(100)
+        .await
+        .unwrap()
+        .iter()
+        .skip(before)
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn return_events_match_their_schemas() {
+    assert_types_and_schemas(
+        &return_events().await,
+        &[
+            "ReturnRequested",
+            "ReturnRequested",
+            "ReturnApproved",
+            "ReturnRejected",
+            "ReturnReceived",
+            "StockChanged",
+            "RefundIssued",
+        ],
+    );
+}
+
 /// Every event type's schema refuses an event that lacks one of its own
 /// required fields or carries a field it does not know (so that internal
 /// data cannot slip onto the bus unnoticed).
@@ -379,6 +470,7 @@ async fn every_schema_refuses_a_missing_or_unknown_field() {
     let mut events = emitted_events().await;
     events.extend(parcel_events().await);
     events.extend(lifecycle_events().await);
+    events.extend(return_events().await);
     let mut covered = std::collections::BTreeSet::new();
     for event in &events {
         let event_type = event["type"].as_str().unwrap();

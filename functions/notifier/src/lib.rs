@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use kontor_domain::events::{Event, EventPayload};
 use kontor_domain::shipment::ShipmentStatus;
 use kontor_notifications::{
-    order_cancelled, order_changed, order_confirmation, order_note, return_mail, parcel_mail, ParcelMail,
-    ShopDetails,
+    order_cancelled, order_changed, order_confirmation, order_note, parcel_mail, return_mail,
+    ParcelMail, ShopDetails,
 };
 use kontor_platform::{
     ConsumeError, ConsumerLedger, EventConsumer, MailError, Mailer, OrderLinks, OutgoingMail,

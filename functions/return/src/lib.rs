@@ -150,7 +150,10 @@ async fn request(
     let version = body.version;
     let command = request_command(body, visible.is_none())?;
     let expect = Expect { version, visible };
-    let order = state.change_order_if(id, actor, &command, expect).await?.order;
+    let order = state
+        .change_order_if(id, actor, &command, expect)
+        .await?
+        .order;
     let return_id = order
         .returns
         .last()
@@ -274,7 +277,10 @@ async fn step(
     let order = if dry_run {
         state.preview_order(&id, &actor, &command, expect).await?
     } else {
-        state.change_order_if(&id, &actor, &command, expect).await?.order
+        state
+            .change_order_if(&id, &actor, &command, expect)
+            .await?
+            .order
     };
     Ok(Json(ReturnAnswer::new(&order, &return_id, dry_run)?))
 }

@@ -53,12 +53,16 @@ pub enum OrderCommand {
         notify: bool,
     },
     /// Staff e-mail a parcel's tracking link again.
-    SendTracking { shipment_id: String },
+    SendTracking {
+        shipment_id: String,
+    },
     /// A carrier's signed message about one of the order's parcels.
     ApplyCarrierMessage(CarrierUpdate),
     /// Cancel the order: its stock goes back. Shoppers may while nothing
     /// is packed; staff while nothing has left the warehouse.
-    Cancel { reason: Option<String> },
+    Cancel {
+        reason: Option<String>,
+    },
     /// Money arrived.
     RecordPayment {
         amount: Money,
@@ -67,10 +71,14 @@ pub enum OrderCommand {
     },
     /// Close the order. Without `even_if_open` only a delivered and paid
     /// order can be completed (it then completes by itself anyway).
-    Complete { even_if_open: bool },
+    Complete {
+        even_if_open: bool,
+    },
     /// Cancel a prepayment order whose money has not arrived after
     /// `after_days` days, so that it does not hold stock forever.
-    ExpireUnpaid { after_days: u32 },
+    ExpireUnpaid {
+        after_days: u32,
+    },
     /// Staff write a note: for colleagues, or for the customer.
     AddNote {
         text: NoteText,
@@ -582,33 +590,29 @@ impl Order {
                 comment,
                 override_window,
             } => {
-                return Ok(self.decide_return_request(
+                return self.decide_return_request(
                     lines,
                     *action,
                     comment.as_deref(),
                     *override_window,
                     context,
-                )?)
+                )
             }
             OrderCommand::ApproveReturn { return_id } => {
-                return Ok(self.decide_return_verdict(return_id, None)?)
+                return self.decide_return_verdict(return_id, None)
             }
             OrderCommand::RejectReturn { return_id, reason } => {
-                return Ok(self.decide_return_verdict(return_id, Some(reason))?)
+                return self.decide_return_verdict(return_id, Some(reason))
             }
             OrderCommand::ReceiveReturn { return_id, lines } => {
-                return Ok(self.decide_return_receipt(return_id, lines, context)?)
+                return self.decide_return_receipt(return_id, lines, context)
             }
             OrderCommand::RefundReturn {
                 return_id,
                 amount,
                 reason,
-            } => {
-                self.decide_refund(return_id, *amount, reason.as_deref(), context)?
-            }
-            OrderCommand::CloseReturn { return_id } => {
-                return Ok(self.decide_return_close(return_id)?)
-            }
+            } => self.decide_refund(return_id, *amount, reason.as_deref(), context)?,
+            OrderCommand::CloseReturn { return_id } => return self.decide_return_close(return_id),
             OrderCommand::Complete { even_if_open } => {
                 let finished = self.shipping_status == ShippingStatus::Delivered
                     && self.payment_status == PaymentStatus::Paid;
@@ -724,7 +728,10 @@ impl Order {
                         }
                     }
                 }
-                Change::ReturnReceived { return_id, received } => {
+                Change::ReturnReceived {
+                    return_id,
+                    received,
+                } => {
                     if let Some(found) = self.returns.iter_mut().find(|r| &r.id == return_id) {
                         found.status = ReturnStatus::Received;
                         found.received = received.clone();

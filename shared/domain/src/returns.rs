@@ -405,10 +405,12 @@ fn reason_text(reason: &str) -> Result<String, ReturnError> {
 }
 
 use crate::actor::HistoryAction;
-use crate::command::{stock_changed, Change, CommandContext, Decision, Effect, OrderError, ReturnRequestLine};
+use crate::command::{
+    stock_changed, Change, CommandContext, Decision, Effect, OrderError, ReturnRequestLine,
+};
 use crate::events::{
-    CustomerContact, EventPayload, ReceivedUnits, RefundIssued, ReturnDecided,
-    ReturnReceived, ReturnRequested, ReturnedUnits, StockChangeReason,
+    CustomerContact, EventPayload, ReceivedUnits, RefundIssued, ReturnDecided, ReturnReceived,
+    ReturnRequested, ReturnedUnits, StockChangeReason,
 };
 use crate::order::StockTake;
 
@@ -502,31 +504,30 @@ impl Order {
         }
         let id = format!("R{}", self.returns.len() + 1);
         let units: u32 = accepted.iter().map(|l| l.quantity.get()).sum();
-        let mut detail = format!(
-            "Return {id} requested: {units} unit(s), {}",
-            action.code()
-        );
+        let mut detail = format!("Return {id} requested: {units} unit(s), {}", action.code());
         if window_overridden {
             detail.push_str(", accepted by staff after the return window");
         }
         let mut decision = Decision::new(HistoryAction::ReturnRequested, detail);
-        decision.events.push(EventPayload::ReturnRequested(ReturnRequested {
-            number: self.number.clone(),
-            return_id: id.clone(),
-            lines: accepted
-                .iter()
-                .map(|l| ReturnedUnits {
-                    line_id: l.line_id.clone(),
-                    sku: l.sku.clone(),
-                    name: l.name.clone(),
-                    quantity: l.quantity.get(),
-                    reason: l.reason.clone(),
-                })
-                .collect(),
-            requested_action: action,
-            window_overridden,
-            customer: self.contact(),
-        }));
+        decision
+            .events
+            .push(EventPayload::ReturnRequested(ReturnRequested {
+                number: self.number.clone(),
+                return_id: id.clone(),
+                lines: accepted
+                    .iter()
+                    .map(|l| ReturnedUnits {
+                        line_id: l.line_id.clone(),
+                        sku: l.sku.clone(),
+                        name: l.name.clone(),
+                        quantity: l.quantity.get(),
+                        reason: l.reason.clone(),
+                    })
+                    .collect(),
+                requested_action: action,
+                window_overridden,
+                customer: self.contact(),
+            }));
         decision.changes.push(Change::ReturnAdded(Return {
             id,
             lines: accepted,
@@ -550,7 +551,11 @@ impl Order {
         rejection: Option<&String>,
     ) -> Result<Decision, OrderError> {
         let found = self.find_return(return_id)?;
-        let step = if rejection.is_some() { "rejected" } else { "approved" };
+        let step = if rejection.is_some() {
+            "rejected"
+        } else {
+            "approved"
+        };
         if found.status != ReturnStatus::Requested {
             return Err(ReturnError::OutOfOrder {
                 return_id: return_id.to_string(),
@@ -645,25 +650,27 @@ impl Order {
             return_id: return_id.to_string(),
             received: received.to_vec(),
         });
-        decision.events.push(EventPayload::ReturnReceived(ReturnReceived {
-            number: self.number.clone(),
-            return_id: return_id.to_string(),
-            lines: received
-                .iter()
-                .map(|l| ReceivedUnits {
-                    line_id: l.line_id.clone(),
-                    name: self
-                        .lines
-                        .iter()
-                        .find(|line| line.id == l.line_id)
-                        .map(|line| line.name.clone())
-                        .unwrap_or_default(),
-                    quantity: l.quantity,
-                    restocked: l.restocked,
-                })
-                .collect(),
-            customer: self.contact(),
-        }));
+        decision
+            .events
+            .push(EventPayload::ReturnReceived(ReturnReceived {
+                number: self.number.clone(),
+                return_id: return_id.to_string(),
+                lines: received
+                    .iter()
+                    .map(|l| ReceivedUnits {
+                        line_id: l.line_id.clone(),
+                        name: self
+                            .lines
+                            .iter()
+                            .find(|line| line.id == l.line_id)
+                            .map(|line| line.name.clone())
+                            .unwrap_or_default(),
+                        quantity: l.quantity,
+                        restocked: l.restocked,
+                    })
+                    .collect(),
+                customer: self.contact(),
+            }));
         // One stock movement per sku, however many lines share it.
         let mut back: Vec<StockTake> = Vec::new();
         for got in received.iter().filter(|l| l.restocked && l.quantity > 0) {
@@ -759,7 +766,8 @@ impl Order {
             at: context.now,
             by: context.actor.clone(),
         };
-        let mut detail = format!("Return {return_id} refunded: {amount} under credit note {credit_note}");
+        let mut detail =
+            format!("Return {return_id} refunded: {amount} under credit note {credit_note}");
         if !money_out.is_zero() {
             detail.push_str(&format!(", {money_out} paid back"));
         }
@@ -776,18 +784,20 @@ impl Order {
             refund,
         });
         let after = self.after(&decision.changes);
-        decision.events.push(EventPayload::RefundIssued(RefundIssued {
-            number: self.number.clone(),
-            return_id: return_id.to_string(),
-            credit_note,
-            currency: self.currency,
-            amount: amount.amount(),
-            money_out: money_out.rounded().amount(),
-            credit: credit.rounded().amount(),
-            amount_due: after.amount_due().rounded().amount(),
-            payment_status: after.payment_status,
-            customer: self.contact(),
-        }));
+        decision
+            .events
+            .push(EventPayload::RefundIssued(RefundIssued {
+                number: self.number.clone(),
+                return_id: return_id.to_string(),
+                credit_note,
+                currency: self.currency,
+                amount: amount.amount(),
+                money_out: money_out.rounded().amount(),
+                credit: credit.rounded().amount(),
+                amount_due: after.amount_due().rounded().amount(),
+                payment_status: after.payment_status,
+                customer: self.contact(),
+            }));
         Ok(decision)
     }
 

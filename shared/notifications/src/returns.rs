@@ -11,7 +11,11 @@ use kontor_platform::OutgoingMail;
 use crate::{escape, format_money, sign_off, ShopDetails};
 
 /// The e-mail a return event asks for, if it is one.
-pub fn return_mail(order_id: &OrderId, payload: &EventPayload, shop: &ShopDetails) -> Option<OutgoingMail> {
+pub fn return_mail(
+    order_id: &OrderId,
+    payload: &EventPayload,
+    shop: &ShopDetails,
+) -> Option<OutgoingMail> {
     let (contact, subject, paragraphs) = match payload {
         EventPayload::ReturnRequested(e) => {
             let de = e.customer.language == Language::De;
@@ -56,13 +60,19 @@ pub fn return_mail(order_id: &OrderId, payload: &EventPayload, shop: &ShopDetail
             let (subject, said, why) = if de {
                 (
                     format!("Rücksendung {} abgelehnt", e.return_id),
-                    format!("leider können wir deine Rücksendung {} zu Bestellung {} nicht annehmen.", e.return_id, e.number),
+                    format!(
+                        "leider können wir deine Rücksendung {} zu Bestellung {} nicht annehmen.",
+                        e.return_id, e.number
+                    ),
                     format!("Grund: {reason}"),
                 )
             } else {
                 (
                     format!("Return {} declined", e.return_id),
-                    format!("we are sorry: we cannot accept your return {} for order {}.", e.return_id, e.number),
+                    format!(
+                        "we are sorry: we cannot accept your return {} for order {}.",
+                        e.return_id, e.number
+                    ),
                     format!("Reason: {reason}"),
                 )
             };
@@ -196,8 +206,13 @@ mod tests {
             customer: contact(Language::De),
         });
         let mail = return_mail(&order, &refund, &ShopDetails::default()).unwrap();
-        assert_eq!(mail.subject, "Erstattung zu Bestellung K-7F3K-9QXW (CN-2026-000001)");
-        assert!(mail.text.contains("30,00 €") && mail.text.contains("25,05 € zahlen wir dir zurück"));
+        assert_eq!(
+            mail.subject,
+            "Erstattung zu Bestellung K-7F3K-9QXW (CN-2026-000001)"
+        );
+        assert!(
+            mail.text.contains("30,00 €") && mail.text.contains("25,05 € zahlen wir dir zurück")
+        );
         assert!(mail.text.contains("4,95 € ziehen wir"));
     }
 

@@ -66,10 +66,28 @@ fn approve(id: &str) -> OrderCommand {
 /// delivered.
 fn split_delivery(method: PaymentMethod) -> Order {
     let mut order = order([1, 1, 2], 5, method);
-    run(&mut order, pack(&[(1, 1), (3, 1)], Carrier::Other, None), &staff(), 5).unwrap();
-    run(&mut order, pack(&[(2, 1), (3, 1)], Carrier::Other, None), &staff(), 5).unwrap();
+    run(
+        &mut order,
+        pack(&[(1, 1), (3, 1)], Carrier::Other, None),
+        &staff(),
+        5,
+    )
+    .unwrap();
+    run(
+        &mut order,
+        pack(&[(2, 1), (3, 1)], Carrier::Other, None),
+        &staff(),
+        5,
+    )
+    .unwrap();
     for parcel in ["S1", "S2"] {
-        run(&mut order, move_to(parcel, ShipmentStatus::Delivered), &staff(), 5).unwrap();
+        run(
+            &mut order,
+            move_to(parcel, ShipmentStatus::Delivered),
+            &staff(),
+            5,
+        )
+        .unwrap();
     }
     order
 }
@@ -90,7 +108,13 @@ fn a_partial_return_of_a_split_delivery_refunds_what_was_paid_for_it() {
     let mut order = split_delivery(PaymentMethod::Invoice);
     run(&mut order, pay(dec!(40.00)), &staff(), 0).unwrap();
     // One from each parcel and one of the third line's two.
-    let requested = run(&mut order, want(&[(1, 1), (2, 1), (3, 1)]), &Actor::Guest, 0).unwrap();
+    let requested = run(
+        &mut order,
+        want(&[(1, 1), (2, 1), (3, 1)]),
+        &Actor::Guest,
+        0,
+    )
+    .unwrap();
     assert_eq!(requested.events[0].name(), "ReturnRequested");
     assert_eq!(order.returns[0].id, "R1");
     assert_eq!(order.units_returnable(&line(3)), 1);
@@ -106,7 +130,11 @@ fn a_partial_return_of_a_split_delivery_refunds_what_was_paid_for_it() {
     assert_eq!(stock_back(&received), 2, "the third was not sellable");
     let refunded = run(&mut order, refund("R1", None, None), &staff(), 0).unwrap();
     let money = order.returns[0].refund.clone().unwrap();
-    assert_eq!(money.amount.amount(), dec!(30.00), "no shipping: not all came back");
+    assert_eq!(
+        money.amount.amount(),
+        dec!(30.00),
+        "no shipping: not all came back"
+    );
     // 40.00 of 44.95 was paid: 4.95 was still due and is credited, the
     // rest goes back.
     assert_eq!(money.credit.amount(), dec!(4.95));
@@ -114,10 +142,7 @@ fn a_partial_return_of_a_split_delivery_refunds_what_was_paid_for_it() {
     assert_eq!(money.credit_note, "CN-2026-000001");
     assert_eq!(order.amount_due().amount(), dec!(0.00));
     assert_eq!(order.payment_status, PaymentStatus::PartiallyRefunded);
-    assert_eq!(
-        refunded.effects,
-        [Effect::ClaimCreditNote { number: 1 }]
-    );
+    assert_eq!(refunded.effects, [Effect::ClaimCreditNote { number: 1 }]);
     assert_eq!(refunded.events[0].name(), "RefundIssued");
     assert_eq!(order.returns[0].status, ReturnStatus::Refunded);
 
@@ -129,7 +154,11 @@ fn a_partial_return_of_a_split_delivery_refunds_what_was_paid_for_it() {
     run(&mut order, refund("R2", None, None), &staff(), 0).unwrap();
     let second = order.returns[1].refund.clone().unwrap();
     assert_eq!(second.amount.amount(), dec!(14.95), "the unit and shipping");
-    assert_eq!(order.refunded_out().amount(), dec!(40.00), "all that was paid");
+    assert_eq!(
+        order.refunded_out().amount(),
+        dec!(40.00),
+        "all that was paid"
+    );
     assert_eq!(order.payment_status, PaymentStatus::Refunded);
 }
 
@@ -137,7 +166,11 @@ fn a_partial_return_of_a_split_delivery_refunds_what_was_paid_for_it() {
 fn a_completed_order_takes_returns_and_nothing_else() {
     let mut order = split_delivery(PaymentMethod::Invoice);
     run(&mut order, pay(dec!(44.95)), &staff(), 0).unwrap();
-    assert_eq!(order.status, crate::order::OrderStatus::Completed, "delivered and paid");
+    assert_eq!(
+        order.status,
+        crate::order::OrderStatus::Completed,
+        "delivered and paid"
+    );
     run(&mut order, want(&[(1, 1)]), &Actor::Guest, 0).unwrap();
     run(&mut order, approve("R1"), &staff(), 0).unwrap();
     run(&mut order, receive("R1", &[(1, 1, true)]), &staff(), 5).unwrap();
@@ -200,7 +233,13 @@ fn adjustments_lower_the_refund_as_they_lowered_the_price() {
 #[test]
 fn returns_refuse_what_cannot_come_back() {
     let mut order = order([1, 1, 2], 5, PaymentMethod::Invoice);
-    run(&mut order, pack(&[(1, 1)], Carrier::Other, None), &staff(), 5).unwrap();
+    run(
+        &mut order,
+        pack(&[(1, 1)], Carrier::Other, None),
+        &staff(),
+        5,
+    )
+    .unwrap();
     let before = order.clone();
     let refused = |order: &mut Order, command| run(order, command, &Actor::Guest, 0);
     // Packed but not left; never shipped.
@@ -208,7 +247,13 @@ fn returns_refuse_what_cannot_come_back() {
         refused(&mut order, want(&[(1, 1)])),
         Err(OrderError::Return(ReturnError::NotShipped { index: 0, .. }))
     ));
-    run(&mut order, move_to("S1", ShipmentStatus::Shipped), &staff(), 5).unwrap();
+    run(
+        &mut order,
+        move_to("S1", ShipmentStatus::Shipped),
+        &staff(),
+        5,
+    )
+    .unwrap();
     let before_request = order.clone();
     assert!(matches!(
         refused(&mut order, want(&[(2, 1)])),
@@ -216,7 +261,10 @@ fn returns_refuse_what_cannot_come_back() {
     ));
     assert!(matches!(
         refused(&mut order, want(&[(1, 2)])),
-        Err(OrderError::Return(ReturnError::MoreThanReturnable { returnable: 1, .. }))
+        Err(OrderError::Return(ReturnError::MoreThanReturnable {
+            returnable: 1,
+            ..
+        }))
     ));
     assert!(matches!(
         refused(&mut order, want(&[(1, 1), (1, 1)])),
@@ -237,7 +285,10 @@ fn returns_refuse_what_cannot_come_back() {
     run(&mut order, want(&[(1, 1)]), &Actor::Guest, 0).unwrap();
     assert!(matches!(
         refused(&mut order, want(&[(1, 1)])),
-        Err(OrderError::Return(ReturnError::MoreThanReturnable { returnable: 0, .. }))
+        Err(OrderError::Return(ReturnError::MoreThanReturnable {
+            returnable: 0,
+            ..
+        }))
     ));
     // Out of order: no refund before receipt, no receipt before approval.
     assert!(matches!(
@@ -275,14 +326,25 @@ fn refunds_are_never_above_what_is_refundable_and_lower_ones_say_why() {
     run(&mut order, approve("R1"), &staff(), 0).unwrap();
     run(&mut order, receive("R1", &[(1, 1, false)]), &staff(), 5).unwrap();
     assert!(matches!(
-        run(&mut order, refund("R1", Some(dec!(10.01)), None), &staff(), 0),
+        run(
+            &mut order,
+            refund("R1", Some(dec!(10.01)), None),
+            &staff(),
+            0
+        ),
         Err(OrderError::Return(ReturnError::AboveRefundable { .. }))
     ));
     assert!(matches!(
         run(&mut order, refund("R1", Some(dec!(5)), None), &staff(), 0),
         Err(OrderError::Return(ReturnError::BadReason))
     ));
-    run(&mut order, refund("R1", Some(dec!(5)), Some("scratched")), &staff(), 0).unwrap();
+    run(
+        &mut order,
+        refund("R1", Some(dec!(5)), Some("scratched")),
+        &staff(),
+        0,
+    )
+    .unwrap();
     let money = order.returns[0].refund.clone().unwrap();
     assert_eq!(money.amount.amount(), dec!(5.00));
     assert_eq!(money.reduced_because.as_deref(), Some("scratched"));
@@ -309,7 +371,12 @@ fn the_window_binds_shoppers_and_staff_may_override_it() {
     }
     run_with(&mut order, overriding, &staff(), &[], late).unwrap();
     assert!(order.returns[0].window_overridden);
-    assert!(order.history.last().unwrap().detail.contains("after the return window"));
+    assert!(order
+        .history
+        .last()
+        .unwrap()
+        .detail
+        .contains("after the return window"));
 }
 
 #[test]
