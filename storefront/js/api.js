@@ -53,4 +53,7 @@ export const api = {
   cancelOrder: (id, token) =>
     request('POST', `/orders/${encodeURIComponent(id)}/cancel?token=${encodeURIComponent(token)}`),
   cancelMyOrder: (id) => request('POST', `/me/orders/${encodeURIComponent(id)}/cancel`),
+  returnItems: (id, token, body) =>
+    request('POST', `/orders/${encodeURIComponent(id)}/returns?token=${encodeURIComponent(token)}`, body),
+  returnMyItems: (id, body) => request('POST', `/me/orders/${encodeURIComponent(id)}/returns`, body),
 };

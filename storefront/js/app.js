@@ -264,12 +264,14 @@ async function confirmationView(id) {
 
 async function orderView(id, token) {
   await renderCategories(null);
-  showOrder(await api.order(id, token || ''), () => api.cancelOrder(id, token || ''));
+  showOrder(await api.order(id, token || ''), () => api.cancelOrder(id, token || ''),
+    (body) => api.returnItems(id, token || '', body));
 }
 
-// An order as its shopper sees it; `cancel` cancels it (as a guest with
-// the link's token, or as the signed-in customer).
-function showOrder(order, cancel) {
+// An order as its shopper sees it; `cancel` cancels it and `sendBack`
+// asks to return items (as a guest with the link's token, or as the
+// signed-in customer).
+function showOrder(order, cancel, sendBack) {
   const address = (a) => `${esc(a.name)}<br>${esc(a.street)}<br>${esc(a.postal_code)} ${esc(a.city)}<br>${esc(a.country)}`;
   const cur = order.currency;
   const due = Number(order.amount_due) > 0 && order.status === 'open';
@@ -290,10 +292,12 @@ function showOrder(order, cancel) {
     ${order.notes.length ? `<section class="related" data-testid="notes"><h2>Messages from the shop</h2>
       ${order.notes.map((n) => `<div class="notice" data-testid="note"><time>${esc(new Date(n.at).toLocaleString())}</time><br>${esc(n.text).replaceAll('\n', '<br>')}</div>`).join('')}</section>` : ''}
     ${parcelsBlock(order)}
+    ${returnsBlock(order)}
     ${order.can_cancel ? `<section class="related"><h2>Changed your mind?</h2>
       <p class="muted">Nothing of this order is packed yet, so you can still cancel it.</p>
       <button class="secondary" data-testid="cancel-order">Cancel this order</button>
       <div class="field-error" data-testid="cancel-error"></div></section>` : ''}`;
+  wireReturnForm(order, sendBack);
   const button = app.querySelector('[data-testid=cancel-order]');
   button?.addEventListener('click', async () => {
     if (!window.confirm('Cancel this order? This cannot be undone.')) return;
@@ -304,6 +308,73 @@ function showOrder(order, cancel) {
     } catch (error) {
       button.disabled = false;
       app.querySelector('[data-testid=cancel-error]').textContent = error.message;
+    }
+  });
+}
+
+const RETURN_STATUS = {
+  requested: 'Requested — we will look at it shortly',
+  approved: 'Approved — please send the items with the return number',
+  rejected: 'Declined',
+  received: 'Arrived at the shop',
+  refunded: 'Refunded',
+  closed: 'Done',
+};
+
+// The order's returns and, for items that can still go back, the form to
+// send them back (quantities, a reason each, what the customer wants).
+function returnsBlock(order) {
+  const lines = order.lines.filter((l) => order.returnable[l.id] > 0);
+  if (!order.returns.length && !lines.length) return '';
+  const options = order.return_options;
+  return `<section class="related" data-testid="returns"><h2>Returns</h2>
+    ${order.returns.map((r) => `<div class="parcel" data-testid="return" data-id="${esc(r.id)}">
+      <div class="parcel-head"><strong>Return ${esc(r.id)}</strong> <span class="muted">for order ${esc(order.number)}</span>
+        <span class="status" data-testid="return-status">${esc(RETURN_STATUS[r.status] || r.status)}</span></div>
+      <ul>${r.lines.map((l) => `<li>${esc(l.quantity)} × ${esc(l.name)} — ${esc(l.reason)}</li>`).join('')}</ul>
+      ${r.rejection_reason ? `<p>Reason: ${esc(r.rejection_reason)}</p>` : ''}
+      ${r.refund ? `<p data-testid="return-refund">${money(r.refund.amount, order.currency)} refunded (credit note ${esc(r.refund.credit_note)})${Number(r.refund.credit) ? `, ${money(r.refund.credit, order.currency)} of it off what you owed` : ''}</p>` : ''}
+    </div>`).join('')}
+    ${lines.length ? `<details data-testid="return-form-toggle"><summary>Return items</summary>
+      <form id="return-form" class="checkout" data-testid="return-form">
+        <p class="muted">You can return items up to ${esc(options.window_days)} days after they arrived.</p>
+        <table class="lines"><thead><tr><th>Product</th><th class="num">Send back</th><th>Why</th></tr></thead><tbody>
+        ${lines.map((l) => `<tr><td>${esc(l.name)}</td>
+          <td class="num"><input type="number" min="0" max="${esc(order.returnable[l.id])}" value="0" data-return-line="${esc(l.id)}" aria-label="Units of ${esc(l.name)} to send back"></td>
+          <td><select data-return-reason="${esc(l.id)}" aria-label="Why ${esc(l.name)} goes back">${options.reasons.map((r) => `<option>${esc(r)}</option>`).join('')}</select></td></tr>`).join('')}
+        </tbody></table>
+        <label for="return-action">What would you like?</label>
+        <select id="return-action" name="action">${options.actions.map((a) => `<option value="${esc(a)}">${esc({ refund: 'My money back', replacement: 'The same item again', exchange: 'Another item instead' }[a] || a)}</option>`).join('')}</select>
+        <label for="return-comment">Anything we should know?</label>
+        <textarea id="return-comment" name="comment" rows="2" maxlength="1000"></textarea>
+        <button type="submit" data-testid="send-return">Ask to return</button>
+        <div class="field-error" data-testid="return-error"></div>
+      </form></details>` : ''}
+  </section>`;
+}
+
+function wireReturnForm(order, sendBack) {
+  const form = document.getElementById('return-form');
+  form?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const lines = [...form.querySelectorAll('[data-return-line]')]
+      .map((input) => ({
+        line_id: input.dataset.returnLine,
+        quantity: Number(input.value),
+        reason: form.querySelector(`[data-return-reason="${CSS.escape(input.dataset.returnLine)}"]`).value,
+      }))
+      .filter((l) => l.quantity > 0);
+    const error = form.querySelector('[data-testid=return-error]');
+    if (!lines.length) { error.textContent = 'Choose how many of which items you send back.'; return; }
+    try {
+      await sendBack({
+        lines,
+        requested_action: form.action.value,
+        ...(form.comment.value.trim() ? { comment: form.comment.value.trim() } : {}),
+      });
+      route();
+    } catch (failure) {
+      error.textContent = failure.message;
     }
   });
 }
@@ -369,7 +440,7 @@ async function accountView() {
 async function myOrderView(id) {
   await renderCategories(null);
   if (!session.current()) { location.hash = `#/signin?back=${encodeURIComponent(`account/order/${id}`)}`; return; }
-  showOrder(await api.myOrder(id), () => api.cancelMyOrder(id));
+  showOrder(await api.myOrder(id), () => api.cancelMyOrder(id), (body) => api.returnMyItems(id, body));
 }
 
 function updateAccountLink() {

@@ -44,6 +44,16 @@ const WORDS = {
   line_removed: 'Line removed',
   adjusted: 'Goodwill adjustment',
   addresses_changed: 'Addresses changed',
+  requested: 'Requested',
+  approved: 'Approved',
+  rejected: 'Rejected',
+  received: 'Received',
+  closed: 'Closed',
+  return_requested: 'Return requested',
+  return_approved: 'Return approved',
+  return_rejected: 'Return rejected',
+  return_received: 'Return received',
+  return_closed: 'Return closed',
 };
 
 // A status code in words (escaped); unknown codes read as their words.

@@ -17,6 +17,7 @@ use kontor_domain::order::{
     HistoryEntry, Order, OrderFilter, OrderLine, OrderStatus, PaymentMethod, PaymentStatus,
     ShippingStatus,
 };
+use kontor_domain::returns::{ReturnPolicy, ReturnStatus};
 use kontor_domain::shipment::{ShipmentStatus, TrackingLinks};
 use kontor_http::views::{money, AddressBody, NoteView, ReturnView, ShipmentView, TotalsView};
 use kontor_http::{AppState, Problem, QueryParams, SignedIn, Staff};
@@ -118,11 +119,38 @@ pub struct OrderView {
     /// Units of each line the customer may still send back, by line id
     /// (lines with none are left out).
     pub returnable: BTreeMap<String, u32>,
+    /// What a return may give as its reason and ask for (shop settings).
+    pub return_options: ReturnOptionsView,
+}
+
+/// The shop's return reasons and actions, and its window.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct ReturnOptionsView {
+    pub reasons: Vec<String>,
+    /// `refund`, `replacement`, `exchange`.
+    pub actions: Vec<String>,
+    /// Days after delivery that shoppers may ask to return.
+    pub window_days: u32,
+}
+
+impl From<&ReturnPolicy> for ReturnOptionsView {
+    fn from(policy: &ReturnPolicy) -> Self {
+        Self {
+            reasons: policy.reasons.clone(),
+            actions: policy
+                .actions
+                .iter()
+                .map(|a| a.code().to_string())
+                .collect(),
+            window_days: policy.window_days,
+        }
+    }
 }
 
 impl OrderView {
-    pub fn new(order: &Order, links: &TrackingLinks) -> Self {
+    pub fn new(order: &Order, links: &TrackingLinks, returns: &ReturnPolicy) -> Self {
         let mut view = Self::from(order);
+        view.return_options = ReturnOptionsView::from(returns);
         view.shipments = order
             .shipments
             .iter()
@@ -160,6 +188,7 @@ impl From<&Order> for OrderView {
                 .map(|l| (l.id.to_string(), order.units_returnable(&l.id)))
                 .filter(|(_, units)| *units > 0 && order.status != OrderStatus::Cancelled)
                 .collect(),
+            return_options: ReturnOptionsView::default(),
         }
     }
 }
@@ -197,6 +226,7 @@ async fn get_order(
     Ok(Json(OrderView::new(
         &order,
         &links_for(&state, &order).await?,
+        &state.settings.returns,
     )))
 }
 
@@ -221,6 +251,8 @@ pub struct OrderSummaryView {
     pub payment_status: PaymentStatus,
     #[schema(value_type = String, example = "not_shipped")]
     pub shipping_status: ShippingStatus,
+    /// Returns still under way (not rejected, refunded or closed).
+    pub open_returns: usize,
 }
 
 impl From<&Order> for OrderSummaryView {
@@ -237,6 +269,11 @@ impl From<&Order> for OrderSummaryView {
             status: order.status,
             payment_status: order.payment_status,
             shipping_status: order.shipping_status,
+            open_returns: order
+                .returns
+                .iter()
+                .filter(|r| !r.status.is_final())
+                .count(),
         }
     }
 }
@@ -329,9 +366,9 @@ pub struct PaymentView {
 }
 
 impl AdminOrderView {
-    fn new(order: &Order, links: &TrackingLinks) -> Self {
+    fn new(order: &Order, links: &TrackingLinks, returns: &ReturnPolicy) -> Self {
         Self {
-            order: OrderView::new(order, links),
+            order: OrderView::new(order, links, returns),
             customer_id: order.customer_id.as_ref().map(ToString::to_string),
             guest_link: order.access_token_hash.is_some(),
             version: order.version,
@@ -433,6 +470,7 @@ async fn my_order(
     Ok(Json(OrderView::new(
         &order,
         &links_for(&state, &order).await?,
+        &state.settings.returns,
     )))
 }
 
@@ -446,6 +484,10 @@ pub struct AdminOrderQuery {
     pub payment_status: Option<PaymentStatus>,
     #[param(value_type = Option<String>, example = "not_shipped")]
     pub shipping_status: Option<ShippingStatus>,
+    /// Orders with a return in this status (`requested`, `approved`,
+    /// `received`, …).
+    #[param(value_type = Option<String>, example = "requested")]
+    pub return_status: Option<ReturnStatus>,
     /// At most this many, newest first (default 50, at most 200).
     pub limit: Option<usize>,
 }
@@ -475,6 +517,7 @@ async fn admin_orders(
             status: query.status,
             payment_status: query.payment_status,
             shipping_status: query.shipping_status,
+            return_status: query.return_status,
         },
         limit: query.limit.unwrap_or(50).clamp(1, MAX_LIST),
     };
@@ -505,5 +548,6 @@ async fn admin_order(
     Ok(Json(AdminOrderView::new(
         &order,
         &links_for(&state, &order).await?,
+        &state.settings.returns,
     )))
 }

@@ -95,6 +95,8 @@ pub struct OrderFilter {
     pub status: Option<OrderStatus>,
     pub payment_status: Option<PaymentStatus>,
     pub shipping_status: Option<ShippingStatus>,
+    /// Orders with a return in this status (staff's list of open returns).
+    pub return_status: Option<crate::returns::ReturnStatus>,
 }
 
 impl OrderFilter {
@@ -106,5 +108,8 @@ impl OrderFilter {
             && self
                 .shipping_status
                 .is_none_or(|s| s == order.shipping_status)
+            && self
+                .return_status
+                .is_none_or(|s| order.returns.iter().any(|r| r.status == s))
     }
 }

@@ -1,7 +1,7 @@
 // The staff admin page: orders (search, filters, detail with history),
 // products (price, stock, backorder and selling links, version-checked), and
 // the local mail outbox. Hash-routed like the storefront:
-//   #/orders?q=&status=&payment_status=&shipping_status=
+//   #/orders?q=&status=&payment_status=&shipping_status=&return_status=
 //   #/orders/ID
 //   #/orders/new          (an order taken on the phone)
 //   #/products
@@ -13,6 +13,7 @@ import { request, ApiError } from '/js/api.js';
 import { esc, money, paymentWords, words } from '/js/format.js';
 import * as session from '/js/session.js';
 import { editsBlock, linesBlock, phoneOrderView, totalsBlock, wireEdits } from './edits.js';
+import { returnsBlock, wireReturns } from './returns.js';
 
 const app = document.getElementById('app');
 
@@ -22,6 +23,7 @@ const when = (at) => esc(new Date(at).toLocaleString());
 
 const STATUSES = {
   status: ['open', 'completed', 'cancelled'],
+  return_status: ['requested', 'approved', 'received', 'refunded', 'rejected', 'closed'],
   payment_status: ['pending', 'partially_paid', 'paid', 'partially_refunded', 'refunded'],
   shipping_status: ['not_shipped', 'partially_shipped', 'shipped', 'partially_delivered', 'delivered'],
 };
@@ -77,7 +79,7 @@ function select(name, text, value) {
 
 async function ordersView(params) {
   const query = new URLSearchParams();
-  for (const key of ['q', 'status', 'payment_status', 'shipping_status']) {
+  for (const key of ['q', 'status', 'payment_status', 'shipping_status', 'return_status']) {
     if (params.get(key)) query.set(key, params.get(key));
   }
   const orders = await request('GET', `/admin/orders?${query}`);
@@ -88,15 +90,16 @@ async function ordersView(params) {
       ${select('status', 'Order', params.get('status'))}
       ${select('payment_status', 'Payment', params.get('payment_status'))}
       ${select('shipping_status', 'Shipping', params.get('shipping_status'))}
+      ${select('return_status', 'Returns', params.get('return_status'))}
       <button type="submit" data-testid="order-search-submit">Search</button>
     </form>
     ${orders.length ? `<table class="lines" data-testid="orders"><thead><tr><th>Number</th><th>Placed</th><th>Name</th><th>E-mail</th>
-      <th class="num">Total</th><th>Order</th><th>Payment</th><th>Shipping</th></tr></thead><tbody>
+      <th class="num">Total</th><th>Order</th><th>Payment</th><th>Shipping</th><th class="num">Open returns</th></tr></thead><tbody>
       ${orders.map((o) => `<tr class="clickable" data-testid="order-row" data-id="${esc(o.id)}" data-number="${esc(o.number)}">
         <td><a href="#/orders/${encodeURIComponent(o.id)}">${esc(o.number)}</a></td><td>${when(o.created_at)}</td>
         <td>${esc(o.name)}</td><td>${esc(o.email)}</td><td class="num">${euro(o.total)}</td>
         <td><span class="status">${label(o.status)}</span></td><td><span class="status">${label(o.payment_status)}</span></td>
-        <td><span class="status">${label(o.shipping_status)}</span></td></tr>`).join('')}</tbody></table>`
+        <td><span class="status">${label(o.shipping_status)}</span></td><td class="num">${o.open_returns || ''}</td></tr>`).join('')}</tbody></table>`
     : '<p class="muted" data-testid="no-orders">No orders match.</p>'}`;
   document.getElementById('order-search').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -129,6 +132,7 @@ async function orderView(id) {
     ${totalsBlock(order)}
     ${editsBlock(order)}
     ${lifecycleBlock(order)}
+    ${returnsBlock(order)}
     ${notesBlock(order)}
     <h2>Parcels</h2>
     <div id="parcel-alert"></div>
@@ -141,6 +145,7 @@ async function orderView(id) {
   wireLifecycle(order);
   wireNotes(order);
   wireEdits(order, () => orderView(order.id).catch(showError)).catch(showError);
+  wireReturns(order, () => orderView(order.id).catch(showError));
 }
 
 // Notes: internal ones for colleagues (the default), or for the customer,

@@ -1,0 +1,127 @@
+// Returns on the admin page: record one for a customer (after the window
+// too, on purpose), and walk each through approve or reject, receive (what
+// arrived, and whether it goes back on the shelf) and refund — the refund
+// shown as the API computes it (`?dry_run=true`) before it is confirmed —
+// or close a replacement. Each step sends the order version on screen; a
+// newer order (409) is shown as it is now.
+
+import { request, ApiError } from '/js/api.js';
+import { esc, money } from '/js/format.js';
+
+const STALE = 'urn:kontor:problem:stale-version';
+
+export function returnsBlock(order) {
+  const returnable = order.lines.filter((l) => order.returnable[l.id] > 0);
+  if (!order.returns.length && !returnable.length) return '';
+  const options = order.return_options;
+  return `<div class="returns" data-testid="returns"><h2>Returns</h2><div id="returns-alert"></div>
+    ${order.returns.map((r) => returnCard(order, r)).join('')}
+    ${returnable.length && order.status !== 'cancelled' ? `<details class="ship-form"><summary data-testid="record-return">Record a return for the customer</summary>
+      <form id="staff-return-form" data-testid="staff-return-form">
+        <table class="lines"><thead><tr><th>Line</th><th class="num">Returnable</th><th class="num">Units</th><th>Reason</th></tr></thead><tbody>
+        ${returnable.map((l) => `<tr><td>${esc(l.id)} ${esc(l.name)}</td><td class="num">${esc(order.returnable[l.id])}</td>
+          <td class="num"><input type="number" min="0" max="${esc(order.returnable[l.id])}" value="0" data-line="${esc(l.id)}" aria-label="Units of ${esc(l.id)}"></td>
+          <td><select data-reason="${esc(l.id)}" aria-label="Reason for ${esc(l.id)}">${options.reasons.map((r) => `<option>${esc(r)}</option>`).join('')}</select></td></tr>`).join('')}
+        </tbody></table>
+        <div class="row"><label>Customer wants<select name="action">${options.actions.map((a) => `<option>${esc(a)}</option>`).join('')}</select></label>
+          <label><span><input type="checkbox" name="override_window"> accept after the ${esc(options.window_days)}-day window</span></label>
+          <button type="submit">Record return</button></div>
+        <div class="field-error" data-error-for="form"></div>
+      </form></details>` : ''}</div>`;
+}
+
+function returnCard(order, r) {
+  const steps = {
+    requested: `<div class="row"><button data-step="approve" data-testid="return-approve">Approve</button>
+        <input name="reject_reason" placeholder="Reason the customer reads" aria-label="Reason to reject ${esc(r.id)}">
+        <button class="secondary" data-step="reject" data-testid="return-reject">Reject</button></div>`,
+    approved: `<table class="lines"><thead><tr><th>Line</th><th class="num">Expected</th><th class="num">Arrived</th><th>Back in stock</th></tr></thead><tbody>
+        ${r.lines.map((l) => `<tr><td>${esc(l.line_id)} ${esc(l.name)}</td><td class="num">${esc(l.quantity)}</td>
+          <td class="num"><input type="number" min="0" max="${esc(l.quantity)}" value="${esc(l.quantity)}" data-arrived="${esc(l.line_id)}" aria-label="Arrived of ${esc(l.line_id)}"></td>
+          <td><input type="checkbox" checked data-restock="${esc(l.line_id)}" aria-label="Restock ${esc(l.line_id)}" data-testid="return-restock"></td></tr>`).join('')}
+        </tbody></table><button data-step="receive" data-testid="return-receive">Record what arrived</button>`,
+    received: r.requested_action === 'refund'
+      ? `<p data-testid="refund-preview" class="muted">Working out the refund…</p>
+        <div class="row"><label>Refund<input name="amount" inputmode="decimal" aria-label="Refund amount" data-testid="refund-amount"></label>
+          <label>Why less<input name="refund_reason" placeholder="only when refunding less" aria-label="Why less"></label>
+          <button data-step="refund" data-testid="return-refund">Refund</button></div>`
+      : '<button data-step="close" data-testid="return-close">Close (replacement sent)</button>',
+  };
+  return `<div class="parcel" data-testid="return" data-id="${esc(r.id)}" data-status="${esc(r.status)}">
+    <div class="parcel-head"><strong>${esc(r.id)}</strong><span class="status" data-testid="return-status">${esc(r.status)}</span>
+      <span>${esc(r.requested_action)}</span><span class="muted">${esc(new Date(r.requested_at).toLocaleString())}</span></div>
+    <ul>${r.lines.map((l) => `<li>${esc(l.quantity)} × ${esc(l.name)} <span class="muted">${esc(l.line_id)}</span> — ${esc(l.reason)}</li>`).join('')}</ul>
+    ${r.comment ? `<p class="muted">“${esc(r.comment)}”</p>` : ''}
+    ${r.rejection_reason ? `<p>Rejected: ${esc(r.rejection_reason)}</p>` : ''}
+    ${r.received.length ? `<p class="muted">Arrived: ${r.received.map((l) => `${esc(l.quantity)} × ${esc(l.line_id)}${l.restocked ? ' (restocked)' : ''}`).join(', ')}</p>` : ''}
+    ${r.refund ? `<p data-testid="return-refund-done">Refunded ${money(r.refund.amount)} · credit note <strong>${esc(r.refund.credit_note)}</strong> · paid back ${money(r.refund.money_out)} · credited ${money(r.refund.credit)}</p>` : ''}
+    ${order.status !== 'cancelled' && steps[r.status] ? `<div class="return-step">${steps[r.status]}<div class="field-error" data-error-for="step"></div></div>` : ''}
+  </div>`;
+}
+
+export function wireReturns(order, reload) {
+  const base = `/admin/orders/${encodeURIComponent(order.id)}/returns`;
+  const failed = (slot, error) => {
+    if (error instanceof ApiError && error.problem?.type === STALE) { reload(); return; }
+    slot.textContent = error.message;
+  };
+  document.querySelectorAll('[data-testid=return]').forEach((card) => {
+    const id = card.dataset.id;
+    const slot = card.querySelector('[data-error-for=step]');
+    const found = order.returns.find((r) => r.id === id);
+    // The refund as the API computes it, before staff confirm it.
+    if (found.status === 'received' && found.requested_action === 'refund') {
+      request('POST', `${base}/${encodeURIComponent(id)}/refund?dry_run=true`, { version: order.version })
+        .then((answer) => {
+          const refund = answer.return.refund;
+          card.querySelector('[data-testid=refund-preview]').innerHTML = `Refundable: <strong data-testid="refundable">${money(refund.amount)}</strong>
+            (${money(refund.money_out)} paid back, ${money(refund.credit)} off what is due${Number(refund.shipping) ? `, shipping ${money(refund.shipping)} included` : ''})`;
+          card.querySelector('[name=amount]').value = refund.amount;
+        })
+        .catch((error) => failed(slot, error));
+    }
+    card.querySelectorAll('[data-step]').forEach((button) => button.addEventListener('click', async () => {
+      const step = button.dataset.step;
+      const body = { version: order.version };
+      if (step === 'reject') body.reason = card.querySelector('[name=reject_reason]').value.trim();
+      if (step === 'receive') {
+        body.lines = found.lines.map((l) => ({
+          line_id: l.line_id,
+          quantity: Number(card.querySelector(`[data-arrived="${CSS.escape(l.line_id)}"]`).value),
+          restock: card.querySelector(`[data-restock="${CSS.escape(l.line_id)}"]`).checked,
+        }));
+      }
+      if (step === 'refund') {
+        const amount = card.querySelector('[name=amount]').value.trim().replace(',', '.');
+        const reason = card.querySelector('[name=refund_reason]').value.trim();
+        if (amount) body.amount = amount;
+        if (reason) body.reason = reason;
+      }
+      try {
+        await request('POST', `${base}/${encodeURIComponent(id)}/${step}`, body);
+        reload();
+      } catch (error) {
+        failed(slot, error);
+      }
+    }));
+  });
+  const form = document.getElementById('staff-return-form');
+  form?.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const lines = [...form.querySelectorAll('[data-line]')]
+      .map((input) => ({
+        line_id: input.dataset.line,
+        quantity: Number(input.value),
+        reason: form.querySelector(`[data-reason="${CSS.escape(input.dataset.line)}"]`).value,
+      }))
+      .filter((l) => l.quantity > 0);
+    try {
+      await request('POST', base, {
+        lines, requested_action: form.action.value, override_window: form.override_window.checked, version: order.version,
+      });
+      reload();
+    } catch (error) {
+      failed(form.querySelector('[data-error-for=form]'), error);
+    }
+  });
+}
