@@ -55,6 +55,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/admin/orders/{id}/returns/{rid}/receive"),
     ("post", "/admin/orders/{id}/returns/{rid}/refund"),
     ("post", "/admin/orders/{id}/returns/{rid}/close"),
+    ("post", "/admin/orders/{id}/shipments/{sid}/receive-back"),
 ];
 
 /// Routes only the local runtime has: described, never deployed.

@@ -294,6 +294,13 @@ fn every_route(state: &kontor_http::AppState) -> Vec<RouteCall> {
         ),
         (
             "post",
+            "/admin/orders/{id}/shipments/{sid}/receive-back",
+            format!("/admin/orders/{id}/shipments/S1/receive-back"),
+            json!({"restock": true, "version": 1}),
+            vec![],
+        ),
+        (
+            "post",
             "/admin/orders/{id}/returns/{rid}/close",
             format!("/admin/orders/{id}/returns/R1/close"),
             json!({"version": 1}),

@@ -45,6 +45,7 @@ impl Shop {
             clock: clock.clone(),
             ids: Arc::new(SequentialIds::default()),
             settings: Arc::new(ShopSettings::default()),
+            payments: Arc::new(kontor_platform::OfflinePayments),
         };
         let router = kontor_checkout::router()
             .merge(kontor_orders::router())

@@ -235,6 +235,10 @@ async fn partial_return(store: Arc<dyn Store>) {
     assert_eq!(refunded["return"]["refund"]["money_out"], "119.70");
     assert_eq!(refunded["payment_status"], "partially_refunded");
     assert_eq!(refunded["refunded"], "119.70");
+    assert_eq!(
+        refunded["pay_back"], "by_staff",
+        "payment is offline: staff transfer it"
+    );
     let v = refunded["version"].as_u64().unwrap();
     let again = staff
         .post(&format!("{r1}/refund"), &json!({"version": v}), &[])
@@ -352,4 +356,95 @@ async fn last_unit_race_on_sqlite() {
 #[tokio::test]
 async fn last_unit_race_on_dynamodb() {
     last_unit_race(dynamodb_store("kontor-returns-race").await).await;
+}
+
+/// A parcel the carrier brought back is taken in again (its units back on
+/// the shelf, to be packed again), and a replacement's unit is a new line
+/// at 0 that goes out like any line.
+async fn parcels_back_and_replacements(store: Arc<dyn Store>) {
+    stock(&store).await;
+    let anyone = app(&store);
+    let staff = anyone.as_staff();
+    let placed = delivered_in_two_parcels(&staff, &anyone, "returns-back").await;
+    let id = placed["id"].as_str().unwrap();
+    let order = format!("/admin/orders/{id}");
+    let v = order_version(store.as_ref(), id).await;
+    staff
+        .post(
+            &format!("{order}/shipments/S1/receive-back"),
+            &json!({"restock": true, "version": v}),
+            &[],
+        )
+        .await
+        .assert_problem(409, None);
+
+    // A replacement for the shirt: approved, it is a line at 0 to pack.
+    let shirts = stock_of(store.as_ref(), "SHIRT").await;
+    let asked = staff
+        .post(
+            &format!("{order}/returns"),
+            &json!({"lines": [{"line_id": "L2", "quantity": 1, "reason": "damaged"}], "requested_action": "replacement"}),
+            &[],
+        )
+        .await;
+    assert_eq!(asked.status, 201, "{}", asked.text);
+    let v = asked.json()["version"].as_u64().unwrap();
+    let approved = staff
+        .post(
+            &format!("{order}/returns/R1/approve"),
+            &json!({"version": v}),
+            &[],
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    assert_eq!(
+        stock_of(store.as_ref(), "SHIRT").await,
+        shirts - 1,
+        "the new shirt is taken"
+    );
+    let whole = staff.get(&order).await;
+    assert_eq!(whole.status, 200, "{}", whole.text);
+
+    // The new shirt goes out and the carrier brings it back: taken in, it
+    // is on the shelf again and left to pack.
+    let v = approved.json()["version"].as_u64().unwrap();
+    let packed = staff
+        .post(
+            &format!("{order}/shipments"),
+            &json!({"items": [{"line_id": "L4", "quantity": 1}], "carrier": "other"}),
+            &[],
+        )
+        .await;
+    assert_eq!(packed.status, 201, "{}: {v}", packed.text);
+    for status in ["shipped", "returned_to_sender"] {
+        let moved = staff
+            .post(
+                &format!("{order}/shipments/S3/status"),
+                &json!({"status": status, "notify": false}),
+                &[],
+            )
+            .await;
+        assert_eq!(moved.status, 200, "{}", moved.text);
+    }
+    let v = order_version(store.as_ref(), id).await;
+    let back = staff
+        .post(
+            &format!("{order}/shipments/S3/receive-back"),
+            &json!({"restock": true, "version": v}),
+            &[],
+        )
+        .await;
+    assert_eq!(back.status, 200, "{}", back.text);
+    assert_eq!(back.json()["left_to_pack"]["L4"], 1);
+    assert_eq!(stock_of(store.as_ref(), "SHIRT").await, shirts);
+}
+
+#[tokio::test]
+async fn parcels_back_and_replacements_on_sqlite() {
+    parcels_back_and_replacements(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn parcels_back_and_replacements_on_dynamodb() {
+    parcels_back_and_replacements(dynamodb_store("kontor-returns-back").await).await;
 }

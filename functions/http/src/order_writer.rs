@@ -346,6 +346,12 @@ fn return_problem(error: ReturnError) -> Problem {
         ReturnError::AboveRefundable { refundable } => Problem::invalid_field("amount", detail)
             .with("refundable", crate::views::money(refundable)),
         ReturnError::BadAmount => Problem::invalid_field("amount", detail),
+        ReturnError::NotBackFromCarrier(_) => Problem::new(
+            StatusCode::CONFLICT,
+            "not-back-from-carrier",
+            "Not back",
+            detail,
+        ),
         ReturnError::RefundNotClose => Problem::new(
             StatusCode::CONFLICT,
             "refund-not-close",

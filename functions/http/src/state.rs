@@ -7,7 +7,10 @@ use kontor_domain::order::Order;
 use kontor_domain::shipment::TrackingLinks;
 use kontor_domain::OrderId;
 use kontor_platform::settings::{read_setting, Versioned};
-use kontor_platform::{Clock, IdSource, RandomIds, ShopSettings, Store, StoreError, SystemClock};
+use kontor_platform::{
+    Clock, IdSource, OfflinePayments, PaymentProvider, RandomIds, ShopSettings, Store, StoreError,
+    SystemClock,
+};
 
 use crate::problem::Problem;
 
@@ -17,6 +20,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdSource>,
     pub settings: Arc<ShopSettings>,
+    /// Pays refunds back (offline today: staff transfer them).
+    pub payments: Arc<dyn PaymentProvider>,
 }
 
 impl AppState {
@@ -27,6 +32,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             ids: Arc::new(RandomIds),
             settings: Arc::new(ShopSettings::from_env()),
+            payments: Arc::new(OfflinePayments),
         }
     }
 }

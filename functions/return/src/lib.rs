@@ -10,7 +10,11 @@
 //!   restocked units go back to stock in the same write), `…/refund`
 //!   (`{amount?, reason?}`: what the received units cost the customer, or
 //!   less with a reason; `?dry_run=true` shows it first) and `…/close`
-//!   (a replacement or exchange).
+//!   (a replacement or exchange; approving one adds its units as lines
+//!   at 0, packed like any line).
+//! - `POST /admin/orders/{id}/shipments/{sid}/receive-back`: a parcel the
+//!   carrier returned to sender is in the shop again; its units go back on
+//!   the shelf (`restock`) or wait to be sent again.
 //!
 //! Returns live inside the order, so every step is an order command
 //! through the order writer; each sends the version the caller saw.
@@ -23,7 +27,7 @@ use kontor_domain::command::{OrderCommand, ReturnRequestLine};
 use kontor_domain::money::Money;
 use kontor_domain::order::{Order, PaymentStatus};
 use kontor_domain::returns::{ReceivedLine, ReturnAction};
-use kontor_domain::{LineId, OrderId, Quantity};
+use kontor_domain::{LineId, OrderId, Quantity, Sku};
 use kontor_http::views::{ReturnView, TotalsView};
 use kontor_http::{AppState, Claims, Expect, JsonBody, Problem, QueryParams, SignedIn, Staff};
 use rust_decimal::Decimal;
@@ -42,6 +46,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(receive))
         .routes(routes!(refund))
         .routes(routes!(close))
+        .routes(routes!(receive_back))
 }
 
 /// The most lines one return may name: more than any order has.
@@ -61,6 +66,9 @@ pub struct ReturnLineBody {
     /// described", "damaged", "wrong item", "changed my mind").
     #[schema(example = "too small")]
     pub reason: String,
+    /// For an exchange: the product wanted instead (the same when left out).
+    #[schema(value_type = Option<String>, example = "TR-CHINO-NAVY")]
+    pub exchange_sku: Option<Sku>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -95,6 +103,9 @@ pub struct ReturnAnswer {
     pub payment_status: PaymentStatus,
     #[serde(flatten)]
     pub totals: TotalsView,
+    /// After a refund with money out: `by_staff` (transfer it; payment is
+    /// offline) or `paid` (a provider paid it back).
+    pub pay_back: Option<String>,
 }
 
 impl ReturnAnswer {
@@ -112,6 +123,7 @@ impl ReturnAnswer {
             found: ReturnView::from(found),
             payment_status: order.payment_status,
             totals: TotalsView::from(order),
+            pay_back: None,
         })
     }
 }
@@ -131,6 +143,7 @@ fn request_command(body: ReturnRequestBody, staff: bool) -> Result<OrderCommand,
                 line_id: l.line_id,
                 quantity: l.quantity,
                 reason: l.reason,
+                exchange_sku: l.exchange_sku,
             })
             .collect(),
         action: body.requested_action,
@@ -481,7 +494,39 @@ async fn refund(
             .map(|a| Money::new(a, state.settings.pricing.currency)),
         reason: body.reason,
     };
-    step(&state, &staff, ids, command, body.version, preview.dry_run).await
+    let Json(mut answer) =
+        step(&state, &staff, ids, command, body.version, preview.dry_run).await?;
+    if preview.dry_run {
+        return Ok(Json(answer));
+    }
+    // The refund is recorded; now the money goes back the way the order
+    // was paid (offline: staff transfer it).
+    let order = state.order(&answer.order_id).await?;
+    if let Some(refund) = order
+        .returns
+        .iter()
+        .find(|r| r.id == answer.found.id)
+        .and_then(|r| r.refund.as_ref())
+        .filter(|r| !r.money_out.is_zero())
+    {
+        let paid_back = state
+            .payments
+            .pay_back(
+                &order.id,
+                order.payment_method,
+                &refund.credit_note,
+                refund.money_out,
+            )
+            .await;
+        answer.pay_back = Some(match paid_back {
+            Ok(how) => how.code().to_string(),
+            Err(error) => {
+                tracing::warn!(order_id = %order.id, credit_note = %refund.credit_note, %error, "refund recorded, paying it back failed");
+                "failed".to_string()
+            }
+        });
+    }
+    Ok(Json(answer))
 }
 
 /// Close a received replacement or exchange (staff).
@@ -510,4 +555,71 @@ async fn close(
         return_id: ids.1.clone(),
     };
     step(&state, &staff, ids, command, body.value.version, false).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveBackBody {
+    /// Put the units back in stock (they are then backordered until sent
+    /// again); otherwise they wait on the shelf to be sent again.
+    pub restock: bool,
+    pub version: u64,
+}
+
+/// What staff do with an order after a parcel came back.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReceivedBackAnswer {
+    pub order_id: String,
+    pub version: u64,
+    /// Units of each line still to pack (the parcel's, to send again).
+    pub left_to_pack: std::collections::BTreeMap<String, u32>,
+}
+
+/// Take back a parcel the carrier returned to sender (staff), without a
+/// customer's request: restock its units or keep them to send again.
+#[utoipa::path(
+    post,
+    path = "/admin/orders/{id}/shipments/{sid}/receive-back",
+    tag = "returns",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The order's id"), ("sid" = String, Path, description = "The parcel's id (`S1`, …)")),
+    request_body = ReceiveBackBody,
+    responses(
+        (status = 200, body = ReceivedBackAnswer),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such order or parcel."),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The parcel is not returned to sender or was taken back already (`not-back-from-carrier`), or the order changed since `version`."),
+    )
+)]
+async fn receive_back(
+    State(state): State<AppState>,
+    Staff(staff): Staff,
+    Path((id, shipment_id)): Path<(String, String)>,
+    body: JsonBody<ReceiveBackBody>,
+) -> Result<Json<ReceivedBackAnswer>, Problem> {
+    let id = state.order_id(&id)?;
+    let body = body.value;
+    let command = OrderCommand::ReceiveReturnedParcel {
+        shipment_id,
+        restock: body.restock,
+    };
+    let expect = Expect {
+        version: Some(body.version),
+        visible: None,
+    };
+    let order = state
+        .change_order_if(&id, &staff.staff_actor(), &command, expect)
+        .await?
+        .order;
+    Ok(Json(ReceivedBackAnswer {
+        order_id: order.id.to_string(),
+        version: order.version,
+        left_to_pack: order
+            .lines
+            .iter()
+            .map(|l| (l.id.to_string(), order.units_left_to_pack(&l.id)))
+            .filter(|(_, left)| *left > 0)
+            .collect(),
+    }))
 }

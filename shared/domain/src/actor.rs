@@ -83,6 +83,7 @@ pub enum HistoryAction {
     ReturnReceived,
     Refunded,
     ReturnClosed,
+    ParcelReceivedBack,
 }
 
 impl HistoryAction {
@@ -107,6 +108,7 @@ impl HistoryAction {
             HistoryAction::ReturnReceived => "return_received",
             HistoryAction::Refunded => "refunded",
             HistoryAction::ReturnClosed => "return_closed",
+            HistoryAction::ParcelReceivedBack => "parcel_received_back",
         }
     }
 }

@@ -155,6 +155,13 @@ pub enum OrderCommand {
     CloseReturn {
         return_id: String,
     },
+    /// A parcel the carrier brought back (returned to sender) is in the
+    /// shop again: its units go back on the shelf (`restock`) or wait to
+    /// be sent again.
+    ReceiveReturnedParcel {
+        shipment_id: String,
+        restock: bool,
+    },
 }
 
 /// Units of one line a customer asks to send back.
@@ -163,6 +170,9 @@ pub struct ReturnRequestLine {
     pub line_id: LineId,
     pub quantity: Quantity,
     pub reason: String,
+    /// For an exchange: the product the customer wants instead (the same
+    /// one when left out).
+    pub exchange_sku: Option<Sku>,
 }
 
 /// A carrier's message, as the webhook parsed it.
@@ -203,6 +213,19 @@ impl OrderCommand {
                     .map(|l| l.sku.clone())
                     .collect()
             }
+            OrderCommand::ApproveReturn { return_id } => order
+                .returns
+                .iter()
+                .filter(|r| &r.id == return_id && r.requested_action != ReturnAction::Refund)
+                .flat_map(|r| &r.lines)
+                .map(|l| l.exchange_sku.clone().unwrap_or_else(|| l.sku.clone()))
+                .collect(),
+            OrderCommand::ReceiveReturnedParcel { shipment_id, .. } => order
+                .shipment(shipment_id)
+                .into_iter()
+                .flat_map(|s| &s.items)
+                .map(|i| i.sku.clone())
+                .collect(),
             OrderCommand::ReceiveReturn { lines, .. } => lines
                 .iter()
                 .filter(|l| l.restocked && l.quantity > 0)
@@ -229,6 +252,7 @@ impl OrderCommand {
                 | OrderCommand::ReceiveReturn { .. }
                 | OrderCommand::RefundReturn { .. }
                 | OrderCommand::CloseReturn { .. }
+                | OrderCommand::ReceiveReturnedParcel { .. }
         )
     }
 
@@ -315,6 +339,17 @@ pub enum Change {
     ReturnRefunded {
         return_id: String,
         refund: Refund,
+    },
+    /// The lines that carry a replacement's or exchange's units.
+    ReplacementsAdded {
+        return_id: String,
+        lines: Vec<OrderLine>,
+    },
+    /// A parcel returned to sender is back; with `restock`, its units no
+    /// longer hold stock (they are backordered until sent again).
+    ParcelReceivedBack {
+        shipment_id: String,
+        restock: bool,
     },
 }
 
@@ -599,8 +634,12 @@ impl Order {
                 )
             }
             OrderCommand::ApproveReturn { return_id } => {
-                return self.decide_return_verdict(return_id, None)
+                return self.decide_return_approval(return_id, context)
             }
+            OrderCommand::ReceiveReturnedParcel {
+                shipment_id,
+                restock,
+            } => return self.decide_parcel_back(shipment_id, *restock, context),
             OrderCommand::RejectReturn { return_id, reason } => {
                 return self.decide_return_verdict(return_id, Some(reason))
             }
@@ -735,6 +774,35 @@ impl Order {
                     if let Some(found) = self.returns.iter_mut().find(|r| &r.id == return_id) {
                         found.status = ReturnStatus::Received;
                         found.received = received.clone();
+                    }
+                }
+                Change::ReplacementsAdded { return_id, lines } => {
+                    if let Some(found) = self.returns.iter_mut().find(|r| &r.id == return_id) {
+                        found.replacement_lines = lines.iter().map(|l| l.id.clone()).collect();
+                    }
+                    self.lines.extend(lines.iter().cloned());
+                }
+                Change::ParcelReceivedBack {
+                    shipment_id,
+                    restock,
+                } => {
+                    let mut back: Vec<(LineId, u32)> = Vec::new();
+                    if let Some(shipment) = self.shipments.iter_mut().find(|s| &s.id == shipment_id)
+                    {
+                        shipment.received_back = true;
+                        back = shipment
+                            .items
+                            .iter()
+                            .map(|i| (i.line_id.clone(), i.quantity.get()))
+                            .collect();
+                    }
+                    if *restock {
+                        for (line_id, units) in back {
+                            if let Some(line) = self.lines.iter_mut().find(|l| l.id == line_id) {
+                                line.backordered =
+                                    (line.backordered + units).min(line.quantity.get());
+                            }
+                        }
                     }
                 }
                 Change::ReturnRefunded { return_id, refund } => {
@@ -1060,29 +1128,8 @@ impl Order {
         if reason.is_some_and(|r| r.chars().count() > MAX_REASON) {
             return Err(OrderError::ReasonTooLong);
         }
-        let allocation = product
-            .allocate(quantity)
-            .map_err(|shortage| OrderError::OutOfStock {
-                sku: sku.clone(),
-                available: shortage.available,
-            })?;
-        let line_id = self.next_line_id();
-        let total = unit_price.times(quantity.get()).rounded();
-        let tax_rate = context.tax_rates.rate(product.tax_class);
-        let line = OrderLine {
-            id: line_id.clone(),
-            sku: sku.clone(),
-            name: product.name.clone(),
-            quantity,
-            backordered: allocation.backordered,
-            unit_price,
-            total,
-            tax_class: product.tax_class,
-            tax_rate,
-            tax: tax_in_gross(total, tax_rate),
-            discount: Money::zero(self.currency),
-            adjustment: Money::zero(self.currency),
-        };
+        let (line, allocation) = self.new_line(product, quantity, unit_price, 0, context)?;
+        let line_id = line.id.clone();
         let mut decision = Decision::new(
             HistoryAction::LineAdded,
             format!(
@@ -1126,6 +1173,49 @@ impl Order {
             decision.effects.push(Effect::TakeStock(take));
         }
         Ok(decision)
+    }
+
+    /// A new line of `quantity` units of `product` at `unit_price`, with the
+    /// next free id (`skip` more ids past it, for several lines in one
+    /// decision), and how its units are allocated (from stock, or
+    /// backordered where the product allows it).
+    pub(crate) fn new_line(
+        &self,
+        product: &Product,
+        quantity: Quantity,
+        unit_price: Money,
+        skip: u32,
+        context: &CommandContext<'_>,
+    ) -> Result<(OrderLine, crate::product::Allocation), OrderError> {
+        let allocation = product
+            .allocate(quantity)
+            .map_err(|shortage| OrderError::OutOfStock {
+                sku: product.sku.clone(),
+                available: shortage.available,
+            })?;
+        let id = LineId::numbered(
+            self.next_line_id()
+                .number()
+                .unwrap_or(1)
+                .saturating_add(skip),
+        );
+        let total = unit_price.times(quantity.get()).rounded();
+        let tax_rate = context.tax_rates.rate(product.tax_class);
+        let line = OrderLine {
+            id,
+            sku: product.sku.clone(),
+            name: product.name.clone(),
+            quantity,
+            backordered: allocation.backordered,
+            unit_price,
+            total,
+            tax_class: product.tax_class,
+            tax_rate,
+            tax: tax_in_gross(total, tax_rate),
+            discount: Money::zero(self.currency),
+            adjustment: Money::zero(self.currency),
+        };
+        Ok((line, allocation))
     }
 
     /// A unit price staff set: zero or more, in whole cents, in the order's

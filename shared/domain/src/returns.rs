@@ -133,6 +133,8 @@ pub struct ReturnLine {
     pub name: String,
     pub quantity: Quantity,
     pub reason: String,
+    /// For an exchange: the product wanted instead.
+    pub exchange_sku: Option<Sku>,
 }
 
 /// What arrived of one line, and whether it went back on the shelf.
@@ -182,6 +184,9 @@ pub struct Return {
     /// What arrived, once received.
     pub received: Vec<ReceivedLine>,
     pub refund: Option<Refund>,
+    /// The lines (at 0) that carry a replacement's or exchange's units,
+    /// added when it was approved; they are packed like any line.
+    pub replacement_lines: Vec<LineId>,
 }
 
 impl Return {
@@ -391,6 +396,8 @@ pub enum ReturnError {
     BadAmount,
     #[error("a return that asked for a refund is refunded, not closed")]
     RefundNotClose,
+    #[error("parcel {0} is not back from the carrier (or was received back already)")]
+    NotBackFromCarrier(String),
 }
 
 const MAX_REASON: usize = 200;
@@ -500,6 +507,10 @@ impl Order {
                 name: line.name.clone(),
                 quantity: wanted.quantity,
                 reason: reason.to_string(),
+                exchange_sku: wanted
+                    .exchange_sku
+                    .clone()
+                    .filter(|_| action == ReturnAction::Exchange),
             });
         }
         let id = format!("R{}", self.returns.len() + 1);
@@ -540,7 +551,117 @@ impl Order {
             rejection_reason: None,
             received: Vec::new(),
             refund: None,
+            replacement_lines: Vec::new(),
         }));
+        Ok(decision)
+    }
+
+    /// Approves a requested return; for a replacement or an exchange, the
+    /// units to send are new lines at 0, taken from stock (or backordered)
+    /// now and packed like any line, and a completed order opens again.
+    pub(crate) fn decide_return_approval(
+        &self,
+        return_id: &str,
+        context: &CommandContext<'_>,
+    ) -> Result<Decision, OrderError> {
+        let mut decision = self.decide_return_verdict(return_id, None)?;
+        let found = self.find_return(return_id)?;
+        if found.requested_action == ReturnAction::Refund {
+            return Ok(decision);
+        }
+        let mut lines = Vec::with_capacity(found.lines.len());
+        for (skip, returned) in (0u32..).zip(&found.lines) {
+            let sku = returned.exchange_sku.as_ref().unwrap_or(&returned.sku);
+            let product = context
+                .product(sku)
+                .ok_or_else(|| OrderError::UnknownSku(sku.clone()))?;
+            let (line, allocation) = self.new_line(
+                product,
+                returned.quantity,
+                Money::zero(self.currency),
+                skip,
+                context,
+            )?;
+            if allocation.from_stock > 0 {
+                let take = StockTake {
+                    sku: sku.clone(),
+                    quantity: allocation.from_stock,
+                };
+                decision.events.push(stock_changed(
+                    &take,
+                    -1,
+                    product.stock,
+                    StockChangeReason::OrderChanged,
+                ));
+                decision.effects.push(Effect::TakeStock(take));
+            }
+            decision.history[0].1.push_str(&format!(
+                "; line {} at 0: {} × {} to send",
+                line.id,
+                line.quantity.get(),
+                line.name
+            ));
+            lines.push(line);
+        }
+        decision.changes.push(Change::ReplacementsAdded {
+            return_id: return_id.to_string(),
+            lines,
+        });
+        if self.status == crate::order::OrderStatus::Completed {
+            decision
+                .changes
+                .push(Change::StatusSet(crate::order::OrderStatus::Open));
+        }
+        Ok(decision)
+    }
+
+    /// A parcel the carrier brought back is in the shop again.
+    pub(crate) fn decide_parcel_back(
+        &self,
+        shipment_id: &str,
+        restock: bool,
+        context: &CommandContext<'_>,
+    ) -> Result<Decision, OrderError> {
+        let shipment = self.shipment(shipment_id).ok_or_else(|| {
+            crate::shipment::ShipmentError::UnknownShipment(shipment_id.to_string())
+        })?;
+        if shipment.status != ShipmentStatus::ReturnedToSender || shipment.received_back {
+            return Err(ReturnError::NotBackFromCarrier(shipment_id.to_string()).into());
+        }
+        let units: u32 = shipment.items.iter().map(|i| i.quantity.get()).sum();
+        let mut decision = Decision::new(
+            HistoryAction::ParcelReceivedBack,
+            if restock {
+                format!("Parcel {shipment_id} back from the carrier: {units} unit(s) back in stock")
+            } else {
+                format!("Parcel {shipment_id} back from the carrier: {units} unit(s) kept to send again")
+            },
+        );
+        decision.changes.push(Change::ParcelReceivedBack {
+            shipment_id: shipment_id.to_string(),
+            restock,
+        });
+        if restock {
+            let mut back: Vec<StockTake> = Vec::new();
+            for item in &shipment.items {
+                match back.iter_mut().find(|t| t.sku == item.sku) {
+                    Some(take) => take.quantity += item.quantity.get(),
+                    None => back.push(StockTake {
+                        sku: item.sku.clone(),
+                        quantity: item.quantity.get(),
+                    }),
+                }
+            }
+            for units in back {
+                decision.events.push(stock_changed(
+                    &units,
+                    1,
+                    context.stock(&units.sku),
+                    StockChangeReason::ReturnRestocked,
+                ));
+                decision.effects.push(Effect::ReturnStock(units));
+            }
+        }
         Ok(decision)
     }
 

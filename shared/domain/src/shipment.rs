@@ -135,6 +135,8 @@ pub struct Shipment {
     /// Where the parcel went, recorded when the order's shipping address
     /// changed after it had left (none: the order's address).
     pub ship_to: Option<crate::order::Address>,
+    /// A parcel returned to sender that staff took back in.
+    pub received_back: bool,
 }
 
 impl Shipment {
@@ -316,6 +318,7 @@ impl Order {
                     carrier_event_id: None,
                 }],
                 ship_to: None,
+                received_back: false,
             },
             stock_takes,
             releases,

@@ -16,7 +16,8 @@
 //! Schema 4: the order's notes (none before). Schema 5: goodwill
 //! adjustments and removed lines (none before), shipping's adjustment share
 //! (zero), and the address a parcel that left went to (none recorded).
-//! Schema 6: the order's returns (none before).
+//! Schema 6: the order's returns (none before), and whether a parcel
+//! returned to sender was taken back in (none was).
 
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
@@ -70,6 +71,11 @@ pub fn upgrade_order(mut value: Value) -> Result<Value, StoredError> {
     }
     if schema < 6 {
         document.insert("returns".into(), json!([]));
+        if let Some(Value::Array(shipments)) = document.get_mut("shipments") {
+            for shipment in shipments.iter_mut().filter_map(Value::as_object_mut) {
+                shipment.insert("received_back".into(), Value::Bool(false));
+            }
+        }
         document.insert("schema".into(), Value::from(6));
     }
     Ok(value)
@@ -329,6 +335,7 @@ mod tests {
             .remove("adjustments");
         for shipment in document["shipments"].as_array_mut().unwrap() {
             shipment.as_object_mut().unwrap().remove("ship_to");
+            shipment.as_object_mut().unwrap().remove("received_back");
         }
         let order = order_from_value(value).expect("upgrades");
         assert_eq!(order.schema, ORDER_SCHEMA);

@@ -10,6 +10,7 @@
 //! - [`consumer`]: an event consumer, fed by EventBridge or by the local bus.
 //! - [`mailer`]: sends e-mail (SES in AWS, a mail outbox locally).
 //! - [`publisher`]: puts committed events on the bus (EventBridge).
+//! - [`payments`]: paying refunds back (offline today; a provider plugs in).
 //! - [`settings`]: the shop's selling settings (currency, taxes, shipping).
 //! - [`webhooks`]: carriers' signed webhook deliveries.
 
@@ -18,6 +19,7 @@ pub mod consumer;
 pub mod ids;
 pub mod links;
 pub mod mailer;
+pub mod payments;
 pub mod publisher;
 pub mod settings;
 pub mod store;
@@ -28,6 +30,7 @@ pub use consumer::{ConsumeError, EventConsumer};
 pub use ids::{IdSource, RandomIds, SequentialIds};
 pub use links::OrderLinks;
 pub use mailer::{MailError, Mailer, OutgoingMail};
+pub use payments::{OfflinePayments, PayBack, PaymentError, PaymentProvider};
 pub use publisher::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
 pub use settings::ShopSettings;
 pub use store::roles::*;

@@ -60,6 +60,7 @@ pub fn state_over(store: Arc<dyn Store>) -> AppState {
         clock: Arc::new(FixedClock::new(datetime!(2026-11-28 10:00 UTC))),
         ids: Arc::new(SequentialIds::default()),
         settings: Arc::new(ShopSettings::default()),
+        payments: Arc::new(kontor_platform::OfflinePayments),
     }
 }
 

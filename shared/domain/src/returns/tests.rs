@@ -6,6 +6,7 @@ use super::*;
 use crate::command::tests::{line, move_to, order, pack, pay, run, run_with, staff};
 use crate::command::{OrderCommand, OrderError, ReturnRequestLine};
 use crate::money::Currency;
+use crate::order::StockTake;
 use crate::order::{PaymentMethod, PaymentStatus};
 use crate::product::fixtures::product;
 use crate::shipment::Carrier;
@@ -25,6 +26,7 @@ fn want(items: &[(usize, u32)]) -> OrderCommand {
                 line_id: line(*l),
                 quantity: Quantity::new(*q).unwrap(),
                 reason: "too small".into(),
+                exchange_sku: None,
             })
             .collect(),
         action: ReturnAction::Refund,
@@ -380,14 +382,29 @@ fn the_window_binds_shoppers_and_staff_may_override_it() {
 }
 
 #[test]
-fn a_replacement_is_closed_not_refunded() {
+fn a_replacement_is_sent_as_a_line_at_zero_and_then_closed() {
     let mut order = split_delivery(PaymentMethod::Invoice);
+    run(&mut order, pay(dec!(44.95)), &staff(), 0).unwrap();
+    assert_eq!(order.status, crate::order::OrderStatus::Completed);
     let mut swap = want(&[(1, 1)]);
     if let OrderCommand::RequestReturn { action, .. } = &mut swap {
         *action = ReturnAction::Replacement;
     }
     run(&mut order, swap, &Actor::Guest, 0).unwrap();
-    run(&mut order, approve("R1"), &staff(), 0).unwrap();
+    let approved = run(&mut order, approve("R1"), &staff(), 5).unwrap();
+    // A new line at 0 for the unit to send, taken from stock; the order is
+    // open again to pack it, and the total stays.
+    let added = order.lines.last().unwrap();
+    assert_eq!((added.id.as_str(), added.sku.as_str()), ("L4", "A"));
+    assert!(added.total.is_zero());
+    assert_eq!(order.returns[0].replacement_lines, [line(4)]);
+    assert_eq!(order.status, crate::order::OrderStatus::Open);
+    assert_eq!(order.totals.total.amount(), dec!(44.95));
+    assert_eq!(order.units_left_to_pack(&line(4)), 1);
+    assert!(approved.effects.contains(&Effect::TakeStock(StockTake {
+        sku: crate::types::Sku::parse("A").unwrap(),
+        quantity: 1
+    })));
     run(&mut order, receive("R1", &[(1, 1, true)]), &staff(), 5).unwrap();
     run(
         &mut order,
@@ -399,6 +416,106 @@ fn a_replacement_is_closed_not_refunded() {
     )
     .unwrap();
     assert_eq!(order.returns[0].status, ReturnStatus::Closed);
+    assert!(
+        order.refunded_out().is_zero(),
+        "a replacement pays nothing back"
+    );
+}
+
+#[test]
+fn an_exchange_sends_the_other_product() {
+    let mut order = split_delivery(PaymentMethod::Invoice);
+    let exchange = OrderCommand::RequestReturn {
+        lines: vec![ReturnRequestLine {
+            line_id: line(3),
+            quantity: Quantity::new(2).unwrap(),
+            reason: "too large".into(),
+            exchange_sku: Some(crate::types::Sku::parse("B").unwrap()),
+        }],
+        action: ReturnAction::Exchange,
+        comment: None,
+        override_window: false,
+    };
+    run(&mut order, exchange, &Actor::Guest, 0).unwrap();
+    run(&mut order, approve("R1"), &staff(), 5).unwrap();
+    let added = order.lines.last().unwrap();
+    assert_eq!((added.sku.as_str(), added.quantity.get()), ("B", 2));
+    run(&mut order, receive("R1", &[(3, 2, true)]), &staff(), 5).unwrap();
+    run(
+        &mut order,
+        OrderCommand::CloseReturn {
+            return_id: "R1".into(),
+        },
+        &staff(),
+        0,
+    )
+    .unwrap();
+    assert_eq!(order.returns[0].status, ReturnStatus::Closed);
+    assert!(matches!(
+        run(
+            &mut order,
+            OrderCommand::CloseReturn {
+                return_id: "R1".into()
+            },
+            &staff(),
+            0
+        ),
+        Err(OrderError::Return(ReturnError::OutOfOrder { .. }))
+    ));
+}
+
+#[test]
+fn a_parcel_returned_to_sender_is_taken_back_in_and_sent_again() {
+    let mut order = order([1, 2, 1], 5, PaymentMethod::Invoice);
+    run(
+        &mut order,
+        pack(&[(2, 2)], Carrier::Other, None),
+        &staff(),
+        5,
+    )
+    .unwrap();
+    run(
+        &mut order,
+        move_to("S1", ShipmentStatus::Shipped),
+        &staff(),
+        5,
+    )
+    .unwrap();
+    let back = OrderCommand::ReceiveReturnedParcel {
+        shipment_id: "S1".into(),
+        restock: true,
+    };
+    assert!(matches!(
+        run(&mut order, back.clone(), &staff(), 5),
+        Err(OrderError::Return(ReturnError::NotBackFromCarrier(_)))
+    ));
+    run(
+        &mut order,
+        move_to("S1", ShipmentStatus::ReturnedToSender),
+        &staff(),
+        5,
+    )
+    .unwrap();
+    let decision = run(&mut order, back.clone(), &staff(), 5).unwrap();
+    assert_eq!(stock_back(&decision), 2);
+    assert_eq!(order.lines[1].backordered, 2, "they hold no stock now");
+    assert_eq!(order.units_left_to_pack(&line(2)), 2, "to send again");
+    assert!(matches!(
+        run(&mut order, back, &staff(), 5),
+        Err(OrderError::Return(ReturnError::NotBackFromCarrier(_)))
+    ));
+    // Packing them again takes them from stock again.
+    let packed = run(
+        &mut order,
+        pack(&[(2, 2)], Carrier::Other, None),
+        &staff(),
+        5,
+    )
+    .unwrap();
+    assert!(packed.effects.contains(&Effect::TakeStock(StockTake {
+        sku: crate::types::Sku::parse("B").unwrap(),
+        quantity: 2
+    })));
 }
 
 proptest! {
