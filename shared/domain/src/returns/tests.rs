@@ -8,7 +8,6 @@ use crate::command::{OrderCommand, OrderError, ReturnRequestLine};
 use crate::money::Currency;
 use crate::order::StockTake;
 use crate::order::{PaymentMethod, PaymentStatus};
-use crate::product::fixtures::product;
 use crate::shipment::Carrier;
 use proptest::prelude::*;
 use rust_decimal_macros::dec;
@@ -546,6 +545,7 @@ proptest! {
             run(&mut order, pay(paid.amount()), &staff(), 0).unwrap();
         }
         let mut refunded_units = [0u32; 3];
+        let mut shelved = 0u32;
         for (n, wanted) in returns.iter().enumerate() {
             let items: Vec<(usize, u32)> = (1..=3)
                 .filter(|l| wanted[l - 1] > 0)
@@ -559,7 +559,12 @@ proptest! {
             run(&mut order, want(&items), &Actor::Guest, 0).unwrap();
             run(&mut order, approve(&id), &staff(), 0).unwrap();
             let got: Vec<(usize, u32, bool)> = items.iter().map(|(l, q)| (*l, *q, n % 2 == 0)).collect();
-            run(&mut order, receive(&id, &got), &staff(), 20).unwrap();
+            let received = run(&mut order, receive(&id, &got), &staff(), 20).unwrap();
+            // What goes back on the shelf is exactly what was restocked:
+            // with every unit restocked, the stock is as before the sale.
+            let restocked: u32 = got.iter().filter(|g| g.2).map(|g| g.1).sum();
+            prop_assert_eq!(stock_back(&received), restocked);
+            shelved += restocked;
             run(&mut order, refund(&id, None, None), &staff(), 0).unwrap();
             for (l, q) in &items {
                 refunded_units[l - 1] += q;
@@ -576,6 +581,7 @@ proptest! {
             prop_assert_eq!(order.refunded_out(), order.paid());
             prop_assert!(order.amount_due().is_zero());
         }
-        let _ = product("A", "1", 0, false);
+        let sold: u32 = quantities.iter().sum();
+        prop_assert!(shelved <= sold, "never more back on the shelf than was sold");
     }
 }
