@@ -56,6 +56,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/admin/orders/{id}/returns/{rid}/refund"),
     ("post", "/admin/orders/{id}/returns/{rid}/close"),
     ("post", "/admin/orders/{id}/shipments/{sid}/receive-back"),
+    ("get", "/admin/credit-notes"),
 ];
 
 /// Routes only the local runtime has: described, never deployed.

@@ -293,6 +293,13 @@ fn every_route(state: &kontor_http::AppState) -> Vec<RouteCall> {
             vec![],
         ),
         (
+            "get",
+            "/admin/credit-notes",
+            "/admin/credit-notes".into(),
+            none.clone(),
+            vec![],
+        ),
+        (
             "post",
             "/admin/orders/{id}/shipments/{sid}/receive-back",
             format!("/admin/orders/{id}/shipments/S1/receive-back"),

@@ -99,6 +99,9 @@ test('a partial return of a split delivery, from the shopper to the refund', asy
   assert.match(await page.getByTestId('history').textContent(), /Return R1 refunded/);
   await page.screenshot({ path: join(screenshots, 'admin-return.png'), fullPage: true });
   assert.equal(await stockOf('TR-CHINO-BEIGE'), chinos + 1, 'the trousers are back on the shelf');
+  await page.getByRole('link', { name: 'Credit notes' }).click();
+  await page.getByTestId('credit-note').first().waitFor();
+  assert.match(await page.getByTestId('credit-notes').textContent(), new RegExp(placed.number));
 
   // The shopper sees the refund; the e-mails followed each step.
   await shopper.reload();

@@ -332,6 +332,8 @@ pub struct RefundView {
     pub credit: String,
     /// The part of `amount` that is shipping.
     pub shipping: String,
+    /// The VAT in `amount`, per rate.
+    pub taxes: Vec<TaxLineView>,
 }
 
 impl From<&kontor_domain::returns::Return> for ReturnView {
@@ -369,6 +371,7 @@ impl From<&kontor_domain::returns::Return> for ReturnView {
                 money_out: money(r.money_out),
                 credit: money(r.credit),
                 shipping: money(r.shipping),
+                taxes: r.taxes.iter().map(TaxLineView::from).collect(),
             }),
         }
     }

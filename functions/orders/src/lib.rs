@@ -36,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_order))
         .routes(routes!(admin_orders))
         .routes(routes!(admin_order))
+        .routes(routes!(credit_notes))
 }
 
 /// How many orders a list answers at most.
@@ -550,4 +551,77 @@ async fn admin_order(
         &links_for(&state, &order).await?,
         &state.settings.returns,
     )))
+}
+
+/// A credit note in the shop's ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreditNoteView {
+    pub credit_note: String,
+    pub order_id: String,
+    pub order_number: String,
+    pub return_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    pub amount: String,
+    /// Paid back.
+    pub money_out: String,
+    /// Taken off what was due.
+    pub credit: String,
+    pub taxes: Vec<kontor_http::views::TaxLineView>,
+}
+
+/// The shop's credit notes, newest first (staff): every refund with its
+/// number, order, money and VAT per rate — the ledger the accountant reads.
+#[utoipa::path(
+    get,
+    path = "/admin/credit-notes",
+    tag = "returns",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = [CreditNoteView]),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn credit_notes(
+    State(state): State<AppState>,
+    Staff(_): Staff,
+) -> Result<Json<Vec<CreditNoteView>>, Problem> {
+    let search = OrderSearch {
+        text: None,
+        filter: OrderFilter {
+            return_status: Some(ReturnStatus::Refunded),
+            ..OrderFilter::default()
+        },
+        limit: MAX_LIST,
+    };
+    let orders = state.store.search_orders(&search).await?;
+    let mut notes: Vec<CreditNoteView> = orders
+        .iter()
+        .flat_map(|order| {
+            order.returns.iter().filter_map(move |r| {
+                let refund = r.refund.as_ref()?;
+                Some(CreditNoteView {
+                    credit_note: refund.credit_note.clone(),
+                    order_id: order.id.to_string(),
+                    order_number: order.number.to_string(),
+                    return_id: r.id.clone(),
+                    at: refund.at,
+                    amount: money(refund.amount),
+                    money_out: money(refund.money_out),
+                    credit: money(refund.credit),
+                    taxes: refund
+                        .taxes
+                        .iter()
+                        .map(kontor_http::views::TaxLineView::from)
+                        .collect(),
+                })
+            })
+        })
+        .collect();
+    // Numbers are zero-padded after the year: their text sorts as they
+    // were issued.
+    notes.sort_by(|a, b| b.credit_note.cmp(&a.credit_note));
+    Ok(Json(notes))
 }

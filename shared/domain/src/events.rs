@@ -487,6 +487,21 @@ pub struct RefundIssued {
     #[serde(with = "rust_decimal::serde::str")]
     pub amount_due: Decimal,
     pub payment_status: PaymentStatus,
+    /// The VAT in `amount`, per rate.
+    pub taxes: Vec<RefundTax>,
     #[serde(flatten)]
     pub customer: CustomerContact,
+}
+
+/// One VAT rate's share of a refund.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundTax {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub net: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub tax: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub gross: Decimal,
 }

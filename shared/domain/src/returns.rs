@@ -24,7 +24,9 @@ use time::{Duration, OffsetDateTime};
 use crate::actor::Actor;
 use crate::money::Money;
 use crate::order::{Order, OrderLine};
+use crate::pricing::{tax_breakdown, TaxLine};
 use crate::shipment::ShipmentStatus;
+use crate::tax::tax_in_gross;
 use crate::types::{LineId, Quantity, Sku};
 
 /// What the customer wants for what they send back.
@@ -158,6 +160,8 @@ pub struct Refund {
     pub credit: Money,
     /// The part of `amount` that is shipping.
     pub shipping: Money,
+    /// The VAT in `amount`, per rate (what the credit note shows).
+    pub taxes: Vec<TaxLine>,
     /// Why staff refunded less than what was refundable.
     pub reduced_because: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -285,10 +289,13 @@ impl Order {
     pub fn refundable(&self, received: &[ReceivedLine], policy: &ReturnPolicy) -> RefundableAmount {
         let zero = Money::zero(self.currency);
         let mut goods = zero;
+        let mut parts = Vec::new();
         for got in received {
             if let Some(line) = self.lines.iter().find(|l| l.id == got.line_id) {
                 let before = self.units_refunded(&line.id);
-                goods = goods + line_refund(line, before, got.quantity);
+                let worth = line_refund(line, before, got.quantity);
+                goods = goods + worth;
+                parts.push((line.tax_rate, worth));
             }
         }
         let all_back = self.lines.iter().all(|line| {
@@ -304,7 +311,14 @@ impl Order {
         } else {
             zero
         };
-        RefundableAmount { goods, shipping }
+        if !shipping.is_zero() {
+            parts.push((self.shipping.tax_rate, shipping));
+        }
+        RefundableAmount {
+            goods,
+            shipping,
+            parts,
+        }
     }
 
     fn shipping_refunded(&self) -> Money {
@@ -318,16 +332,37 @@ impl Order {
     }
 }
 
-/// What a return may refund: goods and shipping.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What a return may refund: goods and shipping, and each part with its
+/// VAT rate.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RefundableAmount {
     pub goods: Money,
     pub shipping: Money,
+    /// (VAT rate, gross) per line refunded, and shipping.
+    pub parts: Vec<(Decimal, Money)>,
 }
 
 impl RefundableAmount {
     pub fn total(&self) -> Money {
         self.goods + self.shipping
+    }
+
+    /// The VAT in refunding `amount` of it, per rate: each part at its own
+    /// rate, a lower amount split over the parts in proportion.
+    pub fn taxes(&self, amount: Money) -> Vec<TaxLine> {
+        let weights: Vec<Decimal> = self.parts.iter().map(|(_, gross)| gross.amount()).collect();
+        let grosses = if amount == self.total().rounded() {
+            self.parts.iter().map(|(_, gross)| *gross).collect()
+        } else {
+            amount.split(&weights).unwrap_or_default()
+        };
+        tax_breakdown(
+            amount.currency(),
+            self.parts
+                .iter()
+                .zip(grosses)
+                .map(|((rate, _), gross)| (*rate, gross, tax_in_gross(gross, *rate))),
+        )
     }
 }
 
@@ -877,12 +912,14 @@ impl Order {
         };
         let number = context.credit_notes_issued.saturating_add(1);
         let credit_note = format!("CN-{}-{number:06}", context.now.year());
+        let taxes = refundable.taxes(amount);
         let refund = Refund {
             credit_note: credit_note.clone(),
             amount,
             money_out,
             credit,
             shipping,
+            taxes: taxes.clone(),
             reduced_because: reduced_because.clone(),
             at: context.now,
             by: context.actor.clone(),
@@ -917,6 +954,15 @@ impl Order {
                 credit: credit.rounded().amount(),
                 amount_due: after.amount_due().rounded().amount(),
                 payment_status: after.payment_status,
+                taxes: taxes
+                    .iter()
+                    .map(|t| crate::events::RefundTax {
+                        rate: t.rate,
+                        net: t.net.amount(),
+                        tax: t.tax.amount(),
+                        gross: t.gross.amount(),
+                    })
+                    .collect(),
                 customer: self.contact(),
             }));
         Ok(decision)

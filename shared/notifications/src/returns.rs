@@ -99,11 +99,13 @@ pub fn return_mail(
             let de = language == Language::De;
             let amount = |value| format_money(value, e.currency.code(), language);
             let mut paragraphs = Vec::new();
+            let vat: rust_decimal::Decimal = e.taxes.iter().map(|t| t.tax).sum();
             let subject = if de {
                 paragraphs.push(format!(
-                    "für deine Rücksendung {} erstatten wir dir {} (Gutschrift {}).",
+                    "für deine Rücksendung {} erstatten wir dir {} inkl. {} MwSt. (Gutschrift {}).",
                     e.return_id,
                     amount(e.amount),
+                    amount(vat),
                     e.credit_note
                 ));
                 if !e.money_out.is_zero() {
@@ -119,9 +121,10 @@ pub fn return_mail(
                 format!("Erstattung zu Bestellung {} ({})", e.number, e.credit_note)
             } else {
                 paragraphs.push(format!(
-                    "for your return {} we refund {} (credit note {}).",
+                    "for your return {} we refund {} including {} VAT (credit note {}).",
                     e.return_id,
                     amount(e.amount),
+                    amount(vat),
                     e.credit_note
                 ));
                 if !e.money_out.is_zero() {
@@ -203,6 +206,12 @@ mod tests {
             credit: dec!(4.95),
             amount_due: dec!(0.00),
             payment_status: PaymentStatus::PartiallyRefunded,
+            taxes: vec![kontor_domain::events::RefundTax {
+                rate: dec!(19),
+                net: dec!(25.21),
+                tax: dec!(4.79),
+                gross: dec!(30.00),
+            }],
             customer: contact(Language::De),
         });
         let mail = return_mail(&order, &refund, &ShopDetails::default()).unwrap();

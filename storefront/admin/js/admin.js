@@ -6,6 +6,7 @@
 //   #/orders/new          (an order taken on the phone)
 //   #/products
 //   #/carriers
+//   #/credit-notes
 //   #/outbox
 //   #/signin
 
@@ -13,7 +14,7 @@ import { request, ApiError } from '/js/api.js';
 import { esc, money, paymentWords, words } from '/js/format.js';
 import * as session from '/js/session.js';
 import { editsBlock, linesBlock, phoneOrderView, totalsBlock, wireEdits } from './edits.js';
-import { returnsBlock, wireReturns } from './returns.js';
+import { creditNotesView, returnsBlock, wireReturns } from './returns.js';
 
 const app = document.getElementById('app');
 
@@ -466,6 +467,7 @@ async function route() {
         return parts[1] ? await orderView(parts[1]) : await ordersView(params);
       case 'products': return await productsView();
       case 'carriers': return await carriersView();
+      case 'credit-notes': return await creditNotesView(app);
       case 'outbox': return await outboxView();
       default: location.hash = '#/orders';
     }

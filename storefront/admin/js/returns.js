@@ -54,7 +54,8 @@ function returnCard(order, r) {
     ${r.comment ? `<p class="muted">“${esc(r.comment)}”</p>` : ''}
     ${r.rejection_reason ? `<p>Rejected: ${esc(r.rejection_reason)}</p>` : ''}
     ${r.received.length ? `<p class="muted">Arrived: ${r.received.map((l) => `${esc(l.quantity)} × ${esc(l.line_id)}${l.restocked ? ' (restocked)' : ''}`).join(', ')}</p>` : ''}
-    ${r.refund ? `<p data-testid="return-refund-done">Refunded ${money(r.refund.amount)} · credit note <strong>${esc(r.refund.credit_note)}</strong> · paid back ${money(r.refund.money_out)} · credited ${money(r.refund.credit)}</p>` : ''}
+    ${r.refund ? `<p data-testid="return-refund-done">Refunded ${money(r.refund.amount)} · credit note <strong>${esc(r.refund.credit_note)}</strong> · paid back ${money(r.refund.money_out)} · credited ${money(r.refund.credit)}
+      · ${r.refund.taxes.map((t) => `${esc(t.rate)} % VAT ${money(t.tax)}`).join(', ')}</p>` : ''}
     ${order.status !== 'cancelled' && steps[r.status] ? `<div class="return-step">${steps[r.status]}<div class="field-error" data-error-for="step"></div></div>` : ''}
   </div>`;
 }
@@ -124,4 +125,17 @@ export function wireReturns(order, reload) {
       failed(form.querySelector('[data-error-for=form]'), error);
     }
   });
+}
+
+// The shop's credit notes, newest first: the ledger the accountant reads.
+export async function creditNotesView(app) {
+  const notes = await request('GET', '/admin/credit-notes');
+  app.innerHTML = `<h1>Credit notes</h1>
+    ${notes.length ? `<table class="lines" data-testid="credit-notes"><thead><tr><th>Credit note</th><th>Issued</th><th>Order</th><th>Return</th>
+      <th class="num">Amount</th><th class="num">Paid back</th><th class="num">Credited</th><th>VAT</th></tr></thead><tbody>
+      ${notes.map((n) => `<tr data-testid="credit-note"><td>${esc(n.credit_note)}</td><td>${esc(new Date(n.at).toLocaleString())}</td>
+        <td><a href="#/orders/${encodeURIComponent(n.order_id)}">${esc(n.order_number)}</a></td><td>${esc(n.return_id)}</td>
+        <td class="num">${money(n.amount)}</td><td class="num">${money(n.money_out)}</td><td class="num">${money(n.credit)}</td>
+        <td>${n.taxes.map((t) => `${esc(t.rate)} %: ${money(t.tax)}`).join(', ')}</td></tr>`).join('')}</tbody></table>`
+    : '<p class="muted">No refunds yet.</p>'}`;
 }

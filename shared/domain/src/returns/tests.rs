@@ -141,6 +141,14 @@ fn a_partial_return_of_a_split_delivery_refunds_what_was_paid_for_it() {
     assert_eq!(money.credit.amount(), dec!(4.95));
     assert_eq!(money.money_out.amount(), dec!(25.05));
     assert_eq!(money.credit_note, "CN-2026-000001");
+    // The credit note's VAT, rounded per line as the order's was: three
+    // lines of 10.00 at 19 % hold 1.60 each.
+    let vat: Vec<(Decimal, Decimal)> = money
+        .taxes
+        .iter()
+        .map(|t| (t.rate, t.tax.amount()))
+        .collect();
+    assert_eq!(vat, [(dec!(19), dec!(4.80))]);
     assert_eq!(order.amount_due().amount(), dec!(0.00));
     assert_eq!(order.payment_status, PaymentStatus::PartiallyRefunded);
     assert_eq!(refunded.effects, [Effect::ClaimCreditNote { number: 1 }]);
@@ -349,6 +357,9 @@ fn refunds_are_never_above_what_is_refundable_and_lower_ones_say_why() {
     let money = order.returns[0].refund.clone().unwrap();
     assert_eq!(money.amount.amount(), dec!(5.00));
     assert_eq!(money.reduced_because.as_deref(), Some("scratched"));
+    // A lower refund carries its own VAT: the VAT in 5.00 at 19 %.
+    assert_eq!(money.taxes[0].gross.amount(), dec!(5.00));
+    assert_eq!(money.taxes[0].tax.amount(), dec!(0.80));
 }
 
 #[test]
@@ -570,6 +581,10 @@ proptest! {
                 refunded_units[l - 1] += q;
             }
             prop_assert!(order.refunded_out().amount() <= order.paid().amount());
+            // The credit note's VAT rows add up to what it refunds.
+            let last = order.returns.last().and_then(|r| r.refund.clone()).unwrap();
+            let gross: Decimal = last.taxes.iter().map(|t| t.gross.amount()).sum();
+            prop_assert_eq!(gross, last.amount.amount());
             let refunds: Decimal = order.returns.iter().filter_map(|r| r.refund.as_ref()).map(|r| r.amount.amount()).sum();
             prop_assert!(refunds <= total.amount());
             prop_assert!(!order.amount_due().is_negative());
