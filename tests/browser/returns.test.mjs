@@ -123,3 +123,37 @@ test('a partial return of a split delivery, from the shopper to the refund', asy
   }
   assert.deepEqual(errors, []);
 });
+
+test('a parcel the carrier brought back is taken in again from the order page', async () => {
+  const placed = await (await fetch(`${runtime.base}/checkout`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'browser-back' },
+    body: JSON.stringify({
+      lines: [{ sku: 'BE-LEATHER-BROWN', quantity: 1 }],
+      email: 'anna@example.de',
+      shipping_address: { name: 'Anna Muster', street: 'Hauptstraße 1', postal_code: '10115', city: 'Berlin', country: 'DE' },
+      payment_method: 'invoice',
+    }),
+  })).json();
+  const { token } = await api('POST', '/local/token', { email: 'lena@kontor.example', staff: true });
+  const order = `/admin/orders/${placed.id}`;
+  await api('POST', `${order}/shipments`, { items: [{ line_id: 'L1', quantity: 1 }], carrier: 'other' }, token);
+  for (const status of ['shipped', 'returned_to_sender']) {
+    await api('POST', `${order}/shipments/S1/status`, { status, notify: false }, token);
+  }
+  const belts = await stockOf('BE-LEATHER-BROWN');
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${runtime.base}/admin/`);
+  await page.getByLabel('E-mail').fill('lena@kontor.example');
+  await page.getByTestId('staff-sign-in').click();
+  await page.getByTestId('order-search').waitFor();
+  await page.goto(`${runtime.base}/admin/#/orders/${placed.id}`);
+  await page.getByTestId('receive-back-restock').click();
+  await page.getByText('Taken back in from the carrier.').waitFor();
+  assert.equal(await stockOf('BE-LEATHER-BROWN'), belts + 1, 'the belt is back on the shelf');
+  // Its unit is left to pack again.
+  await page.getByTestId('pack-form').waitFor();
+  assert.deepEqual(errors, []);
+});

@@ -187,6 +187,8 @@ pub struct ShipmentView {
     /// Where it went, when the order's shipping address changed after it
     /// had left (none: the order's shipping address).
     pub ship_to: Option<AddressBody>,
+    /// Returned to sender and taken back in by staff.
+    pub received_back: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -243,6 +245,7 @@ impl ShipmentView {
                 })
                 .collect(),
             ship_to: shipment.ship_to.as_ref().map(AddressBody::from),
+            received_back: shipment.received_back,
         }
     }
 }

@@ -282,6 +282,10 @@ function parcelBlock(order, s) {
       <div class="field-error" data-error-for="status"></div><div class="field-error" data-error-for="tracking_number"></div>
     </form>`}
     ${s.tracking_number ? `<button class="secondary" data-send-tracking="${esc(s.id)}" data-testid="send-tracking">E-mail tracking again</button>` : ''}
+    ${s.status === 'returned_to_sender' && !s.received_back && order.status !== 'cancelled' ? `<div class="row" data-testid="receive-back">Back from the carrier:
+      <button class="secondary" data-receive-back="${esc(s.id)}" data-restock="true" data-testid="receive-back-restock">Take in, back in stock</button>
+      <button class="secondary" data-receive-back="${esc(s.id)}" data-restock="false" data-testid="receive-back-keep">Take in, send again</button></div>` : ''}
+    ${s.received_back ? '<p class="muted">Taken back in from the carrier.</p>' : ''}
   </div>`;
 }
 
@@ -339,6 +343,17 @@ function wireParcels(order) {
     } catch (error) {
       const slot = form.querySelector(`[data-error-for="${CSS.escape(error.problem?.field || 'status')}"]`) || form.querySelector('[data-error-for=status]');
       slot.textContent = error.message;
+    }
+  }));
+  app.querySelectorAll('[data-receive-back]').forEach((button) => button.addEventListener('click', async () => {
+    try {
+      await request('POST', `${base}/${encodeURIComponent(button.dataset.receiveBack)}/receive-back`, {
+        restock: button.dataset.restock === 'true', version: order.version,
+      });
+      reload();
+    } catch (error) {
+      if (error instanceof ApiError && error.problem?.type === 'urn:kontor:problem:stale-version') { reload(); return; }
+      document.getElementById('parcel-alert').innerHTML = `<div class="alert">${esc(error.message)}</div>`;
     }
   }));
   app.querySelectorAll('[data-send-tracking]').forEach((button) => button.addEventListener('click', async () => {

@@ -18,10 +18,11 @@ export function returnsBlock(order) {
     ${order.returns.map((r) => returnCard(order, r)).join('')}
     ${returnable.length && order.status !== 'cancelled' ? `<details class="ship-form"><summary data-testid="record-return">Record a return for the customer</summary>
       <form id="staff-return-form" data-testid="staff-return-form">
-        <table class="lines"><thead><tr><th>Line</th><th class="num">Returnable</th><th class="num">Units</th><th>Reason</th></tr></thead><tbody>
+        <table class="lines"><thead><tr><th>Line</th><th class="num">Returnable</th><th class="num">Units</th><th>Reason</th><th>Exchange for (SKU)</th></tr></thead><tbody>
         ${returnable.map((l) => `<tr><td>${esc(l.id)} ${esc(l.name)}</td><td class="num">${esc(order.returnable[l.id])}</td>
           <td class="num"><input type="number" min="0" max="${esc(order.returnable[l.id])}" value="0" data-line="${esc(l.id)}" aria-label="Units of ${esc(l.id)}"></td>
-          <td><select data-reason="${esc(l.id)}" aria-label="Reason for ${esc(l.id)}">${options.reasons.map((r) => `<option>${esc(r)}</option>`).join('')}</select></td></tr>`).join('')}
+          <td><select data-reason="${esc(l.id)}" aria-label="Reason for ${esc(l.id)}">${options.reasons.map((r) => `<option>${esc(r)}</option>`).join('')}</select></td>
+          <td><input data-exchange="${esc(l.id)}" placeholder="same product" size="14" aria-label="Exchange ${esc(l.id)} for"></td></tr>`).join('')}
         </tbody></table>
         <div class="row"><label>Customer wants<select name="action">${options.actions.map((a) => `<option>${esc(a)}</option>`).join('')}</select></label>
           <label><span><input type="checkbox" name="override_window"> accept after the ${esc(options.window_days)}-day window</span></label>
@@ -109,12 +110,17 @@ export function wireReturns(order, reload) {
   const form = document.getElementById('staff-return-form');
   form?.addEventListener('submit', async (event) => {
     event.preventDefault();
+    const exchanging = form.action.value === 'exchange';
     const lines = [...form.querySelectorAll('[data-line]')]
-      .map((input) => ({
-        line_id: input.dataset.line,
-        quantity: Number(input.value),
-        reason: form.querySelector(`[data-reason="${CSS.escape(input.dataset.line)}"]`).value,
-      }))
+      .map((input) => {
+        const exchange = form.querySelector(`[data-exchange="${CSS.escape(input.dataset.line)}"]`).value.trim().toUpperCase();
+        return {
+          line_id: input.dataset.line,
+          quantity: Number(input.value),
+          reason: form.querySelector(`[data-reason="${CSS.escape(input.dataset.line)}"]`).value,
+          ...(exchanging && exchange ? { exchange_sku: exchange } : {}),
+        };
+      })
       .filter((l) => l.quantity > 0);
     try {
       await request('POST', base, {
