@@ -169,7 +169,8 @@ pub struct ProductEditBody {
     pub version: u64,
     pub name: Option<String>,
     pub description: Option<String>,
-    /// Gross unit price in the shop's currency, such as `"59.90"`.
+    /// Gross unit price in the shop's currency, such as `"59.90"`: zero to
+    /// 1,000,000.00.
     #[schema(value_type = Option<String>, example = "59.90")]
     pub price: Option<Decimal>,
     /// Units on hand (never negative).

@@ -389,6 +389,9 @@ pub fn cart_problem(error: CartError) -> Problem {
         CartError::BadUnitPrice { index } => {
             Problem::invalid_field(format!("lines[{index}].unit_price"), error.to_string())
         }
+        CartError::PriceOutOfRange { index, .. } => {
+            Problem::invalid_field(format!("lines[{index}].sku"), error.to_string())
+        }
     }
 }
 

@@ -441,7 +441,7 @@ pub enum OrderError {
     UnknownSku(Sku),
     #[error("only {available} of {sku} in stock, and it takes no backorders")]
     OutOfStock { sku: Sku, available: u32 },
-    #[error("a unit price is zero or more, in whole cents, in the order's currency")]
+    #[error("a unit price is zero or more, at most 1,000,000.00, in whole cents, in the order's currency")]
     BadUnitPrice,
     #[error("a reason has at most 200 characters")]
     ReasonTooLong,
@@ -1218,10 +1218,15 @@ impl Order {
         Ok((line, allocation))
     }
 
-    /// A unit price staff set: zero or more, in whole cents, in the order's
+    /// A unit price staff set (or a product's): zero or more, at most
+    /// [`crate::product::MAX_UNIT_PRICE`], in whole cents, in the order's
     /// currency.
     fn checked_unit_price(&self, price: Money) -> Result<Money, OrderError> {
-        if price.currency() != self.currency || price.is_negative() || !price.is_in_minor_units() {
+        if price.currency() != self.currency
+            || price.is_negative()
+            || !price.is_in_minor_units()
+            || !crate::product::price_in_range(price)
+        {
             return Err(OrderError::BadUnitPrice);
         }
         Ok(price.rounded())

@@ -78,8 +78,12 @@ pub enum CartError {
     UnknownSku { index: usize, sku: Sku },
     #[error("{sku} appears more than once and adds up to more than {max} units", max = Quantity::MAX)]
     TooManyUnits { index: usize, sku: Sku },
-    #[error("a unit price is zero or more, in whole cents, in the shop's currency")]
+    #[error("a unit price is zero or more, at most 1,000,000.00, in whole cents, in the shop's currency")]
     BadUnitPrice { index: usize },
+    /// A product stored with a price above the bound (from before the bound
+    /// existed): it cannot be sold until staff correct it.
+    #[error("{sku} has a price out of range and cannot be sold now")]
+    PriceOutOfRange { index: usize, sku: Sku },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -125,10 +129,17 @@ fn resolve_lines<'a>(
             index,
             sku: line.sku.clone(),
         })?;
+        if !crate::product::price_in_range(product.price) || product.price.is_negative() {
+            return Err(CartError::PriceOutOfRange {
+                index,
+                sku: line.sku.clone(),
+            });
+        }
         if let Some(price) = line.unit_price {
             if price.currency() != product.price.currency()
                 || price.is_negative()
                 || !price.is_in_minor_units()
+                || !crate::product::price_in_range(price)
             {
                 return Err(CartError::BadUnitPrice { index });
             }

@@ -82,6 +82,17 @@ pub struct ProductEdit {
     pub checkout_sell: Option<Vec<Sku>>,
 }
 
+/// The highest gross unit price a product (or a price staff set on an
+/// order) may have: far above anything a shop sells, low enough that no
+/// line, cart or order total can overflow the decimal arithmetic.
+pub const MAX_UNIT_PRICE: rust_decimal::Decimal =
+    rust_decimal::Decimal::from_parts(100_000_000, 0, 0, false, 2);
+
+/// Whether `price` may be a unit price: not above [`MAX_UNIT_PRICE`].
+pub fn price_in_range(price: Money) -> bool {
+    price.amount() <= MAX_UNIT_PRICE
+}
+
 /// Why an edit cannot be made; each names the field at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProductEditError {
@@ -89,6 +100,8 @@ pub enum ProductEditError {
     EmptyName,
     #[error("a price must not be negative")]
     NegativePrice,
+    #[error("a price is at most 1,000,000.00")]
+    PriceTooHigh,
     #[error("prices are in {expected}")]
     WrongCurrency { expected: crate::money::Currency },
     #[error("no product has the sku {sku}")]
@@ -106,7 +119,7 @@ impl ProductEditError {
     pub fn field(&self) -> String {
         match self {
             Self::EmptyName => "name".into(),
-            Self::NegativePrice | Self::WrongCurrency { .. } => "price".into(),
+            Self::NegativePrice | Self::PriceTooHigh | Self::WrongCurrency { .. } => "price".into(),
             Self::UnknownLink { field, index, .. } | Self::SelfLink { field, index } => {
                 format!("{field}[{index}]")
             }
@@ -142,6 +155,9 @@ impl Product {
             }
             if price.is_negative() {
                 return Err(ProductEditError::NegativePrice);
+            }
+            if !price_in_range(price) {
+                return Err(ProductEditError::PriceTooHigh);
             }
             product.price = price.rounded();
         }
