@@ -389,6 +389,7 @@ pub fn cart_problem(error: CartError) -> Problem {
         CartError::BadUnitPrice { index } => {
             Problem::invalid_field(format!("lines[{index}].unit_price"), error.to_string())
         }
+        CartError::TooManyLines => Problem::invalid_field("lines", error.to_string()),
         CartError::PriceOutOfRange { index, .. } => {
             Problem::invalid_field(format!("lines[{index}].sku"), error.to_string())
         }

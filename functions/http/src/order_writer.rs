@@ -299,6 +299,7 @@ pub fn refusal_problem(error: OrderError) -> Problem {
             Problem::invalid_field("reason", detail)
         }
         OrderError::UnknownLine(_) => Problem::not_found("line"),
+        OrderError::TooManyLines => conflict("too-many-lines", "Too many lines"),
         OrderError::LinePacked { packed, .. } => conflict("line-packed", "Line packed")
             .with_field("quantity")
             .with("packed", packed),

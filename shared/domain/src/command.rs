@@ -447,6 +447,8 @@ pub enum OrderError {
     ReasonTooLong,
     #[error("a reason is needed")]
     ReasonMissing,
+    #[error("an order has at most {max} lines", max = crate::order::MAX_LINES)]
+    TooManyLines,
     #[error("the order has no line {0}")]
     UnknownLine(LineId),
     #[error(
@@ -1123,6 +1125,9 @@ impl Order {
         let product = context
             .product(sku)
             .ok_or_else(|| OrderError::UnknownSku(sku.clone()))?;
+        if self.lines.len() >= crate::order::MAX_LINES {
+            return Err(OrderError::TooManyLines);
+        }
         let unit_price = self.checked_unit_price(unit_price.unwrap_or(product.price))?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         if reason.is_some_and(|r| r.chars().count() > MAX_REASON) {

@@ -195,6 +195,14 @@ pub use crate::placing::{
 pub use crate::pricing::OrderTotals;
 pub use crate::search::{name_tokens, OrderFilter, OrderLookup};
 
+/// The most words of an order's names that staff search finds it by.
+pub const MAX_NAME_WORDS: usize = 8;
+
+/// The most lines an order has (placed and added together): with each
+/// line's stock movement and its event, a DynamoDB transaction stays
+/// within its 100 items.
+pub const MAX_LINES: usize = 40;
+
 /// The shape of the stored order document; [`crate::stored`] upgrades
 /// older ones when they are read.
 pub const ORDER_SCHEMA: u32 = 6;
@@ -288,7 +296,10 @@ pub struct HistoryEntry {
 
 impl Order {
     /// The words of the names on the order (shipping and billing), folded
-    /// to lower case: what staff search by name matches.
+    /// to lower case: what staff search by name matches. At most
+    /// [`MAX_NAME_WORDS`], the first ones: a name of a hundred words must
+    /// not make a hundred index entries (DynamoDB writes an order with its
+    /// index entries in one transaction of at most 100 items).
     pub fn name_tokens(&self) -> Vec<String> {
         let mut tokens = name_tokens(self.shipping_address.name.as_str());
         for token in name_tokens(self.billing_address.name.as_str()) {
@@ -296,6 +307,7 @@ impl Order {
                 tokens.push(token);
             }
         }
+        tokens.truncate(MAX_NAME_WORDS);
         tokens
     }
 

@@ -80,6 +80,8 @@ pub enum CartError {
     TooManyUnits { index: usize, sku: Sku },
     #[error("a unit price is zero or more, at most 1,000,000.00, in whole cents, in the shop's currency")]
     BadUnitPrice { index: usize },
+    #[error("an order has at most {max} different products", max = crate::order::MAX_LINES)]
+    TooManyLines,
     /// A product stored with a price above the bound (from before the bound
     /// existed): it cannot be sold until staff correct it.
     #[error("{sku} has a price out of range and cannot be sold now")]
@@ -163,6 +165,9 @@ fn resolve_lines<'a>(
                 unit_price,
             }),
         }
+    }
+    if merged.len() > crate::order::MAX_LINES {
+        return Err(CartError::TooManyLines);
     }
     Ok(merged)
 }

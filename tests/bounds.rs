@@ -1,0 +1,85 @@
+//! The largest orders a checkout accepts fit in one write on both stores:
+//! 40 different products and a name of 130 words are placed on DynamoDB
+//! (whose transactions hold at most 100 items) as on SQLite; a 41st
+//! product is refused naming `lines`, and staff cannot add one either.
+
+use std::sync::Arc;
+
+use kontor_platform::Store;
+use kontor_store_sqlite::SqliteStore;
+use kontor_testkit::fixtures::{checkout_body, product, state_over};
+use kontor_testkit::http::TestApp;
+use serde_json::json;
+use support::dynamodb_store;
+
+mod support;
+
+async fn largest_orders(store: Arc<dyn Store>) {
+    for n in 0..42 {
+        store
+            .put_product(&product(&format!("P{n:02}"), "1.00", 5, false), None)
+            .await
+            .unwrap();
+    }
+    let anyone = TestApp::new(
+        kontor_checkout::router()
+            .merge(kontor_orders::router())
+            .merge(kontor_order_adjustment::router()),
+        state_over(store.clone()),
+    );
+    let staff = anyone.as_staff();
+    // 132 different two-letter words over the two names (each name at its
+    // 200-character limit).
+    let letters: Vec<char> = ('a'..='z').collect();
+    let words: Vec<String> = (0..132)
+        .map(|n| format!("{}{}", letters[n / 26], letters[n % 26]))
+        .collect();
+    let lines: Vec<(String, u32)> = (0..40).map(|n| (format!("P{n:02}"), 1)).collect();
+    let refs: Vec<(&str, u32)> = lines.iter().map(|(s, q)| (s.as_str(), *q)).collect();
+    let mut body = checkout_body(&refs);
+    body["shipping_address"]["name"] = json!(words[..66].join(" "));
+    body["billing_address"] = body["shipping_address"].clone();
+    body["billing_address"]["name"] = json!(words[66..].join(" "));
+    let placed = anyone
+        .post("/checkout", &body, &[("Idempotency-Key", "largest")])
+        .await;
+    assert_eq!(placed.status, 201, "{}", placed.text);
+    let id = placed.json()["id"].as_str().unwrap().to_string();
+    // Found by the first words of its name.
+    let found = staff.get("/admin/orders?q=aa%20ab").await.json();
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+
+    // One product more is refused, before anything is written.
+    let mut more = lines.clone();
+    more.push(("P40".into(), 1));
+    let refs: Vec<(&str, u32)> = more.iter().map(|(s, q)| (s.as_str(), *q)).collect();
+    anyone
+        .post(
+            "/checkout",
+            &checkout_body(&refs),
+            &[("Idempotency-Key", "too-large")],
+        )
+        .await
+        .assert_problem(422, Some("lines"));
+    let added = staff
+        .post(
+            &format!("/admin/orders/{id}/lines"),
+            &json!({"sku": "P41", "quantity": 1, "version": 1}),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        added.assert_problem(409, None)["type"],
+        "urn:kontor:problem:too-many-lines"
+    );
+}
+
+#[tokio::test]
+async fn largest_orders_on_sqlite() {
+    largest_orders(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn largest_orders_on_dynamodb() {
+    largest_orders(dynamodb_store("kontor-largest-orders").await).await;
+}
