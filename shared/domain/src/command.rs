@@ -848,6 +848,10 @@ impl Order {
     /// What follows by itself from a change: cash on delivery is paid when
     /// its last parcel is delivered, and a delivered, paid order completes.
     fn follow_up(&self, decision: &mut Decision, context: &CommandContext<'_>) {
+        // A completed order's return steps complete nothing again.
+        if self.status != OrderStatus::Open {
+            return;
+        }
         let after = self.after(&decision.changes);
         if after.payment_method == PaymentMethod::CashOnDelivery
             && after.shipping_status == ShippingStatus::Delivered

@@ -202,6 +202,25 @@ fn a_completed_order_takes_returns_and_nothing_else() {
 }
 
 #[test]
+fn a_refund_on_a_completed_order_does_not_complete_it_again() {
+    let mut order = split_delivery(PaymentMethod::Invoice);
+    run(&mut order, pay(dec!(44.95)), &staff(), 0).unwrap();
+    run(&mut order, want(&[(1, 1)]), &Actor::Guest, 0).unwrap();
+    run(&mut order, approve("R1"), &staff(), 0).unwrap();
+    run(&mut order, receive("R1", &[(1, 1, false)]), &staff(), 5).unwrap();
+    let nothing = run(
+        &mut order,
+        refund("R1", Some(dec!(0)), Some("worn out")),
+        &staff(),
+        0,
+    )
+    .unwrap();
+    let names: Vec<_> = nothing.events.iter().map(|e| e.name()).collect();
+    assert_eq!(names, ["RefundIssued"], "no second OrderCompleted");
+    assert_eq!(order.payment_status, PaymentStatus::Paid);
+}
+
+#[test]
 fn an_unpaid_order_gets_a_credit_and_no_money_out() {
     let mut order = split_delivery(PaymentMethod::Invoice);
     run(&mut order, want(&[(3, 2)]), &Actor::Guest, 0).unwrap();
