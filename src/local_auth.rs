@@ -200,10 +200,28 @@ pub fn key_file(data_dir: &Path, name: &str) -> Result<Vec<u8>, KeyError> {
         _ => {
             let key: [u8; 32] = rand::random();
             std::fs::create_dir_all(data_dir).map_err(failed)?;
-            std::fs::write(&path, key).map_err(failed)?;
+            write_private(&path, &key).map_err(failed)?;
             Ok(key.to_vec())
         }
     }
+}
+
+/// Writes a secret readable by its owner alone (0600 on Unix): the key
+/// signs staff tokens and guests' order links.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        // A file that existed with a short key keeps its old mode otherwise.
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    options.open(path)?.write_all(bytes)
 }
 
 /// The length of `<header>.<payload>` in a token already known to have
@@ -438,5 +456,38 @@ mod tests {
                 "{token:?}"
             );
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod key_file_tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn key_files_are_readable_by_their_owner_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = key_file(dir.path(), "token.key").unwrap();
+        assert_eq!(key.len(), 32);
+        let mode = std::fs::metadata(dir.path().join("token.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // The same key on the next start.
+        assert_eq!(key_file(dir.path(), "token.key").unwrap(), key);
+        // A short key left behind world-readable is replaced, privately.
+        std::fs::write(dir.path().join("link.key"), b"short").unwrap();
+        std::fs::set_permissions(
+            dir.path().join("link.key"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        key_file(dir.path(), "link.key").unwrap();
+        let mode = std::fs::metadata(dir.path().join("link.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }

@@ -147,18 +147,29 @@ impl From<StoreError> for Problem {
                 problem.retry_after = Some(1);
                 problem
             }
-            // A bug: logged whole, answered without a word about the inside.
+            // A bug: logged whole under a correlation id, answered with
+            // the id alone and not a word about the inside.
             other => {
-                tracing::error!(error = %other, "internal store failure");
+                let correlation_id = hex_id();
+                tracing::error!(%correlation_id, error = %other, "internal store failure");
                 Problem::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
                     "Internal error",
-                    "something went wrong on our side; it has been logged",
+                    format!(
+                        "something went wrong on our side; it has been logged as {correlation_id}"
+                    ),
                 )
+                .with("correlation_id", correlation_id)
             }
         }
     }
+}
+
+/// A random id that ties an answer to its log lines.
+fn hex_id() -> String {
+    let bytes: [u8; 8] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -178,5 +189,14 @@ mod tests {
         let problem = Problem::from(StoreError::Internal("table kontor: SQL near 'x'".into()));
         assert_eq!(problem.status, 500);
         assert!(!problem.detail.contains("SQL"), "{}", problem.detail);
+        // The answer carries the id its log lines carry, and nothing else.
+        let id = problem.extensions["correlation_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(id.len(), 16);
+        assert!(problem.detail.ends_with(&id), "{}", problem.detail);
+        let again = Problem::from(StoreError::Internal("x".into()));
+        assert_ne!(again.extensions["correlation_id"].as_str().unwrap(), id);
     }
 }

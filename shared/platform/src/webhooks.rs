@@ -70,7 +70,10 @@ pub fn verify(
     if signatures.is_empty() {
         return Err(SignatureError::Malformed);
     }
-    if (now_unix - timestamp).abs() > MAX_SKEW_SECONDS {
+    // Checked: a timestamp at the ends of i64 must be refused as stale,
+    // not overflow before the signature is even looked at.
+    let skew = now_unix.checked_sub(timestamp).and_then(i64::checked_abs);
+    if skew.is_none_or(|skew| skew > MAX_SKEW_SECONDS) {
         return Err(SignatureError::Stale);
     }
     // Any v1 may match, so a carrier can roll its secret without downtime.
@@ -184,6 +187,27 @@ mod tests {
             let upper = format!("t={NOW},v1={}", hex.to_uppercase());
             assert_eq!(verify(Some(&upper), secret, body, NOW), Ok(()));
         }
+    }
+
+    #[test]
+    fn timestamps_at_the_ends_of_the_range_are_stale_not_a_crash() {
+        for t in [i64::MIN, i64::MAX, i64::MIN + 1] {
+            let header = format!("t={t},v1=00");
+            assert_eq!(
+                verify(Some(&header), b"secret", b"{}", NOW),
+                Err(SignatureError::Stale),
+                "{t}"
+            );
+        }
+        assert_eq!(
+            verify(
+                Some("t=-9223372036854775808,v1=00"),
+                b"secret",
+                b"{}",
+                i64::MAX
+            ),
+            Err(SignatureError::Stale)
+        );
     }
 
     #[test]
