@@ -130,7 +130,17 @@ pub async fn serve(
         mailer,
         outbox,
     } = assemble(&config).await?;
-    let tokens = local_auth::LocalTokens::for_data_dir(&config.data_dir, Arc::clone(&state.clock))?;
+    let mut tokens =
+        local_auth::LocalTokens::for_data_dir(&config.data_dir, Arc::clone(&state.clock))?;
+    let unsafe_sign_in = std::env::var("KONTOR_UNSAFE_LOCAL_SIGN_IN").is_ok_and(|v| v == "1");
+    if !local_auth::may_issue(
+        config.addr,
+        matches!(config.backend, Backend::Embedded),
+        unsafe_sign_in,
+    ) {
+        tracing::warn!(addr = %config.addr, "local sign-in is off: /local/token issues no tokens (KONTOR_UNSAFE_LOCAL_SIGN_IN=1 turns it on)");
+        tokens = tokens.without_issuing();
+    }
     let bus = bus::LocalBus::new(
         Arc::clone(&state.store),
         bus::consumers(&state, mailer, &config),

@@ -44,6 +44,10 @@ type HmacSha256 = Hmac<Sha256>;
 pub struct LocalTokens {
     key: Arc<Vec<u8>>,
     clock: Arc<dyn Clock>,
+    /// Whether `POST /local/token` issues tokens: anyone who reaches it
+    /// may sign in as staff, so only a runtime on this machine's loopback
+    /// with the embedded backend does, unless told otherwise on purpose.
+    issuing: bool,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -93,7 +97,14 @@ impl LocalTokens {
         Self {
             key: Arc::new(key),
             clock,
+            issuing: true,
         }
+    }
+
+    /// The same tokens, verified but no longer issued by `/local/token`.
+    pub fn without_issuing(mut self) -> Self {
+        self.issuing = false;
+        self
     }
 
     /// The key from `KONTOR_TOKEN_SECRET`, else the data folder's
@@ -317,14 +328,29 @@ pub struct IssuedToken {
     request_body = TokenRequest,
     responses(
         (status = 200, body = IssuedToken),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "Local sign-in is off: the runtime listens beyond loopback or runs on AWS."),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn issue_token(
     State(tokens): State<LocalTokens>,
     body: JsonBody<TokenRequest>,
-) -> Json<IssuedToken> {
-    Json(tokens.issue(&body.value.email, body.value.staff))
+) -> Result<Json<IssuedToken>, Problem> {
+    if !tokens.issuing {
+        return Err(Problem::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "local-sign-in-off",
+            "Local sign-in is off",
+            "this runtime listens beyond this machine or runs on AWS, so it issues no tokens; set KONTOR_UNSAFE_LOCAL_SIGN_IN=1 to allow it anyway",
+        ));
+    }
+    Ok(Json(tokens.issue(&body.value.email, body.value.staff)))
+}
+
+/// Whether a runtime may issue local tokens: on loopback with the embedded
+/// backend, or when `unsafe_allowed` (`KONTOR_UNSAFE_LOCAL_SIGN_IN=1`).
+pub fn may_issue(addr: std::net::SocketAddr, embedded: bool, unsafe_allowed: bool) -> bool {
+    unsafe_allowed || (addr.ip().is_loopback() && embedded)
 }
 
 /// The local sign-in route, for any router state that holds the tokens.
@@ -455,6 +481,51 @@ mod tests {
                 Err(TokenError::Malformed),
                 "{token:?}"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod fencing_tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_and_embedded_issue_tokens_unless_told_otherwise() {
+        let loopback: std::net::SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        let public: std::net::SocketAddr = "0.0.0.0:3000".parse().unwrap();
+        assert!(may_issue(loopback, true, false));
+        assert!(!may_issue(public, true, false), "reachable from elsewhere");
+        assert!(!may_issue(loopback, false, false), "on real AWS");
+        assert!(may_issue(public, false, true), "on purpose");
+    }
+
+    #[tokio::test]
+    async fn a_fenced_runtime_issues_no_token() {
+        use tower::ServiceExt;
+        let tokens = LocalTokens::new(
+            b"0123456789abcdef0123456789abcdef".to_vec(),
+            Arc::new(kontor_platform::FixedClock::new(
+                time::macros::datetime!(2026-11-28 10:00 UTC),
+            )),
+        );
+        for (tokens, expected) in [
+            (tokens.clone(), StatusCode::OK),
+            (tokens.without_issuing(), StatusCode::FORBIDDEN),
+        ] {
+            let (app, _) = router::<LocalTokens>().split_for_parts();
+            let response = app
+                .with_state(tokens)
+                .oneshot(
+                    axum::http::Request::post("/local/token")
+                        .header("content-type", "application/json")
+                        .body(axum::body::Body::from(
+                            r#"{"email":"lena@kontor.example","staff":true}"#,
+                        ))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(response.status(), expected);
         }
     }
 }
