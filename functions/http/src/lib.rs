@@ -25,6 +25,6 @@ pub mod views;
 pub use extract::{JsonBody, QueryParams};
 pub use identity::{Claims, MaybeSignedIn, SignedIn, Staff};
 pub use order_placer::{IdempotencyKey, NewOrder, Owner};
-pub use order_writer::{ChangeError, Expect};
+pub use order_writer::{ChangeError, Expect, Preview};
 pub use problem::Problem;
 pub use state::AppState;

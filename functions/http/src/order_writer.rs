@@ -154,6 +154,41 @@ impl AppState {
     }
 }
 
+/// `?dry_run=true` on a staff edit: decide and answer, write nothing (the
+/// admin forms' previews).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct Preview {
+    /// Answer what the change would produce without making it.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+impl AppState {
+    /// A staff edit of order `id` on the version the form showed: made, or
+    /// for a dry run only decided, exactly as it would be made.
+    pub async fn edit_order(
+        &self,
+        id: &OrderId,
+        actor: &Actor,
+        command: &OrderCommand,
+        version: u64,
+        dry_run: bool,
+    ) -> Result<Order, ChangeError> {
+        let expect = Expect {
+            version: Some(version),
+            visible: None,
+        };
+        if dry_run {
+            self.preview_order(id, actor, command, expect).await
+        } else {
+            Ok(self
+                .change_order_if(id, actor, command, expect)
+                .await?
+                .order)
+        }
+    }
+}
+
 /// A decision on the order as stored now, and the order it makes.
 struct Decided {
     order: Order,

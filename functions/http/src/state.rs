@@ -14,6 +14,10 @@ use kontor_platform::{
 
 use crate::problem::Problem;
 
+/// The largest amount staff can type, either sign.
+const MAX_TYPED_AMOUNT: rust_decimal::Decimal =
+    rust_decimal::Decimal::from_parts(100_000_000, 0, 0, false, 0);
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
@@ -44,6 +48,26 @@ impl AppState {
         let not_found = || Problem::not_found("order");
         let id = OrderId::parse(id).map_err(|_| not_found())?;
         self.store.get_order(&id).await?.ok_or_else(not_found)
+    }
+
+    /// An amount staff typed (a price, an adjustment, a refund), in the
+    /// shop's currency: at most 100,000,000 either way, far above any order
+    /// and small enough that no sum of them overflows.
+    pub fn typed_amount(
+        &self,
+        field: &str,
+        amount: rust_decimal::Decimal,
+    ) -> Result<kontor_domain::Money, Problem> {
+        if amount.abs() > MAX_TYPED_AMOUNT {
+            return Err(Problem::invalid_field(
+                field,
+                "an amount is at most 100,000,000",
+            ));
+        }
+        Ok(kontor_domain::Money::new(
+            amount,
+            self.settings.pricing.currency,
+        ))
     }
 
     /// An order id from a path: one that cannot be an id is a 404, like an

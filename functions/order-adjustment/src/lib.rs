@@ -25,15 +25,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kontor_domain::command::OrderCommand;
-use kontor_domain::money::Money;
 use kontor_domain::order::Order;
 use kontor_domain::order::{CartLine, CheckoutDetails, Language, PaymentMethod};
 use kontor_domain::Email;
-use kontor_domain::{LineId, NoteText, OrderId, Quantity, Sku};
+use kontor_domain::{LineId, NoteText, Quantity, Sku};
 use kontor_http::order_placer::CheckoutResponse;
 use kontor_http::views::{AddressBody, NoteView, TotalsView};
 use kontor_http::{
-    AppState, Expect, IdempotencyKey, JsonBody, NewOrder, Owner, Problem, QueryParams, Staff,
+    AppState, Expect, IdempotencyKey, JsonBody, NewOrder, Owner, Preview, Problem, QueryParams,
+    Staff,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -49,18 +49,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(adjust))
         .routes(routes!(change_addresses))
         .routes(routes!(phone_order))
-}
-
-/// The largest amount staff can type (a unit price or an adjustment): far
-/// above any order, small enough that no total can overflow.
-const MAX_AMOUNT: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
-
-/// `?dry_run=true`: decide and answer, write nothing.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-pub struct Preview {
-    /// Answer what the change would produce without making it.
-    #[serde(default)]
-    pub dry_run: bool,
 }
 
 /// An order after an edit (or, for a dry run, as the edit would leave it).
@@ -87,42 +75,6 @@ impl EditAnswer {
             totals: TotalsView::from(order),
         }
     }
-}
-
-/// Runs a staff edit on order `id` at the version the form was filled on,
-/// or only decides it for a dry run.
-async fn edit(
-    state: &AppState,
-    staff: &kontor_http::Claims,
-    id: &OrderId,
-    command: OrderCommand,
-    version: u64,
-    dry_run: bool,
-) -> Result<Order, Problem> {
-    let expect = Expect {
-        version: Some(version),
-        visible: None,
-    };
-    let actor = staff.staff_actor();
-    Ok(if dry_run {
-        state.preview_order(id, &actor, &command, expect).await?
-    } else {
-        state
-            .change_order_if(id, &actor, &command, expect)
-            .await?
-            .order
-    })
-}
-
-/// An amount staff typed, in the shop's currency, within bounds.
-fn typed_amount(state: &AppState, field: &str, amount: Decimal) -> Result<Money, Problem> {
-    if amount.abs() > MAX_AMOUNT {
-        return Err(Problem::invalid_field(
-            field,
-            "an amount is at most 100,000,000",
-        ));
-    }
-    Ok(Money::new(amount, state.settings.pricing.currency))
 }
 
 fn created_or_previewed(dry_run: bool) -> StatusCode {
@@ -187,7 +139,7 @@ async fn add_line(
     let body = body.value;
     let unit_price = body
         .unit_price
-        .map(|p| typed_amount(&state, "unit_price", p))
+        .map(|p| state.typed_amount("unit_price", p))
         .transpose()?;
     let command = OrderCommand::AddLine {
         sku: body.sku,
@@ -196,7 +148,15 @@ async fn add_line(
         reason: body.reason,
         notify_customer: body.notify_customer,
     };
-    let order = edit(&state, &staff, &id, command, body.version, preview.dry_run).await?;
+    let order = state
+        .edit_order(
+            &id,
+            &staff.staff_actor(),
+            &command,
+            body.version,
+            preview.dry_run,
+        )
+        .await?;
     let mut answer = EditAnswer::new(&order, preview.dry_run);
     answer.line_id = order.lines.last().map(|l| l.id.to_string());
     Ok((created_or_previewed(preview.dry_run), Json(answer)))
@@ -254,7 +214,7 @@ async fn change_line(
     let body = body.value;
     let unit_price = body
         .unit_price
-        .map(|p| typed_amount(&state, "unit_price", p))
+        .map(|p| state.typed_amount("unit_price", p))
         .transpose()?;
     let command = OrderCommand::ChangeLine {
         line_id,
@@ -262,7 +222,15 @@ async fn change_line(
         unit_price,
         notify_customer: body.notify_customer,
     };
-    let order = edit(&state, &staff, &id, command, body.version, preview.dry_run).await?;
+    let order = state
+        .edit_order(
+            &id,
+            &staff.staff_actor(),
+            &command,
+            body.version,
+            preview.dry_run,
+        )
+        .await?;
     Ok(Json(EditAnswer::new(&order, preview.dry_run)))
 }
 
@@ -312,7 +280,15 @@ async fn remove_line(
         line_id,
         notify_customer: query.notify_customer,
     };
-    let order = edit(&state, &staff, &id, command, query.version, query.dry_run).await?;
+    let order = state
+        .edit_order(
+            &id,
+            &staff.staff_actor(),
+            &command,
+            query.version,
+            query.dry_run,
+        )
+        .await?;
     Ok(Json(EditAnswer::new(&order, query.dry_run)))
 }
 
@@ -365,11 +341,19 @@ async fn adjust(
     let id = state.order_id(&id)?;
     let body = body.value;
     let command = OrderCommand::Adjust {
-        amount: typed_amount(&state, "amount", body.amount)?,
+        amount: state.typed_amount("amount", body.amount)?,
         reason: body.reason,
         notify_customer: body.notify_customer,
     };
-    let order = edit(&state, &staff, &id, command, body.version, preview.dry_run).await?;
+    let order = state
+        .edit_order(
+            &id,
+            &staff.staff_actor(),
+            &command,
+            body.version,
+            preview.dry_run,
+        )
+        .await?;
     Ok((
         created_or_previewed(preview.dry_run),
         Json(EditAnswer::new(&order, preview.dry_run)),
@@ -421,7 +405,15 @@ async fn change_addresses(
         billing_address: body.billing_address.map(Into::into),
         notify_customer: body.notify_customer,
     };
-    let order = edit(&state, &staff, &id, command, body.version, preview.dry_run).await?;
+    let order = state
+        .edit_order(
+            &id,
+            &staff.staff_actor(),
+            &command,
+            body.version,
+            preview.dry_run,
+        )
+        .await?;
     Ok(Json(EditAnswer::new(&order, preview.dry_run)))
 }
 
@@ -585,7 +577,7 @@ async fn phone_order(
             quantity: line.quantity,
             unit_price: line
                 .unit_price
-                .map(|p| typed_amount(&state, &field, p))
+                .map(|p| state.typed_amount(&field, p))
                 .transpose()?,
         });
     }

@@ -24,12 +24,13 @@ use axum::http::StatusCode;
 use axum::Json;
 use kontor_domain::actor::Actor;
 use kontor_domain::command::{OrderCommand, ReturnRequestLine};
-use kontor_domain::money::Money;
 use kontor_domain::order::{Order, PaymentStatus};
 use kontor_domain::returns::{ReceivedLine, ReturnAction};
 use kontor_domain::{LineId, OrderId, Quantity, Sku};
 use kontor_http::views::{ReturnView, TotalsView};
-use kontor_http::{AppState, Claims, Expect, JsonBody, Problem, QueryParams, SignedIn, Staff};
+use kontor_http::{
+    AppState, Claims, Expect, JsonBody, Preview, Problem, QueryParams, SignedIn, Staff,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -51,8 +52,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The most lines one return may name: more than any order has.
 const MAX_LINES: usize = 100;
-/// The largest refund staff can type.
-const MAX_AMOUNT: Decimal = Decimal::from_parts(100_000_000, 0, 0, false, 0);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -282,19 +281,9 @@ async fn step(
     dry_run: bool,
 ) -> Result<Json<ReturnAnswer>, Problem> {
     let id = state.order_id(&id)?;
-    let expect = Expect {
-        version: Some(version),
-        visible: None,
-    };
-    let actor = staff.staff_actor();
-    let order = if dry_run {
-        state.preview_order(&id, &actor, &command, expect).await?
-    } else {
-        state
-            .change_order_if(&id, &actor, &command, expect)
-            .await?
-            .order
-    };
+    let order = state
+        .edit_order(&id, &staff.staff_actor(), &command, version, dry_run)
+        .await?;
     Ok(Json(ReturnAnswer::new(&order, &return_id, dry_run)?))
 }
 
@@ -446,13 +435,6 @@ pub struct RefundBody {
     pub version: u64,
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
-pub struct Preview {
-    /// Show the refund without making it.
-    #[serde(default)]
-    pub dry_run: bool,
-}
-
 /// Refund a received return (staff): what the customer paid for the units
 /// that came back (shipping too once everything came back), under a new
 /// credit note; on an order not fully paid, first as a credit off what is
@@ -481,17 +463,12 @@ async fn refund(
     body: JsonBody<RefundBody>,
 ) -> Result<Json<ReturnAnswer>, Problem> {
     let body = body.value;
-    if body.amount.is_some_and(|a| a.abs() > MAX_AMOUNT) {
-        return Err(Problem::invalid_field(
-            "amount",
-            "an amount is at most 100,000,000",
-        ));
-    }
     let command = OrderCommand::RefundReturn {
         return_id: ids.1.clone(),
         amount: body
             .amount
-            .map(|a| Money::new(a, state.settings.pricing.currency)),
+            .map(|a| state.typed_amount("amount", a))
+            .transpose()?,
         reason: body.reason,
     };
     let Json(mut answer) =
@@ -604,14 +581,9 @@ async fn receive_back(
         shipment_id,
         restock: body.restock,
     };
-    let expect = Expect {
-        version: Some(body.version),
-        visible: None,
-    };
     let order = state
-        .change_order_if(&id, &staff.staff_actor(), &command, expect)
-        .await?
-        .order;
+        .edit_order(&id, &staff.staff_actor(), &command, body.version, false)
+        .await?;
     Ok(Json(ReceivedBackAnswer {
         order_id: order.id.to_string(),
         version: order.version,
