@@ -12,6 +12,9 @@
 //! - [`order`]: the order aggregate.
 //! - [`placing`]: placing an order (the checkout, pure).
 //! - [`returns`]: returns of shipped units, and the refunds for them.
+//! - [`discount`]: discounts, and which of them a cart gets.
+//! - [`promotions`]: the shop's rule sets, discounts and checkout offers as one document.
+//! - [`rules`]: rules and rule sets: conditions on a cart and its customer, with a trace.
 //! - [`search`]: what staff search orders by.
 //! - [`adjustment`]: goodwill adjustments split over tax rates and lines.
 //! - [`command`]: every later change to an order: commands, decisions, and
@@ -30,13 +33,16 @@ pub mod adjustment;
 pub mod carrier;
 pub mod command;
 pub mod customer;
+pub mod discount;
 pub mod events;
 pub mod money;
 pub mod order;
 pub mod placing;
 pub mod pricing;
 pub mod product;
+pub mod promotions;
 pub mod returns;
+pub mod rules;
 pub mod search;
 pub mod shipment;
 pub mod stored;

@@ -146,6 +146,24 @@ impl Email {
     pub fn normalized(&self) -> String {
         self.0.to_lowercase()
     }
+
+    /// The mailbox behind the address, for counting a person's orders:
+    /// folded to lower case, without a `+tag` (`anna+shop@…` is Anna), and
+    /// for Gmail without the dots it ignores. Rules such as "new customers
+    /// only" count by it, so spelling one's address differently does not
+    /// make one new again.
+    pub fn mailbox(&self) -> String {
+        let lower = self.normalized();
+        let Some((local, domain)) = lower.rsplit_once('@') else {
+            return lower;
+        };
+        let local = local.split('+').next().unwrap_or(local);
+        let (local, domain) = match domain {
+            "gmail.com" | "googlemail.com" => (local.replace('.', ""), "gmail.com"),
+            _ => (local.to_string(), domain),
+        };
+        format!("{local}@{domain}")
+    }
 }
 
 string_newtype!(
@@ -299,6 +317,14 @@ id_newtype!(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_mailbox_ignores_case_tags_and_gmail_dots() {
+        let mailbox = |text: &str| Email::parse(text).unwrap().mailbox();
+        assert_eq!(mailbox("Anna+Shop@Example.DE"), "anna@example.de");
+        assert_eq!(mailbox("a.n.na@googlemail.com"), "anna@gmail.com");
+        assert_eq!(mailbox("a.nna@example.de"), "a.nna@example.de");
+    }
     use super::*;
 
     #[test]
