@@ -33,6 +33,7 @@ use crate::local_auth::{self, LocalTokens};
     tags(
         (name = "catalog", description = "Products with cross-sell and checkout-sell links"),
         (name = "checkout", description = "Cart pricing and order placement"),
+        (name = "rules", description = "Rule sets, discounts, checkout offers and customer groups"),
         (name = "orders", description = "Orders: the shopper's view, the customer's history, staff search; cancelling, payments and completion"),
         (name = "shipments", description = "Parcels: staff split and ship, carriers report by signed webhook"),
         (name = "local", description = "Only in the local runtime: sign-in tokens and the mail outbox"),
@@ -81,6 +82,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(kontor_order_lifecycle::router())
         .merge(kontor_order_adjustment::router())
         .merge(kontor_return::router())
+        .merge(kontor_rule_evaluation::router())
         .split_for_parts()
 }
 

@@ -107,7 +107,10 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
     calls.take();
 
     let catalog = TestApp::new(kontor_catalog::router(), state.clone());
-    let checkout = TestApp::new(kontor_checkout::router(), state.clone());
+    let checkout = TestApp::new(
+        kontor_checkout::router().merge(kontor_rule_evaluation::router()),
+        state.clone(),
+    );
     let orders = TestApp::new(kontor_orders::router(), state.clone());
 
     assert_eq!(catalog.get("/catalog/products").await.status, 200);

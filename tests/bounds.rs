@@ -1,6 +1,8 @@
 //! The largest orders a checkout accepts fit in one write on both stores:
-//! 40 different products and a name of 130 words are placed on DynamoDB
-//! (whose transactions hold at most 100 items) as on SQLite; a 41st
+//! 34 different products, a name of 130 words, the most discounts an order
+//! gets (three, each a free item of its own with limits in total and per
+//! customer) and the e-mail's order counter are placed on DynamoDB (whose
+//! transactions hold at most 100 items) as on SQLite; a 35th
 //! product is refused naming `lines`, and staff cannot add one either.
 
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use support::dynamodb_store;
 mod support;
 
 async fn largest_orders(store: Arc<dyn Store>) {
-    for n in 0..42 {
+    for n in 0..40 {
         store
             .put_product(&product(&format!("P{n:02}"), "1.00", 5, false), None)
             .await
@@ -24,17 +26,30 @@ async fn largest_orders(store: Arc<dyn Store>) {
     let anyone = TestApp::new(
         kontor_checkout::router()
             .merge(kontor_orders::router())
-            .merge(kontor_order_adjustment::router()),
+            .merge(kontor_order_adjustment::router())
+            .merge(kontor_rule_evaluation::router()),
         state_over(store.clone()),
     );
     let staff = anyone.as_staff();
+    // Three free items, each counted in total and per customer.
+    for (id, sku) in [("gift-a", "P35"), ("gift-b", "P36"), ("gift-c", "P37")] {
+        let saved = staff
+            .post(
+                "/admin/discounts",
+                &json!({"id": id, "name": id, "kind": "free_item", "sku": sku,
+                        "usage_limit": 100, "per_customer_limit": 5}),
+                &[],
+            )
+            .await;
+        assert_eq!(saved.status, 201, "{}", saved.text);
+    }
     // 132 different two-letter words over the two names (each name at its
     // 200-character limit).
     let letters: Vec<char> = ('a'..='z').collect();
     let words: Vec<String> = (0..132)
         .map(|n| format!("{}{}", letters[n / 26], letters[n % 26]))
         .collect();
-    let lines: Vec<(String, u32)> = (0..40).map(|n| (format!("P{n:02}"), 1)).collect();
+    let lines: Vec<(String, u32)> = (0..34).map(|n| (format!("P{n:02}"), 1)).collect();
     let refs: Vec<(&str, u32)> = lines.iter().map(|(s, q)| (s.as_str(), *q)).collect();
     let mut body = checkout_body(&refs);
     body["shipping_address"]["name"] = json!(words[..66].join(" "));
@@ -45,13 +60,19 @@ async fn largest_orders(store: Arc<dyn Store>) {
         .await;
     assert_eq!(placed.status, 201, "{}", placed.text);
     let id = placed.json()["id"].as_str().unwrap().to_string();
+    let order = staff.get(&format!("/admin/orders/{id}")).await.json();
+    assert_eq!(
+        order["lines"].as_array().unwrap().len(),
+        37,
+        "with the three gifts"
+    );
     // Found by the first words of its name.
     let found = staff.get("/admin/orders?q=aa%20ab").await.json();
     assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
 
     // One product more is refused, before anything is written.
     let mut more = lines.clone();
-    more.push(("P40".into(), 1));
+    more.push(("P34".into(), 1));
     let refs: Vec<(&str, u32)> = more.iter().map(|(s, q)| (s.as_str(), *q)).collect();
     anyone
         .post(
@@ -64,7 +85,7 @@ async fn largest_orders(store: Arc<dyn Store>) {
     let added = staff
         .post(
             &format!("/admin/orders/{id}/lines"),
-            &json!({"sku": "P41", "quantity": 1, "version": 1}),
+            &json!({"sku": "P38", "quantity": 1, "version": 1}),
             &[],
         )
         .await;

@@ -30,6 +30,7 @@ async fn extreme_prices(store: Arc<dyn Store>) {
     let anyone = TestApp::new(
         kontor_catalog::router()
             .merge(kontor_checkout::router())
+            .merge(kontor_rule_evaluation::router())
             .merge(kontor_order_adjustment::router()),
         state_over(store.clone()),
     );

@@ -46,6 +46,7 @@ impl Shop {
             ids: Arc::new(SequentialIds::default()),
             settings: Arc::new(ShopSettings::default()),
             payments: Arc::new(kontor_platform::OfflinePayments),
+            promotions: Default::default(),
         };
         let router = kontor_checkout::router()
             .merge(kontor_orders::router())

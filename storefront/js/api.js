@@ -41,8 +41,12 @@ export const api = {
     return request('GET', `/catalog/products${query ? `?${query}` : ''}`);
   },
   product: (sku) => request('GET', `/catalog/products/${encodeURIComponent(sku)}`),
-  evaluate: (lines, shippingCountry) =>
-    request('POST', '/cart/evaluate', { lines, shipping_country: shippingCountry }),
+  // Signed-in shoppers price on their own route: rules see their groups
+  // and orders. `more` carries the coupon, e-mail and payment method.
+  evaluate: (lines, shippingCountry, more = {}) =>
+    request('POST', session.token() ? '/me/cart/evaluate' : '/cart/evaluate', {
+      lines, shipping_country: shippingCountry, ...more,
+    }),
   // Signed-in shoppers check out as customers: the order lands in their account.
   checkout: (body, idempotencyKey) =>
     request('POST', session.token() ? '/me/checkout' : '/checkout', body, { 'Idempotency-Key': idempotencyKey }),

@@ -101,10 +101,11 @@ async function productView(sku) {
 }
 
 function totalsBlock(priced) {
+  const discounts = (priced.discounts || []).filter((d) => Number(d.amount) > 0);
   return `<div class="totals" data-testid="totals">
     <div><span>Subtotal</span><span>${euro(priced.subtotal)}</span></div>
-    ${priced.discounts.map((d) => `<div><span>${esc(d.name)}</span><span>−${euro(d.amount)}</span></div>`).join('')}
     <div><span>Shipping</span><span>${Number(priced.shipping) === 0 ? 'free' : euro(priced.shipping)}</span></div>
+    ${discounts.map((d) => `<div data-testid="discount" data-id="${esc(d.id)}"><span>${esc(d.name)}</span><span>−${euro(d.amount)}</span></div>`).join('')}
     ${Number(priced.adjustments || 0) ? `<div data-testid="adjustments"><span>${Number(priced.adjustments) < 0 ? 'Credit' : 'Surcharge'}</span><span>${euro(priced.adjustments)}</span></div>` : ''}
     <div class="grand"><span>Total</span><span data-testid="total">${euro(priced.total)}</span></div>
     ${priced.taxes.map((t) => `<div class="tax"><span>incl. ${esc(t.rate)} % VAT on ${euro(t.gross)}</span><span>${euro(t.tax)}</span></div>`).join('')}
@@ -118,29 +119,19 @@ async function cartView() {
     app.innerHTML = '<h1>Your cart</h1><p class="muted">Your cart is empty.</p><p><a class="button" href="#/">Continue shopping</a></p>';
     return;
   }
-  let priced;
-  try {
-    priced = await api.evaluate(lines, 'DE');
-  } catch (error) {
-    // A product that left the catalog: drop the line the API names and retry.
-    const field = error.problem?.field || '';
-    const match = field.match(/^lines\[(\d+)\]/);
-    if (match) {
-      cart.remove(lines[Number(match[1])].sku);
-      return cartView();
-    }
-    throw error;
-  }
-  const free = priced.free_shipping_from && Number(priced.shipping) > 0
-    ? `<p class="notice">Add ${euro(Number(priced.free_shipping_from) - Number(priced.subtotal))} more for free shipping.</p>` : '';
+  const { priced, couponError } = await priceCart(lines, 'DE');
+  if (!priced) return cartView();
+  const free = nearlyNotes(priced);
   app.innerHTML = `<h1>Your cart</h1>${free}
     <table class="lines"><thead><tr><th></th><th>Product</th><th>Quantity</th><th class="num">Price</th><th class="num">Total</th><th></th></tr></thead>
-    <tbody>${priced.lines.map((l) => `<tr data-testid="cart-line" data-sku="${esc(l.sku)}">
+    <tbody>${priced.lines.filter((l) => !l.gift_of).map((l) => `<tr data-testid="cart-line" data-sku="${esc(l.sku)}">
       <td><img src="${esc(l.image || '')}" alt=""></td>
       <td><a href="#/product/${encodeURIComponent(l.sku)}">${esc(l.name)}</a>${l.backordered ? `<div class="stock-back">${esc(l.backordered)} on backorder, ships later</div>` : ''}</td>
       <td><input type="number" min="0" max="999" value="${esc(l.quantity)}" data-quantity="${esc(l.sku)}" aria-label="Quantity of ${esc(l.name)}"></td>
       <td class="num">${euro(l.unit_price)}</td><td class="num">${euro(l.total)}</td>
-      <td><button class="link" data-remove="${esc(l.sku)}">Remove</button></td></tr>`).join('')}</tbody></table>
+      <td><button class="link" data-remove="${esc(l.sku)}">Remove</button></td></tr>`).join('')}
+      ${giftRows(priced)}</tbody></table>
+    ${couponForm(couponError)}
     ${totalsBlock(priced)}
     <p style="text-align:right;margin-top:1rem"><a class="button" href="#/checkout" data-testid="to-checkout">Checkout</a></p>
     ${priced.suggestions.length ? `<section class="related"><h2>Complete your order</h2><div class="grid" data-testid="suggestions">
@@ -159,6 +150,69 @@ async function cartView() {
     cart.add(button.dataset.add, 1);
     cartView().catch(showError);
   }));
+  wireCouponForm(() => cartView().catch(showError));
+}
+
+// Prices the cart with its coupon. A line whose product left the catalog
+// is dropped (the caller prices again); a coupon that is not valid now is
+// dropped too, and its reason shown beside the coupon field.
+async function priceCart(lines, country, more = {}) {
+  const coupon = cart.coupon();
+  try {
+    const priced = await api.evaluate(lines, country, { ...more, coupon: coupon || undefined });
+    const reason = priced.coupon && !priced.coupon.applied
+      ? `The code ${priced.coupon.code} does not apply to this cart yet.` : '';
+    return { priced, couponError: reason };
+  } catch (error) {
+    const field = error.problem?.field || '';
+    const match = field.match(/^lines\[(\d+)\]/);
+    if (match) {
+      cart.remove(lines[Number(match[1])].sku);
+      return { priced: null };
+    }
+    if (field === 'coupon' && coupon) {
+      cart.setCoupon('');
+      const again = await api.evaluate(lines, country, more);
+      return { priced: again, couponError: error.message };
+    }
+    throw error;
+  }
+}
+
+// "Add 12,10 € more for free shipping": every discount a little more in the
+// cart would bring.
+function nearlyNotes(priced) {
+  return (priced.nearly || []).map((n) => `<p class="notice" data-testid="nearly" data-id="${esc(n.id)}">Add ${euro(n.missing)} more for ${n.id === 'shipping' ? 'free shipping' : esc(n.name)}.</p>`).join('');
+}
+
+function giftRows(priced) {
+  return priced.lines.filter((l) => l.gift_of).map((l) => `<tr data-testid="gift-line" data-sku="${esc(l.sku)}">
+    <td><img src="${esc(l.image || '')}" alt=""></td><td>${esc(l.name)} <span class="badge">gift</span></td>
+    <td>${esc(l.quantity)}</td><td class="num">free</td><td class="num">${euro(0)}</td><td></td></tr>`).join('');
+}
+
+function couponForm(error) {
+  const code = cart.coupon();
+  return `<form class="coupon" id="coupon-form" novalidate>
+    <label for="coupon">Coupon code</label>
+    <input id="coupon" name="coupon" value="${esc(code)}" maxlength="64" autocomplete="off">
+    <button type="submit" class="secondary">${code ? 'Change' : 'Apply'}</button>
+    ${code ? '<button type="button" class="link" id="coupon-remove">Remove</button>' : ''}
+    <div class="field-error" data-error-for="coupon" data-testid="coupon-error">${esc(error || '')}</div></form>`;
+}
+
+function wireCouponForm(again) {
+  const form = document.getElementById('coupon-form');
+  if (!form) return;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    cart.setCoupon(form.coupon.value.trim());
+    again();
+  });
+  document.getElementById('coupon-remove')?.addEventListener('click', () => {
+    cart.setCoupon('');
+    again();
+  });
 }
 
 // One key per checkout attempt, kept until the order is placed, so a
@@ -179,7 +233,8 @@ async function checkoutView() {
   await renderCategories(null);
   const lines = cart.lines();
   if (!lines.length) { location.hash = '#/cart'; return; }
-  const priced = await api.evaluate(lines, 'DE');
+  let { priced, couponError } = await priceCart(lines, 'DE');
+  if (!priced) return checkoutView();
   const signedIn = session.current();
   const who = signedIn
     ? `<p class="notice" data-testid="checkout-as">Ordering as ${esc(signedIn.email)}: the order goes to your account.</p>`
@@ -204,12 +259,34 @@ async function checkoutView() {
       </fieldset>
       <button type="submit" data-testid="place-order">Place order · ${euro(priced.total)}</button>
     </form>
-    <div><h2>Your order</h2>
-      <table class="lines"><tbody>${priced.lines.map((l) => `<tr><td>${esc(l.quantity)} × ${esc(l.name)}</td><td class="num">${euro(l.total)}</td></tr>`).join('')}</tbody></table>
-      ${totalsBlock(priced)}</div></div>`;
+    <div><h2>Your order</h2><div id="checkout-summary"></div></div></div>`;
 
   const form = document.getElementById('checkout-form');
   if (signedIn) form.email.value = signedIn.email;
+  // The summary follows what the form says: the delivery country, the
+  // payment method and the e-mail decide shipping and discounts.
+  const showSummary = () => {
+    document.getElementById('checkout-summary').innerHTML = `${nearlyNotes(priced)}
+      <table class="lines"><tbody>${priced.lines.map((l) => `<tr><td>${esc(l.quantity)} × ${esc(l.name)}${l.gift_of ? ' <span class="badge">gift</span>' : ''}</td><td class="num">${euro(l.total)}</td></tr>`).join('')}</tbody></table>
+      ${couponError ? `<div class="field-error" data-testid="coupon-error">${esc(couponError)}</div>` : ''}
+      ${totalsBlock(priced)}`;
+    form.querySelector('button[type=submit]').textContent = `Place order · ${euro(priced.total)}`;
+  };
+  const reprice = async () => {
+    const data = new FormData(form);
+    const email = String(data.get('email') || '').trim();
+    const more = { payment_method: data.get('payment_method') };
+    if (/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) more.email = email;
+    const next = await priceCart(cart.lines(), data.get('country'), more);
+    if (!next.priced) return checkoutView();
+    ({ priced, couponError } = next);
+    showSummary();
+  };
+  showSummary();
+  form.country.addEventListener('change', () => reprice().catch(showError));
+  form.email.addEventListener('change', () => reprice().catch(showError));
+  form.querySelectorAll('[name=payment_method]').forEach((r) => r.addEventListener('change', () => reprice().catch(showError)));
+  if (signedIn) reprice().catch(showError);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     form.querySelectorAll('.field-error').forEach((e) => { e.textContent = ''; });
@@ -219,6 +296,10 @@ async function checkoutView() {
     const body = {
       lines: cart.lines(), email: data.get('email'), shipping_address: address,
       payment_method: data.get('payment_method'), language: data.get('language'),
+      coupon: cart.coupon() || undefined,
+      // The total the page shows: an order that would total otherwise is
+      // refused, never charged differently.
+      expected_total: priced.total,
     };
     const button = form.querySelector('button[type=submit]');
     button.disabled = true;
@@ -233,6 +314,12 @@ async function checkoutView() {
       // A changed form is a new request: it needs a new key.
       sessionStorage.removeItem('kontor.checkout-key');
       const problem = error.problem || {};
+      // The total or a discount changed meanwhile: show the new figures.
+      if (['expected_total', 'coupon'].includes(problem.field)) {
+        await reprice().catch(() => {});
+        document.getElementById('checkout-alert').innerHTML = `<div class="alert" data-testid="checkout-error">${esc(error.message)} The summary shows the new total.</div>`;
+        return;
+      }
       const target = (problem.field || '').replace(/^shipping_address\./, '');
       const slot = form.querySelector(`[data-error-for="${CSS.escape(target)}"]`);
       if (slot) slot.textContent = problem.detail || error.message;

@@ -38,7 +38,21 @@ export function remove(sku) {
 }
 
 export function clear() {
+  setCoupon('');
   save([]);
+}
+
+// The coupon code the shopper entered, kept with the cart until the order
+// is placed (or the code turns out not to be valid).
+const COUPON = 'kontor.coupon';
+
+export function coupon() {
+  return localStorage.getItem(COUPON) || '';
+}
+
+export function setCoupon(code) {
+  if (code) localStorage.setItem(COUPON, code);
+  else localStorage.removeItem(COUPON);
 }
 
 export function count() {

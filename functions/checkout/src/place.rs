@@ -12,8 +12,8 @@ use kontor_http::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::evaluate::{unknown_coupon, CartLineBody};
 use kontor_http::order_placer::CheckoutResponse;
+use kontor_http::views::{coupon_code, CartLineBody};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CheckoutRequest {
@@ -26,7 +26,14 @@ pub struct CheckoutRequest {
     #[schema(value_type = String, example = "invoice")]
     /// `prepayment`, `invoice` or `cash_on_delivery`.
     pub payment_method: PaymentMethod,
+    /// A coupon code (letters, digits, `-` and `_`, at most 64).
+    #[schema(example = "WINTER")]
     pub coupon: Option<String>,
+    /// The total the cart showed (`POST /cart/evaluate`): when the order
+    /// would total otherwise (a discount ended meanwhile), it is refused
+    /// with 409 `total-changed` instead of placed.
+    #[schema(example = "107.82")]
+    pub expected_total: Option<String>,
     /// `de` (default) or `en`: the language of the order's e-mails.
     #[schema(value_type = Option<String>, example = "de")]
     pub language: Option<Language>,
@@ -42,7 +49,7 @@ pub struct CheckoutRequest {
     responses(
         (status = 201, body = CheckoutResponse, description = "The order was placed (or this is a retry of a placed order, marked with `Idempotent-Replayed: true`)."),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "Not enough stock: names the `sku` and the quantity `available`."),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Not enough stock (names the `sku` and the quantity `available`), a discount used up meanwhile (`discount-used-up`), or a total other than `expected_total` (`total-changed`)."),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json"),
     )
@@ -70,7 +77,7 @@ pub(crate) async fn checkout(
         (status = 201, body = CheckoutResponse, description = "The order was placed; customers get no access token (they open it from their account)."),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "Not enough stock: names the `sku` and the quantity `available`."),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Not enough stock (names the `sku` and the quantity `available`), a discount used up meanwhile (`discount-used-up`), or a total other than `expected_total` (`total-changed`)."),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json"),
     )
@@ -91,9 +98,17 @@ async fn place(
     body: JsonBody<CheckoutRequest>,
 ) -> Result<Response, Problem> {
     let request = body.value;
-    if let Some(coupon) = request.coupon.as_deref().filter(|c| !c.trim().is_empty()) {
-        return Err(unknown_coupon(coupon));
-    }
+    let coupon = coupon_code(request.coupon.as_deref())?;
+    let expected_total = request
+        .expected_total
+        .as_deref()
+        .map(|typed| {
+            let amount = typed.trim().parse().map_err(|_| {
+                Problem::invalid_field("expected_total", "is an amount such as \"107.82\"")
+            })?;
+            state.typed_amount("expected_total", amount)
+        })
+        .transpose()?;
     let details = CheckoutDetails {
         lines: request.lines.iter().map(CartLine::from).collect(),
         email: request.email,
@@ -102,6 +117,7 @@ async fn place(
         payment_method: request.payment_method,
         language: request.language.unwrap_or_default(),
         send_confirmation: true,
+        coupon,
     };
     state
         .place_new_order(NewOrder {
@@ -110,6 +126,7 @@ async fn place(
             taken_by: None,
             idempotency_key: key,
             body: body.document,
+            expected_total,
         })
         .await
 }

@@ -20,8 +20,10 @@ async fn shop() -> TestApp {
     let jeans = product("TR-JEANS", "89.00", 1, true);
     let mut book = product("BOOK", "16.00", 5, false);
     book.tax_class = kontor_domain::tax::TaxClass::Reduced;
+    // The cart page's prices come from rule-evaluation, whose code the
+    // checkout decides with: both routers, as the shop serves them.
     TestApp::new(
-        kontor_checkout::router(),
+        kontor_checkout::router().merge(kontor_rule_evaluation::router()),
         state_with(&[chino, belt, socks, gone, jeans, book]).await,
     )
 }

@@ -19,6 +19,7 @@ pub mod identity;
 pub mod order_placer;
 pub mod order_writer;
 pub mod problem;
+pub mod promotions;
 pub mod state;
 pub mod views;
 

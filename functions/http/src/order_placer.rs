@@ -25,14 +25,16 @@ use kontor_domain::customer::Customer;
 use kontor_domain::order::{
     place_order, CartError, CheckoutDetails, CheckoutError, NewOrderContext, Order,
 };
+use kontor_domain::Money;
 use kontor_domain::{CustomerId, Sku};
-use kontor_platform::{IdempotencyRecord, OrderCommit, StoreError};
+use kontor_platform::{IdempotencyRecord, MailboxOrder, OrderCommit, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::identity::Claims;
 use crate::problem::Problem;
+use crate::promotions::customer_facts;
 use crate::state::AppState;
 use crate::views::money;
 
@@ -181,6 +183,9 @@ pub struct NewOrder {
     pub idempotency_key: String,
     /// The request's body as received: a retry must send the same.
     pub body: serde_json::Value,
+    /// The total the shopper's cart showed, if the client says: an order
+    /// that would total otherwise is refused, not placed.
+    pub expected_total: Option<Money>,
 }
 
 impl AppState {
@@ -190,19 +195,41 @@ impl AppState {
         let request_hash = hex::encode(Sha256::digest(new.body.to_string()));
         let record_key = new.owner.record_key(key, new.taken_by.as_ref());
         let customer_id = new.owner.customer_id().cloned();
-        let skus: Vec<Sku> = new.details.lines.iter().map(|l| l.sku.clone()).collect();
+        let mut skus: Vec<Sku> = new.details.lines.iter().map(|l| l.sku.clone()).collect();
         let taken_by = new.taken_by.as_ref().map(Claims::staff_actor);
+        let mailbox = new.details.email.mailbox();
+        // Shoppers get the shop's discounts; staff on the phone set prices.
+        let with_discounts = new.taken_by.is_none();
+        if with_discounts {
+            add_missing(&mut skus, self.promotions.gift_skus());
+        }
+        let signed_in = match &new.owner {
+            Owner::SignedIn(claims) => Some(claims),
+            _ => None,
+        };
 
         for attempt in 1..=MAX_ATTEMPTS {
             // One read round trip: a retry finds its first answer, a new
-            // order finds the products it decides on.
+            // order finds the products, the customer's counts and the
+            // promotions it decides on.
             let read = self
                 .store
-                .read_for_checkout(&record_key, &skus, customer_id.as_ref())
+                .read_for_checkout(&record_key, &skus, customer_id.as_ref(), &mailbox)
                 .await?;
             if let Some(record) = read.replay {
                 return replay(&record, key, &request_hash);
             }
+            let promotions = if with_discounts {
+                let promotions = self.promotions_of(read.promotions.as_ref())?;
+                // Promotions changed since this process last read them and
+                // give away a product not read yet: read again with it.
+                if add_missing(&mut skus, promotions.gift_skus()) {
+                    continue;
+                }
+                Some(promotions)
+            } else {
+                None
+            };
             // A guest opens the order with the token in its link; a
             // customer opens it from their account, so needs none.
             let id = self.ids.order_id();
@@ -215,6 +242,13 @@ impl AppState {
                 customer_id: customer_id.clone(),
                 access_token_hash: access_token.as_deref().map(AccessTokenHash::of),
                 taken_by: taken_by.clone(),
+                customer: customer_facts(
+                    signed_in,
+                    read.customer.as_ref(),
+                    read.mailbox_orders,
+                    Some(&new.details.email),
+                ),
+                promotions,
             };
             let placed = place_order(
                 &new.details,
@@ -225,8 +259,20 @@ impl AppState {
             )
             .map_err(|e| checkout_problem(e, &new.details))?;
 
+            // The shopper's cart showed a total: an order for another one
+            // (a discount ended or was used up meanwhile) is not placed.
+            if let Some(expected) = new.expected_total {
+                if expected.amount() != placed.order.totals.total.amount() {
+                    return Err(total_changed(&placed.order));
+                }
+            }
             // The customer's record counts this order in the same transaction.
             let customer = customer_after(&new.owner, read.customer, &placed.order);
+            let mailbox_order = Some(MailboxOrder {
+                mailbox: mailbox.clone(),
+                seen: read.mailbox_orders,
+                hold: placed.relies_on_order_count,
+            });
             let response = CheckoutResponse::new(&placed.order, access_token);
             let stored = serde_json::to_string(&response.clone().with_sealed_token(key))
                 .map_err(|e| Problem::from(StoreError::Internal(e.to_string())))?;
@@ -240,6 +286,7 @@ impl AppState {
                     created_at,
                 }),
                 customer,
+                mailbox_order,
                 ..OrderCommit::new_order(placed)
             };
 
@@ -269,6 +316,18 @@ impl AppState {
                     entity: "customer", ..
                 }) => {
                     tracing::debug!(attempt, "customer record changed while placing; retrying");
+                }
+                // Another order of the same mailbox committed first, and a
+                // discount for new customers relied on its count: decide
+                // again on the new count.
+                Err(StoreError::StaleVersion {
+                    entity: "mailbox's order count",
+                    ..
+                }) => {
+                    tracing::debug!(
+                        attempt,
+                        "mailbox's order count moved while placing; retrying"
+                    );
                 }
                 // A concurrent request with the same key won the race.
                 Err(StoreError::IdempotencyKeyTaken) => {
@@ -310,6 +369,8 @@ impl AppState {
             customer_id: None,
             access_token_hash: None,
             taken_by: Some(taken_by.staff_actor()),
+            customer: Default::default(),
+            promotions: None,
         };
         place_order(
             details,
@@ -332,16 +393,15 @@ fn customer_after(owner: &Owner, stored: Option<Customer>, order: &Order) -> Opt
                 Customer::new(
                     claims.subject.clone(),
                     claims.email.clone().unwrap_or_else(|| order.email.clone()),
-                    claims.groups.clone(),
+                    Vec::new(),
                 )
             });
-            Some(before.after_order(order, &claims.groups))
+            Some(before.after_order(order))
         }
         Owner::Known(id) => {
             let before = stored
                 .unwrap_or_else(|| Customer::new(id.clone(), order.email.clone(), Vec::new()));
-            let groups = before.groups.clone();
-            Some(before.after_order(order, &groups))
+            Some(before.after_order(order))
         }
     }
 }
@@ -396,9 +456,38 @@ pub fn cart_problem(error: CartError) -> Problem {
     }
 }
 
+/// Adds the skus `more` has that `skus` lacks; whether it added any.
+fn add_missing(skus: &mut Vec<Sku>, more: Vec<Sku>) -> bool {
+    let before = skus.len();
+    for sku in more {
+        if !skus.contains(&sku) {
+            skus.push(sku);
+        }
+    }
+    skus.len() > before
+}
+
+/// The order would total otherwise than the cart showed.
+fn total_changed(order: &Order) -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "total-changed",
+        "The total changed",
+        format!(
+            "the order would total {} now; nothing was ordered, please review your cart",
+            order.totals.total
+        ),
+    )
+    .with_field("expected_total")
+    .with("total", money(order.totals.total))
+}
+
 fn checkout_problem(error: CheckoutError, details: &CheckoutDetails) -> Problem {
     match error {
         CheckoutError::Cart(cart) => cart_problem(cart),
+        CheckoutError::Coupon(_) | CheckoutError::CouponNotApplicable { .. } => {
+            Problem::invalid_field("coupon", error.to_string())
+        }
         CheckoutError::OutOfStock {
             ref sku,
             requested,

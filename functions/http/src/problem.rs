@@ -121,6 +121,21 @@ impl From<StoreError> for Problem {
                 "Conflicting change",
                 error.to_string(),
             ),
+            StoreError::DiscountUsedUp {
+                ref discount,
+                per_customer,
+            } => Problem::new(
+                StatusCode::CONFLICT,
+                "discount-used-up",
+                "Discount used up",
+                if per_customer {
+                    format!("you have used the discount '{discount}' as often as it allows")
+                } else {
+                    format!("the discount '{discount}' has just been used up; nothing was ordered, please review your cart")
+                },
+            )
+            .with_field("coupon")
+            .with("discount", discount),
             StoreError::TrackingNumberTaken(_) => Problem::new(
                 StatusCode::CONFLICT,
                 "tracking-number-taken",

@@ -26,6 +26,8 @@ pub struct AppState {
     pub settings: Arc<ShopSettings>,
     /// Pays refunds back (offline today: staff transfer them).
     pub payments: Arc<dyn PaymentProvider>,
+    /// The promotions last parsed, by the version of their document.
+    pub promotions: crate::promotions::PromotionsCache,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             ids: Arc::new(RandomIds),
             settings: Arc::new(ShopSettings::from_env()),
             payments: Arc::new(OfflinePayments),
+            promotions: Default::default(),
         }
     }
 }

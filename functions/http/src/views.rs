@@ -13,6 +13,41 @@ use kontor_domain::{CountryCode, TextLine};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// A line of a cart, as the cart page and the checkout send it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CartLineBody {
+    #[schema(value_type = String, example = "TR-CHINO-BEIGE")]
+    pub sku: kontor_domain::Sku,
+    /// 1 to 999.
+    #[schema(value_type = u32, minimum = 1, maximum = 999)]
+    pub quantity: kontor_domain::Quantity,
+}
+
+impl From<&CartLineBody> for kontor_domain::order::CartLine {
+    fn from(line: &CartLineBody) -> Self {
+        Self {
+            sku: line.sku.clone(),
+            quantity: line.quantity,
+            unit_price: None,
+        }
+    }
+}
+
+/// A coupon code as a shopper typed it: none when left empty, a 422
+/// naming `coupon` when it cannot be a code.
+pub fn coupon_code(
+    typed: Option<&str>,
+) -> Result<Option<kontor_domain::rules::CouponCode>, crate::Problem> {
+    typed
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            kontor_domain::rules::CouponCode::parse(c)
+                .map_err(|e| crate::Problem::invalid_field("coupon", e.0))
+        })
+        .transpose()
+}
+
 /// An amount as a decimal string in the currency's minor unit.
 pub fn money(amount: Money) -> String {
     amount.rounded().amount().to_string()

@@ -589,6 +589,9 @@ async fn phone_order(
         payment_method: request.payment_method,
         language: request.language.unwrap_or_default(),
         send_confirmation: request.send_confirmation,
+        // Staff set prices on the phone; the shop's discounts are for
+        // shoppers' own checkouts.
+        coupon: None,
     };
     if preview.dry_run {
         let order = state.preview_new_order(&details, &staff).await?;
@@ -605,6 +608,7 @@ async fn phone_order(
             taken_by: Some(staff),
             idempotency_key: key,
             body: body.document,
+            expected_total: None,
         })
         .await
 }

@@ -1222,6 +1222,7 @@ impl Order {
             tax_rate,
             tax: tax_in_gross(total, tax_rate),
             discount: Money::zero(self.currency),
+            gift_of: None,
             adjustment: Money::zero(self.currency),
         };
         Ok((line, allocation))

@@ -17,8 +17,8 @@ pub struct Customer {
     /// The identity provider's subject: stable while the e-mail may change.
     pub id: CustomerId,
     pub email: Email,
-    /// The identity provider's groups (`staff`, or ones staff assign, such
-    /// as `wholesale`), as of the last order.
+    /// The groups staff gave the customer (`vip`, `wholesale`): rules see
+    /// them together with the groups of the customer's sign-in token.
     pub groups: Vec<String>,
     pub order_count: u32,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -53,12 +53,12 @@ impl Customer {
     }
 
     /// The record after `order` was placed by this customer, with the next
-    /// version. `groups` are the caller's groups now.
-    pub fn after_order(&self, order: &Order, groups: &[String]) -> Customer {
+    /// version; the groups stay as staff set them.
+    pub fn after_order(&self, order: &Order) -> Customer {
         Customer {
             id: self.id.clone(),
             email: order.email.clone(),
-            groups: groups.to_vec(),
+            groups: self.groups.clone(),
             order_count: self.order_count.saturating_add(1),
             first_order_at: Some(self.first_order_at.unwrap_or(order.created_at)),
             last_order_at: Some(order.created_at),
@@ -66,5 +66,47 @@ impl Customer {
             default_billing_address: Some(order.billing_address.clone()),
             version: self.version + 1,
         }
+    }
+}
+
+/// The most groups a customer has, and the longest name of one.
+pub const MAX_GROUPS: usize = 20;
+pub const MAX_GROUP_NAME: usize = 64;
+
+/// Why groups cannot be set.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct GroupsError(pub String);
+
+impl Customer {
+    /// The record with the groups staff set (trimmed, each once, sorted),
+    /// at the next version.
+    pub fn with_groups(&self, groups: &[String]) -> Result<Customer, GroupsError> {
+        if groups.len() > MAX_GROUPS {
+            return Err(GroupsError(format!(
+                "a customer has at most {MAX_GROUPS} groups"
+            )));
+        }
+        let mut clean: Vec<String> = Vec::with_capacity(groups.len());
+        for group in groups {
+            let group = group.trim();
+            if group.is_empty()
+                || group.chars().count() > MAX_GROUP_NAME
+                || group.chars().any(char::is_control)
+            {
+                return Err(GroupsError(format!(
+                    "a group's name has 1 to {MAX_GROUP_NAME} characters"
+                )));
+            }
+            if !clean.iter().any(|g| g == group) {
+                clean.push(group.to_string());
+            }
+        }
+        clean.sort();
+        Ok(Customer {
+            groups: clean,
+            version: self.version + 1,
+            ..self.clone()
+        })
     }
 }

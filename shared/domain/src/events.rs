@@ -172,6 +172,10 @@ pub struct OrderPlaced {
     pub lines: Vec<PlacedLine>,
     #[serde(with = "rust_decimal::serde::str")]
     pub subtotal: Decimal,
+    /// What discounts took off goods and shipping (events from before
+    /// discounts carry none).
+    #[serde(with = "rust_decimal::serde::str", default)]
+    pub discounts: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
     pub shipping: Decimal,
     #[serde(with = "rust_decimal::serde::str")]

@@ -127,6 +127,9 @@ pub struct OrderLine {
     /// This line's share of the order's discounts (it lowers what the line
     /// charges); zero until discounts arrive. Refunds start from it.
     pub discount: Money,
+    /// The discount that gave this line away (a free item at price 0);
+    /// none for a line the shopper or staff chose.
+    pub gift_of: Option<String>,
     /// This line's share of the order's goodwill adjustments (signed):
     /// derived from [`Order::adjustments`] whenever the order changes or is
     /// read ([`Order::derive_money`]), so it follows the lines.
@@ -148,8 +151,11 @@ pub struct ShippingCharge {
     pub amount: Money,
     #[serde(with = "rust_decimal::serde::str")]
     pub tax_rate: rust_decimal::Decimal,
-    /// The VAT in what shipping charges (its amount with its adjustment).
+    /// The VAT in what shipping charges (its amount less its discount,
+    /// with its adjustment).
     pub tax: Money,
+    /// What discounts took off shipping (free shipping takes it all).
+    pub discount: Money,
     /// Shipping's share of goodwill adjustments (signed), derived like a
     /// line's.
     pub adjustment: Money,
@@ -158,7 +164,7 @@ pub struct ShippingCharge {
 impl ShippingCharge {
     /// What the customer pays for shipping.
     pub fn charged(&self) -> Money {
-        self.amount + self.adjustment
+        self.amount - self.discount + self.adjustment
     }
 }
 
@@ -189,8 +195,8 @@ pub struct RateAmount {
 }
 
 pub use crate::placing::{
-    place_order, resolve_cart, CartError, CartLine, CheckoutDetails, CheckoutError,
-    NewOrderContext, PlacedOrder,
+    discount_cart, place_order, resolve_cart, CartError, CartFacts, CartLine, CheckoutDetails,
+    CheckoutError, DiscountUse, DiscountedCart, NewOrderContext, PlacedOrder,
 };
 pub use crate::pricing::OrderTotals;
 pub use crate::search::{name_tokens, OrderFilter, OrderLookup};
@@ -198,14 +204,16 @@ pub use crate::search::{name_tokens, OrderFilter, OrderLookup};
 /// The most words of an order's names that staff search finds it by.
 pub const MAX_NAME_WORDS: usize = 8;
 
-/// The most lines an order has (placed and added together): with each
-/// line's stock movement and its event, a DynamoDB transaction stays
-/// within its 100 items.
-pub const MAX_LINES: usize = 40;
+/// The most lines a cart has, and an order (placed and added together),
+/// free items aside: with each line's stock movement and its event, the
+/// free items of at most [`crate::discount::MAX_DISCOUNTS_PER_ORDER`]
+/// discounts and their usage counters, and the e-mail's order counter, a
+/// DynamoDB transaction stays within its 100 items.
+pub const MAX_LINES: usize = 34;
 
 /// The shape of the stored order document; [`crate::stored`] upgrades
 /// older ones when they are read.
-pub const ORDER_SCHEMA: u32 = 6;
+pub const ORDER_SCHEMA: u32 = 7;
 
 /// Money received for an order, as staff recorded it (or as the carrier
 /// collected it, for cash on delivery).
@@ -267,6 +275,21 @@ pub struct Order {
     pub removed_lines: Vec<OrderLine>,
     /// Returns of shipped units, oldest first.
     pub returns: Vec<crate::returns::Return>,
+    /// The discounts the checkout gave, as they were then; each line's and
+    /// the shipping's share of them is on the line and the shipping.
+    pub discounts: Vec<OrderDiscount>,
+}
+
+/// A discount an order got at checkout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderDiscount {
+    pub id: String,
+    pub name: String,
+    /// `percent`, `fixed`, `free_shipping` or `free_item`.
+    pub kind: String,
+    pub coupon: Option<String>,
+    /// What it took off (zero for a free item).
+    pub amount: Money,
 }
 
 /// A note on an order: for colleagues (internal, the default), or for the
@@ -332,12 +355,14 @@ impl Order {
                 rate: l.tax_rate,
                 gross: l.charged(),
                 tax: l.tax,
+                discount: l.discount,
                 adjustment: l.adjustment,
             }),
             Charge {
                 rate: self.shipping.tax_rate,
                 gross: self.shipping.charged(),
                 tax: self.shipping.tax,
+                discount: self.shipping.discount,
                 adjustment: self.shipping.adjustment,
             },
         )

@@ -4,6 +4,7 @@
 //! stock it takes and the events to publish — or says why it cannot.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -11,18 +12,23 @@ use time::OffsetDateTime;
 use crate::access::AccessTokenHash;
 use crate::actor::{Actor, HistoryAction};
 use crate::command::Effect;
+use crate::discount::{apply_discounts, DiscountInput, DiscountLine, DiscountOutcome, Skip, Uses};
 use crate::events::{
     Event, EventPayload, OrderPlaced, PlacedLine, StockChangeReason, StockChanged,
 };
 use crate::money::Money;
 use crate::order::{
-    Address, HistoryEntry, Language, Order, OrderLine, OrderStatus, OrderTotals, PaymentMethod,
-    PaymentStatus, ShippingCharge, ShippingStatus, StockTake, ORDER_SCHEMA,
+    Address, HistoryEntry, Language, Order, OrderDiscount, OrderLine, OrderStatus, OrderTotals,
+    PaymentMethod, PaymentStatus, ShippingCharge, ShippingStatus, StockTake, ORDER_SCHEMA,
 };
-use crate::pricing::{price_cart, PricingSettings};
-use crate::product::Product;
+use crate::pricing::{price_cart, PricedCart, PricingSettings};
+use crate::product::{Allocation, Product};
+use crate::promotions::{CouponError, Promotions};
+use crate::rules::{CouponCode, CustomerFacts, Handle, RuleContext};
 use crate::tax::TaxClass;
-use crate::types::{CustomerId, Email, EventId, LineId, OrderId, OrderNumber, Quantity, Sku};
+use crate::types::{
+    CountryCode, CustomerId, Email, EventId, LineId, OrderId, OrderNumber, Quantity, Sku,
+};
 
 /// A line of a cart as the shopper sent it, or of an order staff take on
 /// the phone (who may set their own gross unit price, 0 for a gift).
@@ -46,6 +52,8 @@ pub struct CheckoutDetails {
     /// Whether the customer is e-mailed the confirmation (staff taking an
     /// order on the phone may leave it out).
     pub send_confirmation: bool,
+    /// The coupon code the shopper entered.
+    pub coupon: Option<CouponCode>,
 }
 
 /// The values a new order needs from outside the domain.
@@ -59,6 +67,12 @@ pub struct NewOrderContext {
     /// The staff member who took the order on the phone; none when the
     /// shopper placed it.
     pub taken_by: Option<Actor>,
+    /// What discount rules may ask about the customer (their earlier
+    /// orders, groups, e-mail).
+    pub customer: CustomerFacts,
+    /// The shop's discounts; none for an order staff take on the phone,
+    /// whose prices staff set.
+    pub promotions: Option<Arc<Promotions>>,
 }
 
 /// A new order, the effects it has outside itself (the stock it takes)
@@ -68,6 +82,23 @@ pub struct PlacedOrder {
     pub order: Order,
     pub effects: Vec<Effect>,
     pub events: Vec<Event>,
+    /// One more use of each discount the order got: the write counts them,
+    /// and refuses the order if a limit was reached meanwhile.
+    pub discount_uses: Vec<DiscountUse>,
+    /// Whether a discount was given for the customer's count of earlier
+    /// orders ("new customers"): the write then holds that count unchanged.
+    pub relies_on_order_count: bool,
+}
+
+/// One use of a discount by an order, with its limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscountUse {
+    pub discount: Handle,
+    pub usage_limit: Option<u32>,
+    pub per_customer_limit: Option<u32>,
+    /// Whose uses the per-customer limit counts: the mailbox of the
+    /// order's e-mail address ([`Email::mailbox`]).
+    pub customer_key: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,6 +123,12 @@ pub enum CartError {
 pub enum CheckoutError {
     #[error(transparent)]
     Cart(#[from] CartError),
+    /// The coupon cannot be used now (unknown, expired, used up).
+    #[error(transparent)]
+    Coupon(#[from] CouponError),
+    /// The coupon's discount does not apply to this cart.
+    #[error("the code '{code}' does not apply to this cart ({reason})", reason = reason.code())]
+    CouponNotApplicable { code: CouponCode, reason: Skip },
     #[error("only {available} of {sku} in stock, {requested} requested")]
     OutOfStock {
         sku: Sku,
@@ -223,7 +260,33 @@ pub fn place_order(
         .collect();
 
     let priced = price_cart(&items, settings);
-    let lines: Vec<OrderLine> = priced
+    let mut discounted = match &context.promotions {
+        Some(promotions) => {
+            let facts = CartFacts {
+                customer: context.customer.clone(),
+                shipping_country: Some(details.shipping_address.country.clone()),
+                billing_country: Some(
+                    details
+                        .billing_address
+                        .as_ref()
+                        .unwrap_or(&details.shipping_address)
+                        .country
+                        .clone(),
+                ),
+                coupon: details.coupon.clone(),
+                payment_method: Some(details.payment_method),
+                now: context.now,
+            };
+            let discounted = discount_cart(&items, &priced, promotions, &facts, &|_| None, false)?;
+            if let Some((code, reason)) = discounted.coupon_skipped.clone() {
+                return Err(CheckoutError::CouponNotApplicable { code, reason });
+            }
+            Some(discounted)
+        }
+        None => None,
+    };
+    let zero = Money::zero(settings.currency);
+    let mut lines: Vec<OrderLine> = priced
         .lines
         .iter()
         .zip(&allocations)
@@ -239,10 +302,60 @@ pub fn place_order(
             tax_class: line.tax_class,
             tax_rate: line.tax_rate,
             tax: line.tax,
-            discount: Money::zero(settings.currency),
-            adjustment: Money::zero(settings.currency),
+            discount: discounted
+                .as_ref()
+                .map_or(zero, |d| d.outcome.line_discounts[i]),
+            gift_of: None,
+            adjustment: zero,
         })
         .collect();
+
+    // Free items are lines of their own at 0, from the stock the lines
+    // before left; one that is not available is not given (its discount
+    // does not count as used).
+    let mut stock_lines: Vec<(&Product, Allocation)> = resolved
+        .iter()
+        .map(|line| line.product)
+        .zip(allocations.iter().copied())
+        .collect();
+    if let Some(discounted) = discounted.as_mut() {
+        let by_sku: BTreeMap<&Sku, &Product> = catalog.iter().map(|p| (&p.sku, p)).collect();
+        discounted.outcome.applied.retain(|applied| {
+            let Some((sku, quantity)) = &applied.gift else {
+                return true;
+            };
+            let Some(product) = by_sku.get(sku).copied() else {
+                return false;
+            };
+            let stock = left.entry(&product.sku).or_insert(product.stock);
+            let mut remaining = product.clone();
+            remaining.stock = *stock;
+            let Ok(allocation) = remaining.allocate(*quantity) else {
+                return false;
+            };
+            *stock -= allocation.from_stock;
+            stock_lines.push((product, allocation));
+            let tax_rate = settings.tax_rates.rate(product.tax_class);
+            lines.push(OrderLine {
+                id: LineId::numbered(lines.len() as u32 + 1),
+                sku: product.sku.clone(),
+                name: product.name.clone(),
+                quantity: *quantity,
+                backordered: allocation.backordered,
+                unit_price: zero,
+                total: zero,
+                tax_class: product.tax_class,
+                tax_rate,
+                tax: zero,
+                discount: zero,
+                gift_of: Some(applied.id.to_string()),
+                adjustment: zero,
+            });
+            true
+        });
+    }
+    let applied = discounted.map(|d| (d.outcome.applied, d.outcome.shipping_discount));
+    let (applied, shipping_discount) = applied.unwrap_or((Vec::new(), zero));
 
     let placed_by = match (&context.taken_by, &context.customer_id) {
         (Some(staff), _) => staff.clone(),
@@ -273,15 +386,18 @@ pub fn place_order(
             amount: priced.shipping,
             tax_rate: settings.tax_rates.rate(TaxClass::Standard),
             tax: priced.shipping_tax,
-            adjustment: Money::zero(settings.currency),
+            discount: shipping_discount,
+            adjustment: zero,
         },
+        // Derived below, with the discounts' shares in.
         totals: OrderTotals {
             subtotal: priced.subtotal,
+            discounts: zero,
             shipping: priced.shipping,
-            adjustments: Money::zero(settings.currency),
+            adjustments: zero,
             tax: priced.tax,
             total: priced.total,
-            taxes: priced.taxes,
+            taxes: priced.taxes.clone(),
         },
         payment_method: details.payment_method,
         payment_status: PaymentStatus::Pending,
@@ -302,19 +418,38 @@ pub fn place_order(
         adjustments: Vec::new(),
         removed_lines: Vec::new(),
         returns: Vec::new(),
+        discounts: applied
+            .iter()
+            .map(|a| OrderDiscount {
+                id: a.id.to_string(),
+                name: a.name.clone(),
+                kind: a.kind.to_string(),
+                coupon: a.coupon.as_ref().map(CouponCode::to_string),
+                amount: a.amount,
+            })
+            .collect(),
         shipping_status: ShippingStatus::NotShipped,
         language: details.language,
         access_token_hash: context.access_token_hash,
     };
+    let mut order = order;
+    order.derive_money();
+    if let Some(entry) = order.history.first_mut() {
+        entry.detail = format!(
+            "{how}, {} line(s), total {}",
+            details.lines.len(),
+            order.totals.total
+        );
+    }
 
     // One stock take per sku, however many lines share it, in the cart's
     // order.
     let mut taken: Vec<(&Sku, u32, u32)> = Vec::new();
-    for (line, allocation) in resolved.iter().zip(&allocations) {
-        let sku = &line.product.sku;
+    for (product, allocation) in &stock_lines {
+        let sku = &product.sku;
         match taken.iter_mut().find(|(s, ..)| *s == sku) {
             Some((_, units, _)) => *units += allocation.from_stock,
-            None => taken.push((sku, allocation.from_stock, line.product.stock)),
+            None => taken.push((sku, allocation.from_stock, product.stock)),
         }
     }
     taken.retain(|(_, units, _)| *units > 0);
@@ -343,10 +478,152 @@ pub fn place_order(
         events.push(order_event(&order, new_event_id(), payload));
     }
 
+    let customer_key = order.email.mailbox();
+    let discount_uses = applied
+        .iter()
+        .map(|a| DiscountUse {
+            discount: a.id.clone(),
+            usage_limit: a.usage_limit,
+            per_customer_limit: a.per_customer_limit,
+            customer_key: customer_key.clone(),
+        })
+        .collect();
     Ok(PlacedOrder {
+        relies_on_order_count: applied.iter().any(|a| a.reads_order_count),
         order,
         effects,
         events,
+        discount_uses,
+    })
+}
+
+/// What the cart page and the checkout know about a cart besides its
+/// lines: what rules may ask.
+#[derive(Debug, Clone)]
+pub struct CartFacts {
+    pub customer: CustomerFacts,
+    pub shipping_country: Option<CountryCode>,
+    pub billing_country: Option<CountryCode>,
+    pub coupon: Option<CouponCode>,
+    pub payment_method: Option<PaymentMethod>,
+    pub now: OffsetDateTime,
+}
+
+/// A cart with its discounts decided.
+#[derive(Debug, Clone)]
+pub struct DiscountedCart {
+    pub outcome: DiscountOutcome,
+    pub context: RuleContext,
+    /// The coupon entered, when its discount does not apply, and why.
+    pub coupon_skipped: Option<(CouponCode, Skip)>,
+    /// The totals with the discounts taken off (by the code that totals
+    /// orders).
+    pub totals: OrderTotals,
+}
+
+/// Decides the discounts of a priced cart: the cart page and the checkout
+/// call this one function. `uses` are the discounts' uses so far where
+/// known. A coupon no discount can give now is an error.
+pub fn discount_cart(
+    items: &[(&Product, Quantity)],
+    priced: &PricedCart,
+    promotions: &Promotions,
+    facts: &CartFacts,
+    uses: &dyn Fn(&Handle) -> Option<Uses>,
+    explain: bool,
+) -> Result<DiscountedCart, CouponError> {
+    let coupon_discount = match &facts.coupon {
+        Some(code) => {
+            let discount = promotions.coupon(code, facts.now, None)?;
+            promotions.coupon(code, facts.now, uses(&discount.id))?;
+            Some(discount.id.clone())
+        }
+        None => None,
+    };
+    let context = RuleContext::new(
+        facts.customer.clone(),
+        priced.lines.iter().zip(items).map(|(line, (product, _))| {
+            (
+                &line.sku,
+                product.category.as_str(),
+                line.quantity.get(),
+                line.total.amount(),
+            )
+        }),
+        facts.shipping_country.clone(),
+        facts.billing_country.clone(),
+        facts.coupon.clone(),
+        facts.payment_method,
+        facts.now,
+    );
+    let lines: Vec<DiscountLine<'_>> = priced
+        .lines
+        .iter()
+        .zip(items)
+        .map(|(line, (product, _))| DiscountLine {
+            sku: &line.sku,
+            category: &product.category,
+            total: line.total,
+        })
+        .collect();
+    let decide = |explain: bool| {
+        apply_discounts(
+            &promotions.discounts,
+            &promotions.book,
+            &DiscountInput {
+                lines: &lines,
+                shipping: priced.shipping,
+                context: &context,
+                uses,
+                explain,
+            },
+        )
+    };
+    let outcome = decide(explain);
+    // A coupon whose discount did not apply: why (decided again with the
+    // reasons kept, when they were not).
+    let coupon_skipped = match (&coupon_discount, &facts.coupon) {
+        (Some(id), Some(code)) if !outcome.applied.iter().any(|a| &a.id == id) => {
+            let reasons = if explain { None } else { Some(decide(true)) };
+            reasons
+                .as_ref()
+                .unwrap_or(&outcome)
+                .skipped
+                .iter()
+                .find(|s| &s.id == id)
+                .map(|s| (code.clone(), s.reason))
+        }
+        _ => None,
+    };
+    let currency = priced.currency;
+    let charge = |rate, gross: Money, discount: Money| {
+        let charged = gross - discount;
+        crate::pricing::Charge {
+            rate,
+            gross: charged,
+            tax: crate::tax::tax_in_gross(charged, rate),
+            discount,
+            adjustment: Money::zero(currency),
+        }
+    };
+    let totals = crate::pricing::totals_of(
+        currency,
+        priced
+            .lines
+            .iter()
+            .zip(&outcome.line_discounts)
+            .map(|(line, discount)| charge(line.tax_rate, line.total, *discount)),
+        charge(
+            priced.shipping_tax_rate,
+            priced.shipping,
+            outcome.shipping_discount,
+        ),
+    );
+    Ok(DiscountedCart {
+        outcome,
+        context,
+        coupon_skipped,
+        totals,
     })
 }
 
@@ -384,6 +661,7 @@ fn order_placed(order: &Order, send_confirmation: bool) -> OrderPlaced {
             })
             .collect(),
         subtotal: order.totals.subtotal.rounded().amount(),
+        discounts: order.totals.discounts.rounded().amount(),
         shipping: order.totals.shipping.rounded().amount(),
         tax: order.totals.tax.rounded().amount(),
         total: order.totals.total.rounded().amount(),
@@ -428,6 +706,7 @@ mod tests {
             payment_method: PaymentMethod::Invoice,
             language: Language::De,
             send_confirmation: true,
+            coupon: None,
         }
     }
 
@@ -439,6 +718,8 @@ mod tests {
             customer_id: None,
             access_token_hash: Some(AccessTokenHash::of("secret")),
             taken_by: None,
+            customer: crate::rules::CustomerFacts::default(),
+            promotions: None,
         }
     }
 
@@ -678,5 +959,113 @@ mod tests {
         assert_eq!(json["total"], "59.90");
         let back: Event = serde_json::from_value(json).unwrap();
         assert_eq!(back, placed.events[0]);
+    }
+
+    fn shop_promotions() -> Arc<Promotions> {
+        let document: crate::promotions::PromotionsDocument = serde_json::from_value(serde_json::json!({
+            "discounts": [
+                {"id": "new", "name": "10 % for new customers", "kind": "percent", "percent": "10", "version": 1,
+                 "requirement": {"field": "customer.is_new", "op": "eq", "value": true}},
+                {"id": "winter", "name": "Winter", "kind": "fixed", "amount": "5.00", "coupon": "WINTER", "version": 1,
+                 "requirement": {"field": "cart.subtotal", "op": "gte", "value": "100.00"}, "usage_limit": 10, "per_customer_limit": 1},
+                {"id": "socks", "name": "Free socks", "kind": "free_item", "sku": "SO", "quantity": 1, "version": 1,
+                 "requirement": {"field": "cart.quantity", "op": "gte", "value": 2}}
+            ]
+        }))
+        .unwrap();
+        Arc::new(Promotions::load(&document, Currency::Eur).unwrap())
+    }
+
+    #[test]
+    fn a_new_customer_gets_the_discount_spread_over_lines_with_their_vat() {
+        let mut socks = product("SO", "4.99", 1, false);
+        socks.tax_class = TaxClass::Reduced;
+        let catalog = [product("TR", "59.90", 5, false), socks];
+        let mut context = context();
+        context.promotions = Some(shop_promotions());
+        let placed = place_order(
+            &details(&[("TR", 2)]),
+            &catalog,
+            context.clone(),
+            &settings(),
+            &mut ids(),
+        )
+        .unwrap();
+        let order = &placed.order;
+        // 10 % of 119.80; the free socks are a line of their own at 0.
+        assert_eq!(order.totals.subtotal.amount(), dec!(119.80));
+        assert_eq!(order.totals.discounts.amount(), dec!(11.98));
+        assert_eq!(order.totals.total.amount(), dec!(107.82));
+        assert_eq!(order.lines.len(), 2);
+        assert_eq!(order.lines[1].gift_of.as_deref(), Some("socks"));
+        assert!(order.lines[1].charged().is_zero());
+        // The VAT is in what the line charges after its discount.
+        assert_eq!(
+            order.lines[0].tax,
+            crate::tax::tax_in_gross(order.lines[0].charged(), dec!(19))
+        );
+        assert_eq!(order.discounts.len(), 2);
+        assert!(placed.relies_on_order_count);
+        assert_eq!(placed.discount_uses.len(), 2);
+        assert_eq!(placed.discount_uses[0].customer_key, "anna@example.de");
+        // The gift takes its stock like any line.
+        assert!(placed
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::TakeStock(t) if t.sku.as_str() == "SO")));
+
+        // A returning customer does not get it; a coupon whose requirement
+        // the cart misses refuses the order.
+        context.customer = CustomerFacts::new(1, &[], None);
+        let again = place_order(
+            &details(&[("TR", 1)]),
+            &catalog,
+            context.clone(),
+            &settings(),
+            &mut ids(),
+        )
+        .unwrap();
+        assert!(again.order.discounts.is_empty());
+        assert!(!again.relies_on_order_count);
+        let mut with_coupon = details(&[("TR", 1)]);
+        with_coupon.coupon = Some(CouponCode::parse("winter").unwrap());
+        assert!(matches!(
+            place_order(
+                &with_coupon,
+                &catalog,
+                context.clone(),
+                &settings(),
+                &mut ids()
+            ),
+            Err(CheckoutError::CouponNotApplicable {
+                reason: Skip::RequirementNotMet,
+                ..
+            })
+        ));
+        with_coupon.coupon = Some(CouponCode::parse("summer").unwrap());
+        assert!(matches!(
+            place_order(
+                &with_coupon,
+                &catalog,
+                context.clone(),
+                &settings(),
+                &mut ids()
+            ),
+            Err(CheckoutError::Coupon(CouponError::Unknown(_)))
+        ));
+        // Two trousers and the coupon: 5 € off, the socks given while in stock.
+        let mut two = details(&[("TR", 2), ("SO", 1)]);
+        two.coupon = Some(CouponCode::parse("winter").unwrap());
+        let placed = place_order(&two, &catalog, context, &settings(), &mut ids()).unwrap();
+        assert_eq!(placed.order.totals.discounts.amount(), dec!(5.00));
+        assert!(
+            placed.order.lines.iter().all(|l| l.gift_of.is_none()),
+            "the only pair of socks is sold"
+        );
+        let stored = serde_json::to_string(&placed.order).unwrap();
+        assert_eq!(
+            crate::stored::order_from_json(&stored).unwrap(),
+            placed.order
+        );
     }
 }

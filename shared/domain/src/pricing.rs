@@ -76,6 +76,8 @@ pub struct PricedCart {
     pub lines: Vec<PricedLine>,
     pub subtotal: Money,
     pub shipping: Money,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub shipping_tax_rate: Decimal,
     pub shipping_tax: Money,
     pub taxes: Vec<TaxLine>,
     pub tax: Money,
@@ -113,12 +115,14 @@ pub fn price_cart(items: &[(&Product, Quantity)], settings: &PricingSettings) ->
             rate: l.tax_rate,
             gross: l.total,
             tax: l.tax,
+            discount: Money::zero(currency),
             adjustment: Money::zero(currency),
         }),
         Charge {
             rate: shipping_rate,
             gross: shipping,
             tax: shipping_tax,
+            discount: Money::zero(currency),
             adjustment: Money::zero(currency),
         },
     );
@@ -126,6 +130,7 @@ pub fn price_cart(items: &[(&Product, Quantity)], settings: &PricingSettings) ->
         currency,
         subtotal: totals.subtotal,
         shipping: totals.shipping,
+        shipping_tax_rate: shipping_rate,
         shipping_tax,
         tax: totals.tax,
         total: totals.total,
@@ -135,22 +140,27 @@ pub fn price_cart(items: &[(&Product, Quantity)], settings: &PricingSettings) ->
 }
 
 /// What one part of an order charges: its gross amount and the VAT in it,
-/// at one rate. A line charges its price less its share of discounts, with
-/// its share of adjustments (`adjustment`, which `gross` includes).
+/// at one rate. A line charges its price less its share of discounts
+/// (`discount`), with its share of adjustments (`adjustment`); `gross`
+/// includes both.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Charge {
     pub rate: Decimal,
     pub gross: Money,
     pub tax: Money,
+    pub discount: Money,
     pub adjustment: Money,
 }
 
 /// The totals of a cart or an order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderTotals {
-    /// The goods, before adjustments.
+    /// The goods, before discounts and adjustments.
     pub subtotal: Money,
-    /// Shipping, before adjustments.
+    /// Discounts on goods and shipping together (a positive amount, taken
+    /// off the total).
+    pub discounts: Money,
+    /// Shipping, before discounts and adjustments.
     pub shipping: Money,
     /// Goodwill adjustments (signed), on goods and shipping together.
     pub adjustments: Money,
@@ -168,9 +178,14 @@ pub fn totals_of(
     shipping: Charge,
 ) -> OrderTotals {
     let goods: Vec<Charge> = goods.into_iter().collect();
-    let before_adjustments = |c: &Charge| c.gross - c.adjustment;
+    let listed = |c: &Charge| c.gross + c.discount - c.adjustment;
     let subtotal = Money::sum(currency, goods.iter().map(|c| &c.gross))
+        + Money::sum(currency, goods.iter().map(|c| &c.discount))
         - Money::sum(currency, goods.iter().map(|c| &c.adjustment));
+    let discounts = Money::sum(
+        currency,
+        goods.iter().chain([&shipping]).map(|c| &c.discount),
+    );
     let adjustments = Money::sum(
         currency,
         goods.iter().chain([&shipping]).map(|c| &c.adjustment),
@@ -185,10 +200,11 @@ pub fn totals_of(
     let tax = Money::sum(currency, taxes.iter().map(|t| &t.tax));
     OrderTotals {
         subtotal,
-        shipping: before_adjustments(&shipping),
+        discounts,
+        shipping: listed(&shipping),
         adjustments,
         tax,
-        total: subtotal + before_adjustments(&shipping) + adjustments,
+        total: subtotal - discounts + listed(&shipping) + adjustments,
         taxes,
     }
 }

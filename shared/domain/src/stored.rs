@@ -17,7 +17,9 @@
 //! adjustments and removed lines (none before), shipping's adjustment share
 //! (zero), and the address a parcel that left went to (none recorded).
 //! Schema 6: the order's returns (none before), and whether a parcel
-//! returned to sender was taken back in (none was).
+//! returned to sender was taken back in (none was). Schema 7: discounts —
+//! the order's discounts (none before), what they took off shipping and in
+//! the totals (nothing), and the discount that gave a line away (none).
 
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
@@ -78,7 +80,34 @@ pub fn upgrade_order(mut value: Value) -> Result<Value, StoredError> {
         }
         document.insert("schema".into(), Value::from(6));
     }
+    if schema < 7 {
+        upgrade_6_to_7(document)?;
+    }
     Ok(value)
+}
+
+fn upgrade_6_to_7(document: &mut Map<String, Value>) -> Result<(), StoredError> {
+    let currency = document
+        .get("currency")
+        .cloned()
+        .ok_or_else(|| StoredError("an order has a currency".into()))?;
+    let zero = json!({"amount": "0.00", "currency": currency});
+    document.insert("discounts".into(), json!([]));
+    if let Some(Value::Object(shipping)) = document.get_mut("shipping") {
+        shipping.insert("discount".into(), zero.clone());
+    }
+    if let Some(Value::Object(totals)) = document.get_mut("totals") {
+        totals.insert("discounts".into(), zero);
+    }
+    for key in ["lines", "removed_lines"] {
+        if let Some(Value::Array(lines)) = document.get_mut(key) {
+            for line in lines.iter_mut().filter_map(Value::as_object_mut) {
+                line.insert("gift_of".into(), Value::Null);
+            }
+        }
+    }
+    document.insert("schema".into(), Value::from(7));
+    Ok(())
 }
 
 fn upgrade_4_to_5(document: &mut Map<String, Value>) -> Result<(), StoredError> {
@@ -343,6 +372,31 @@ mod tests {
         assert!(order.shipping.adjustment.is_zero());
         assert!(order.totals.adjustments.is_zero());
         assert!(order.shipments.iter().all(|s| s.ship_to.is_none()));
+        assert_eq!(order.totals.total.amount(), Decimal::new(11480, 2));
+    }
+
+    #[test]
+    fn a_schema_6_order_reads_without_discounts() {
+        let mut value = serde_json::to_value(order_from_json(SCHEMA_1_ORDER).unwrap()).unwrap();
+        let document = value.as_object_mut().unwrap();
+        document.insert("schema".into(), json!(6));
+        document.remove("discounts");
+        document["shipping"]
+            .as_object_mut()
+            .unwrap()
+            .remove("discount");
+        document["totals"]
+            .as_object_mut()
+            .unwrap()
+            .remove("discounts");
+        for line in document["lines"].as_array_mut().unwrap() {
+            line.as_object_mut().unwrap().remove("gift_of");
+        }
+        let order = order_from_value(value).expect("upgrades");
+        assert_eq!(order.schema, ORDER_SCHEMA);
+        assert!(order.discounts.is_empty() && order.shipping.discount.is_zero());
+        assert!(order.totals.discounts.is_zero());
+        assert!(order.lines.iter().all(|l| l.gift_of.is_none()));
         assert_eq!(order.totals.total.amount(), Decimal::new(11480, 2));
     }
 

@@ -67,6 +67,7 @@ struct Words {
     thanks: &'static str,
     quantity_sign: &'static str,
     subtotal: &'static str,
+    discounts: &'static str,
     shipping: &'static str,
     free: &'static str,
     total: &'static str,
@@ -87,6 +88,7 @@ const GERMAN: Words = Words {
     thanks: "vielen Dank für deine Bestellung {number}. Wir haben sie erhalten und packen sie für dich.",
     quantity_sign: "×",
     subtotal: "Zwischensumme",
+    discounts: "Rabatt",
     shipping: "Versand",
     free: "kostenlos",
     total: "Gesamt",
@@ -107,6 +109,7 @@ const ENGLISH: Words = Words {
     thanks: "thank you for your order {number}. We have received it and are packing it for you.",
     quantity_sign: "×",
     subtotal: "Subtotal",
+    discounts: "Discount",
     shipping: "Shipping",
     free: "free",
     total: "Total",
@@ -226,8 +229,23 @@ pub fn order_confirmation(
     .join("\n");
 
     let order_url = shop.order_url(order_id, order.customer_id.as_ref());
+    // Discounts show as a row of their own, only when there are any.
+    let discount_text = if order.discounts.is_zero() {
+        String::new()
+    } else {
+        format!("{}: -{}\n", w.discounts, money(order.discounts))
+    };
+    let discount_row = if order.discounts.is_zero() {
+        String::new()
+    } else {
+        format!(
+            "<tr><td>{}</td><td style=\"text-align:right\">-{}</td></tr>",
+            w.discounts,
+            escape(&money(order.discounts))
+        )
+    };
     let text = format!(
-        "{greeting}\n\n{thanks}\n\n{lines}\n\n{subtotal_label}: {subtotal}\n{shipping_label}: {shipping}\n{total_label}: {total}\n{vat_label}: {tax}\n\n{payment}\n\n{ships_to}:\n{address_lines}\n\n{follow}: {order_url}\n\n{closing}\n{shop}\n{url}\n",
+        "{greeting}\n\n{thanks}\n\n{lines}\n\n{subtotal_label}: {subtotal}\n{discount_text}{shipping_label}: {shipping}\n{total_label}: {total}\n{vat_label}: {tax}\n\n{payment}\n\n{ships_to}:\n{address_lines}\n\n{follow}: {order_url}\n\n{closing}\n{shop}\n{url}\n",
         follow = w.follow,
         order_url = order_url,
         greeting = fill(w.greeting),
@@ -235,6 +253,7 @@ pub fn order_confirmation(
         lines = order.lines.iter().map(line_text).collect::<Vec<_>>().join("\n"),
         subtotal_label = w.subtotal,
         subtotal = money(order.subtotal),
+        discount_text = discount_text,
         shipping_label = w.shipping,
         total_label = w.total,
         total = money(order.total),
@@ -274,7 +293,7 @@ pub fn order_confirmation(
         "<!doctype html><html lang=\"{lang}\"><body style=\"font-family:sans-serif;color:#1f1d1a\">\
          <p>{greeting}</p><p>{thanks}</p>\
          <table style=\"border-collapse:collapse;min-width:320px\">{rows}\
-         <tr><td>{subtotal_label}</td><td style=\"text-align:right\">{subtotal}</td></tr>\
+         <tr><td>{subtotal_label}</td><td style=\"text-align:right\">{subtotal}</td></tr>{discount_row}\
          <tr><td>{shipping_label}</td><td style=\"text-align:right\">{shipping}</td></tr>\
          <tr><td><strong>{total_label}</strong></td><td style=\"text-align:right\"><strong>{total}</strong></td></tr>\
          <tr><td><small>{vat_label}</small></td><td style=\"text-align:right\"><small>{tax}</small></td></tr></table>\
@@ -289,6 +308,7 @@ pub fn order_confirmation(
         thanks = escape(&fill(w.thanks)),
         subtotal_label = w.subtotal,
         subtotal = escape(&money(order.subtotal)),
+        discount_row = discount_row,
         shipping_label = w.shipping,
         shipping = escape(&shipping),
         total_label = w.total,

@@ -35,7 +35,7 @@ pub use publisher::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
 pub use settings::ShopSettings;
 pub use store::roles::*;
 pub use store::{
-    CheckoutRead, IdempotencyRecord, OrderCommit, OrderSearch, ProductQuery, StoreError,
-    StoredSetting, TrackingClaim,
+    CheckoutRead, IdempotencyRecord, MailboxOrder, OrderCommit, OrderSearch, ProductQuery,
+    StoreError, StoredSetting, TrackingClaim,
 };
 pub use webhooks::WebhookSecrets;

@@ -111,6 +111,12 @@ impl ShopSetting for TrackingLinks {
     const NAME: &'static str = "carrier-links";
 }
 
+/// The shop's rule sets, discounts and checkout offers: the checkout reads
+/// the document with its products ([`crate::CheckoutRead::promotions`]).
+impl ShopSetting for kontor_domain::promotions::PromotionsDocument {
+    const NAME: &'static str = "promotions";
+}
+
 /// A setting and the version it was read at.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Versioned<T> {

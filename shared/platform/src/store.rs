@@ -1,7 +1,7 @@
 //! The store port: every read and write the workflows make, by role.
 //!
 //! Each role is a trait of its own ([`CatalogStore`], [`CheckoutStore`],
-//! [`OrderStore`], [`CustomerStore`], [`Outbox`], [`ConsumerLedger`],
+//! [`OrderStore`], [`CustomerStore`], [`PromotionStore`], [`Outbox`], [`ConsumerLedger`],
 //! [`SettingsStore`]); [`Store`] is all of them, which is what an adapter
 //! implements. Bring the roles into scope with `use
 //! kontor_platform::store::roles::*` to call their methods.
@@ -15,9 +15,11 @@
 use async_trait::async_trait;
 use kontor_domain::command::Effect;
 use kontor_domain::customer::Customer;
+use kontor_domain::discount::Uses;
 use kontor_domain::events::Event;
-use kontor_domain::order::{Order, OrderFilter, PlacedOrder};
+use kontor_domain::order::{DiscountUse, Order, OrderFilter, PlacedOrder};
 use kontor_domain::product::Product;
+use kontor_domain::rules::Handle;
 use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::{CustomerId, Email, EventId, OrderId, Sku};
 use time::OffsetDateTime;
@@ -47,6 +49,13 @@ pub enum StoreError {
     /// The order number was drawn twice; draw another.
     #[error("the order number is taken")]
     OrderNumberTaken,
+    /// A discount reached its limit, in total or for this customer, since
+    /// the order was decided: nothing was written.
+    #[error("the discount {discount} is used up")]
+    DiscountUsedUp {
+        discount: String,
+        per_customer: bool,
+    },
     /// Throttled or temporarily down: worth retrying later.
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
@@ -96,6 +105,23 @@ pub struct OrderCommit {
     /// The customer's record with this order counted, written only if the
     /// stored one still has the version before (or, at version 1, none).
     pub customer: Option<Customer>,
+    /// One more order for the e-mail address's mailbox: a checkout counts
+    /// every order, guests' too, so that "new customer" cannot be gamed.
+    pub mailbox_order: Option<MailboxOrder>,
+    /// One more use of each discount the order got, each within its limits.
+    pub discount_uses: Vec<DiscountUse>,
+}
+
+/// A mailbox's order counter moving on by one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxOrder {
+    /// [`kontor_domain::Email::mailbox`] of the order's address.
+    pub mailbox: String,
+    /// The count the checkout read.
+    pub seen: u32,
+    /// Whether the order relied on that count (a discount for new
+    /// customers): then the write fails if it moved meanwhile.
+    pub hold: bool,
 }
 
 impl OrderCommit {
@@ -109,6 +135,8 @@ impl OrderCommit {
             events: placed.events,
             idempotency: None,
             customer: None,
+            mailbox_order: None,
+            discount_uses: placed.discount_uses,
         }
     }
 
@@ -130,6 +158,8 @@ impl OrderCommit {
             events,
             idempotency: None,
             customer: None,
+            mailbox_order: None,
+            discount_uses: Vec::new(),
         }
     }
 
@@ -157,6 +187,10 @@ pub struct CheckoutRead {
     pub products: Vec<Product>,
     /// The signed-in shopper's record, if they have one yet.
     pub customer: Option<Customer>,
+    /// The orders counted for the e-mail address's mailbox so far.
+    pub mailbox_orders: u32,
+    /// The promotions document (rule sets, discounts, offers), if saved.
+    pub promotions: Option<StoredSetting>,
 }
 
 /// How staff look for orders: by a text (an order number, an e-mail
@@ -191,13 +225,25 @@ pub trait CheckoutStore: Send + Sync {
     /// The idempotency record under `key`, the products of `skus` and the
     /// customer's record, read together: a checkout makes one read round
     /// trip before its one write.
+    /// With them the order count of the e-mail address's `mailbox` and
+    /// the promotions document.
     async fn read_for_checkout(
         &self,
         key: &str,
         skus: &[Sku],
         customer: Option<&CustomerId>,
+        mailbox: &str,
     ) -> Result<CheckoutRead, StoreError>;
     async fn get_idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// What the cart page prices with, in one round trip: the products of
+    /// `skus`, the signed-in shopper's record, the order count of a known
+    /// e-mail's `mailbox` and the promotions document (`replay` is none).
+    async fn read_for_cart(
+        &self,
+        skus: &[Sku],
+        customer: Option<&CustomerId>,
+        mailbox: Option<&str>,
+    ) -> Result<CheckoutRead, StoreError>;
 }
 
 /// Placed orders: read, found, and changed through [`OrderCommit`]s.
@@ -248,6 +294,24 @@ pub trait CustomerStore: Send + Sync {
     /// The customer whose record has this e-mail address now (compared
     /// case-insensitively), for staff taking an order on the phone.
     async fn find_customer_by_email(&self, email: &Email) -> Result<Option<Customer>, StoreError>;
+    /// Saves a changed record (staff set its groups) if the stored one is
+    /// still the version before `customer.version`.
+    async fn save_customer(&self, customer: &Customer) -> Result<(), StoreError>;
+}
+
+/// What promotions count: discounts' uses and mailboxes' orders (the
+/// checkout's [`OrderCommit`] moves them on).
+#[async_trait]
+pub trait PromotionStore: Send + Sync {
+    /// Each discount's uses so far, and by `customer_key` (a mailbox)
+    /// when given; discounts never used are left out.
+    async fn discount_uses(
+        &self,
+        discounts: &[Handle],
+        customer_key: Option<&str>,
+    ) -> Result<Vec<(Handle, Uses)>, StoreError>;
+    /// The orders counted for a mailbox.
+    async fn mailbox_orders(&self, mailbox: &str) -> Result<u32, StoreError>;
 }
 
 /// Committed events on their way to the bus.
@@ -298,7 +362,14 @@ pub struct StoredSetting {
 /// state holds. A consumer that needs less takes the role it needs (the
 /// notifier a [`ConsumerLedger`], the relay an [`Outbox`]).
 pub trait Store:
-    CatalogStore + CheckoutStore + OrderStore + CustomerStore + Outbox + ConsumerLedger + SettingsStore
+    CatalogStore
+    + CheckoutStore
+    + OrderStore
+    + CustomerStore
+    + PromotionStore
+    + Outbox
+    + ConsumerLedger
+    + SettingsStore
 {
 }
 
@@ -307,6 +378,7 @@ impl<T> Store for T where
         + CheckoutStore
         + OrderStore
         + CustomerStore
+        + PromotionStore
         + Outbox
         + ConsumerLedger
         + SettingsStore
@@ -317,6 +389,6 @@ impl<T> Store for T where
 pub mod roles {
     pub use super::{
         CatalogStore, CheckoutStore, ConsumerLedger, CustomerStore, OrderStore, Outbox,
-        SettingsStore, Store,
+        PromotionStore, SettingsStore, Store,
     };
 }

@@ -6,8 +6,8 @@ use kontor_domain::customer::Customer;
 use kontor_domain::{CustomerId, Email};
 use kontor_platform::store::{CustomerStore, StoreError};
 
-use crate::items::Keys;
-use crate::DynamoStore;
+use crate::items::{Item, Keys};
+use crate::{DynamoStore, TransactFailure};
 
 #[async_trait]
 impl CustomerStore for DynamoStore {
@@ -24,5 +24,17 @@ impl CustomerStore for DynamoStore {
         };
         let customer = self.get_customer(&lookup.customer_id()?).await?;
         Ok(customer.filter(|c| c.email.normalized() == email.normalized()))
+    }
+
+    async fn save_customer(&self, customer: &Customer) -> Result<(), StoreError> {
+        let write = self.put_versioned(Item::for_customer(customer)?, customer.version)?;
+        match self.transact(vec![write]).await {
+            Ok(()) => Ok(()),
+            Err(TransactFailure::Store(error)) => Err(error),
+            Err(TransactFailure::Cancelled(_)) => Err(StoreError::StaleVersion {
+                entity: "customer",
+                expected: customer.version.saturating_sub(1),
+            }),
+        }
     }
 }

@@ -31,6 +31,7 @@ pub const ORDER_SHARDS: u32 = 4;
 const CUSTOMER_SK: &str = "PROFILE";
 /// The sort key of idempotency records.
 const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+const MAILBOX_SK: &str = "MAILBOX";
 const DAY: i64 = 24 * 60 * 60;
 /// An idempotency record answers retries for a day.
 const IDEMPOTENCY_TTL: i64 = DAY;
@@ -94,7 +95,7 @@ pub fn unpaid_before(at: OffsetDateTime) -> String {
 
 /// An item's primary key.
 pub struct Keys {
-    pk: String,
+    pub(crate) pk: String,
     sk: &'static str,
 }
 
@@ -146,6 +147,25 @@ impl Keys {
         Self {
             pk: "COUNTER#credit-note".to_string(),
             sk: "COUNTER",
+        }
+    }
+
+    /// The orders counted for a mailbox (an e-mail address, normalised).
+    pub fn mailbox(mailbox: &str) -> Self {
+        Self {
+            pk: format!("MAILBOX#{mailbox}"),
+            sk: MAILBOX_SK,
+        }
+    }
+
+    /// A discount's uses: in total, or by one customer (a mailbox).
+    pub fn discount_uses(discount: &str, customer: Option<&str>) -> Self {
+        Self {
+            pk: match customer {
+                None => format!("DISCOUNTUSES#{discount}"),
+                Some(key) => format!("DISCOUNTUSES#{discount}#{key}"),
+            },
+            sk: "USES",
         }
     }
 
@@ -212,6 +232,16 @@ impl Item {
     /// Whether this is a customer's record (by its sort key).
     pub fn is_customer(&self) -> bool {
         matches!(self.0.get("SK"), Some(AttributeValue::S(sk)) if sk == CUSTOMER_SK)
+    }
+
+    /// Whether this is a mailbox's order counter (by its sort key).
+    pub fn is_mailbox(&self) -> bool {
+        matches!(self.0.get("SK"), Some(AttributeValue::S(sk)) if sk == MAILBOX_SK)
+    }
+
+    /// Whether this is a setting (by its sort key).
+    pub fn is_setting(&self) -> bool {
+        matches!(self.0.get("SK"), Some(AttributeValue::S(sk)) if sk == "SETTING")
     }
 
     /// Whether this is an idempotency record (by its sort key).
@@ -410,6 +440,10 @@ impl Item {
     /// The order an index item points at.
     pub fn sort_key(&self) -> Result<&str, StoreError> {
         self.text("SK")
+    }
+
+    pub fn partition_key(&self) -> Result<&str, StoreError> {
+        self.text("PK")
     }
 
     pub fn order_id(&self) -> Result<OrderId, StoreError> {

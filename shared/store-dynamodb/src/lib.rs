@@ -22,6 +22,7 @@ mod items;
 mod ledger;
 mod orders;
 mod outbox;
+mod promotions;
 mod settings;
 pub mod table;
 

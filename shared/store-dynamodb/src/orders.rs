@@ -231,6 +231,7 @@ impl DynamoStore {
             Tracking(&'a TrackingNumber),
             Customer,
             CreditNote(u64),
+            Count(crate::promotions::CountPart),
             Other,
         }
         let order = &commit.order;
@@ -382,6 +383,12 @@ impl DynamoStore {
             writes.push(TransactWriteItem::builder().put(lookup).build());
             parts.push(Part::Other);
         }
+        for (write, part) in
+            self.count_order(commit.mailbox_order.as_ref(), &commit.discount_uses)?
+        {
+            writes.push(write);
+            parts.push(Part::Count(part));
+        }
 
         let reasons = match self.transact(writes).await {
             Ok(()) => return Ok(()),
@@ -428,6 +435,7 @@ impl DynamoStore {
                     entity: "credit note",
                     expected: number.saturating_sub(1),
                 },
+                Part::Count(count) => count.error(),
                 Part::Other => StoreError::AlreadyExists { entity: "event" },
             });
         }

@@ -9,6 +9,11 @@ use crate::errors::{is_conditional_failure, service_error};
 use crate::items::{Item, Keys};
 use crate::DynamoStore;
 
+/// The promotions document's name, which the checkout reads with its
+/// products.
+pub(crate) const PROMOTIONS: &str =
+    <kontor_domain::promotions::PromotionsDocument as kontor_platform::settings::ShopSetting>::NAME;
+
 #[async_trait]
 impl SettingsStore for DynamoStore {
     async fn get_setting(&self, name: &str) -> Result<Option<StoredSetting>, StoreError> {

@@ -25,6 +25,7 @@ mod mail;
 mod migrations;
 mod orders;
 mod outbox;
+mod promotions;
 mod settings;
 
 use std::path::Path;

@@ -107,10 +107,26 @@ CREATE TABLE IF NOT EXISTS counters (
 );
 "#;
 
+/// Migration 7: what promotions count — each mailbox's orders (counted
+/// from the orders there are) and each discount's uses, in total
+/// (`customer` empty) and per customer; order documents in schema 7.
+const MIGRATION_7: &str = r#"
+CREATE TABLE IF NOT EXISTS mailbox_orders (
+    mailbox TEXT PRIMARY KEY,
+    orders INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS discount_uses (
+    discount TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    uses INTEGER NOT NULL,
+    PRIMARY KEY (discount, customer)
+);
+"#;
+
 /// The schema's version after every migration ran (`PRAGMA user_version`).
 /// Migration 4 adds no table: it rewrites the order documents in their
 /// schema 4 (notes).
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Brings the file to [`SCHEMA_VERSION`], one numbered migration at a time,
 /// each in its own transaction with the version it reaches.
@@ -143,12 +159,43 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
                 tx.execute_batch(MIGRATION_6).map_err(internal)?;
                 upgrade_orders(&tx)?;
             }
+            7 => {
+                tx.execute_batch(MIGRATION_7).map_err(internal)?;
+                upgrade_orders(&tx)?;
+                count_mailbox_orders(&tx)?;
+            }
             _ => unreachable!("every version up to SCHEMA_VERSION has a migration"),
         }
         tx.pragma_update(None, "user_version", version)
             .map_err(internal)?;
         tx.commit().map_err(internal)?;
         tracing::info!(version, "migrated the SQLite store");
+    }
+    Ok(())
+}
+
+/// Counts the orders placed so far per mailbox, so that a shopper who
+/// ordered before discounts existed is not new.
+fn count_mailbox_orders(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let emails: Vec<String> = {
+        let mut statement = tx
+            .prepare("SELECT json_extract(doc, '$.email') FROM orders")
+            .map_err(internal)?;
+        let rows = statement
+            .query_map([], |row| row.get(0))
+            .map_err(internal)?;
+        rows.collect::<Result<_, _>>().map_err(internal)?
+    };
+    for email in emails {
+        let Ok(email) = kontor_domain::Email::parse(&email) else {
+            continue;
+        };
+        tx.execute(
+            "INSERT INTO mailbox_orders (mailbox, orders) VALUES (?1, 1)
+             ON CONFLICT (mailbox) DO UPDATE SET orders = orders + 1",
+            params![email.mailbox()],
+        )
+        .map_err(internal)?;
     }
     Ok(())
 }

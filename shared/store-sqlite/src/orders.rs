@@ -54,6 +54,11 @@ impl OrderStore for SqliteStore {
             if let Some(customer) = &commit.customer {
                 write_customer(&tx, customer)?;
             }
+            crate::promotions::count_order(
+                &tx,
+                commit.mailbox_order.as_ref(),
+                &commit.discount_uses,
+            )?;
             insert_events(&tx, &commit.events)?;
             tx.commit().map_err(internal)
         })

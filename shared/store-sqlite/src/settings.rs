@@ -6,29 +6,40 @@ use rusqlite::{params, OptionalExtension};
 
 use crate::{from_json, internal, to_json, SqliteStore};
 
+/// The promotions document's name, which the checkout reads with its
+/// products.
+pub(crate) const PROMOTIONS: &str =
+    <kontor_domain::promotions::PromotionsDocument as kontor_platform::settings::ShopSetting>::NAME;
+
+/// A setting as last saved, with its version.
+pub(crate) fn read_setting(
+    connection: &rusqlite::Connection,
+    name: &str,
+) -> Result<Option<StoredSetting>, StoreError> {
+    let found: Option<(String, i64)> = connection
+        .query_row(
+            "SELECT doc, version FROM settings WHERE name = ?1",
+            params![name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(internal)?;
+    found
+        .map(|(doc, version)| {
+            Ok(StoredSetting {
+                value: from_json(&doc)?,
+                version: version as u64,
+            })
+        })
+        .transpose()
+}
+
 #[async_trait]
 impl SettingsStore for SqliteStore {
     async fn get_setting(&self, name: &str) -> Result<Option<StoredSetting>, StoreError> {
         let name = name.to_string();
-        self.run(move |connection| {
-            let found: Option<(String, i64)> = connection
-                .query_row(
-                    "SELECT doc, version FROM settings WHERE name = ?1",
-                    params![name],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(internal)?;
-            found
-                .map(|(doc, version)| {
-                    Ok(StoredSetting {
-                        value: from_json(&doc)?,
-                        version: version as u64,
-                    })
-                })
-                .transpose()
-        })
-        .await
+        self.run(move |connection| read_setting(connection, &name))
+            .await
     }
 
     async fn put_setting(

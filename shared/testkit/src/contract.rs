@@ -148,6 +148,7 @@ pub async fn placement_by(
         payment_method: PaymentMethod::Invoice,
         language: Language::De,
         send_confirmation: true,
+        coupon: None,
     };
     let skus: Vec<Sku> = details.lines.iter().map(|l| l.sku.clone()).collect();
     let products = store.get_products(&skus).await.expect("read products");
@@ -158,6 +159,8 @@ pub async fn placement_by(
         customer_id: shopper.customer.as_ref().map(|c| c.id.clone()),
         access_token_hash: Some(AccessTokenHash::of("token")),
         taken_by: None,
+        customer: Default::default(),
+        promotions: None,
     };
     let mut event = 0;
     let placed = place_order(
@@ -174,7 +177,7 @@ pub async fn placement_by(
     let customer = shopper
         .customer
         .as_ref()
-        .map(|c| c.after_order(&placed.order, &c.groups));
+        .map(|c| c.after_order(&placed.order));
     let created_at = placed.order.created_at;
     OrderCommit {
         idempotency: Some(IdempotencyRecord {
@@ -314,7 +317,7 @@ pub async fn a_checkout_reads_its_replay_and_products_together(store: Arc<dyn St
         Sku::parse("A").unwrap(),
     ];
     let first = store
-        .read_for_checkout("key-1", &skus, None)
+        .read_for_checkout("key-1", &skus, None, "anna@example.de")
         .await
         .expect("read");
     assert!(
@@ -327,13 +330,13 @@ pub async fn a_checkout_reads_its_replay_and_products_together(store: Arc<dyn St
     let placement = placement(store.as_ref(), &[("A", 1)], 1).await;
     store.commit_order(&placement).await.expect("place");
     let retry = store
-        .read_for_checkout("key-1", &skus, None)
+        .read_for_checkout("key-1", &skus, None, "anna@example.de")
         .await
         .expect("read");
     assert_eq!(retry.replay, placement.idempotency);
     assert_eq!(retry.products.len(), 2);
     let other = store
-        .read_for_checkout("key-2", &skus, None)
+        .read_for_checkout("key-2", &skus, None, "anna@example.de")
         .await
         .expect("read");
     assert!(other.replay.is_none(), "another key has no answer yet");
@@ -378,7 +381,12 @@ pub async fn customer_records_move_with_their_orders(store: Arc<dyn Store>) {
     );
 
     let read = store
-        .read_for_checkout("key-2", &[Sku::parse("A").unwrap()], Some(&eva().id))
+        .read_for_checkout(
+            "key-2",
+            &[Sku::parse("A").unwrap()],
+            Some(&eva().id),
+            "eva@example.de",
+        )
         .await
         .expect("read");
     assert_eq!(

@@ -61,6 +61,7 @@ pub fn state_over(store: Arc<dyn Store>) -> AppState {
         ids: Arc::new(SequentialIds::default()),
         settings: Arc::new(ShopSettings::default()),
         payments: Arc::new(kontor_platform::OfflinePayments),
+        promotions: Default::default(),
     }
 }
 

@@ -41,6 +41,7 @@ pub fn order(quantities: [u32; 3], stock: u32, method: PaymentMethod) -> Order {
         payment_method: method,
         language: Language::De,
         send_confirmation: true,
+        coupon: None,
     };
     let context = NewOrderContext {
         id: OrderId::parse("o1").unwrap(),
@@ -49,6 +50,8 @@ pub fn order(quantities: [u32; 3], stock: u32, method: PaymentMethod) -> Order {
         customer_id: None,
         access_token_hash: Some(AccessTokenHash::of("secret")),
         taken_by: None,
+        customer: crate::rules::CustomerFacts::default(),
+        promotions: None,
     };
     let mut n = 0;
     place_order(&details, &catalog, context, &settings(), &mut || {
