@@ -32,6 +32,9 @@ pub struct Config {
     /// expiring) without waiting. Local runtime only; carriers' signatures
     /// are checked against the shifted clock too.
     pub clock_offset_days: u16,
+    /// `KONTOR_DEMO_DISCOUNTS=off` leaves a fresh shop without the demo
+    /// discounts (tests that count on plain prices); on by default.
+    pub demo_discounts: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +82,8 @@ impl Config {
             data_dir,
             storefront_dir,
             clock_offset_days,
+            demo_discounts: !std::env::var("KONTOR_DEMO_DISCOUNTS")
+                .is_ok_and(|v| v == "off" || v == "0" || v == "false"),
         })
     }
 }

@@ -103,7 +103,7 @@ pub async fn assemble(config: &Config) -> Result<Assembled, RuntimeError> {
         settings.order_links = OrderLinks::new(local_auth::key_file(&config.data_dir, "link.key")?);
         state.settings = Arc::new(settings);
     }
-    seed::seed_if_empty(state.store.as_ref(), &state.settings).await?;
+    seed::seed_if_empty(state.store.as_ref(), &state.settings, config.demo_discounts).await?;
     Ok(Assembled {
         state,
         mailer,

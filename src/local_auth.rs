@@ -120,6 +120,13 @@ impl LocalTokens {
 
     /// A token for `email`; staff tokens carry the staff group.
     pub fn issue(&self, email: &Email, staff: bool) -> IssuedToken {
+        self.issue_with_groups(email, staff, &[])
+    }
+
+    /// A token for `email` in `groups` besides (the identity provider's
+    /// groups, such as `vip`, which rules ask about); staff tokens carry the
+    /// staff group too.
+    pub fn issue_with_groups(&self, email: &Email, staff: bool, groups: &[String]) -> IssuedToken {
         let now = self.clock.now();
         let expires_at = now + time::Duration::seconds(LIFETIME_SECONDS);
         let subject = local_subject(email);
@@ -128,11 +135,11 @@ impl LocalTokens {
             aud: AUDIENCE.into(),
             sub: subject.to_string(),
             email: email.as_str().to_string(),
-            groups: if staff {
-                vec![STAFF_GROUP.into()]
-            } else {
-                Vec::new()
-            },
+            groups: staff
+                .then(|| STAFF_GROUP.to_string())
+                .into_iter()
+                .chain(groups.iter().cloned())
+                .collect(),
             iat: now.unix_timestamp(),
             exp: expires_at.unix_timestamp(),
         };
@@ -307,6 +314,11 @@ pub struct TokenRequest {
     /// Issue a staff member's token (the `staff` group).
     #[serde(default)]
     pub staff: bool,
+    /// Groups the token carries besides (`vip`): at most 20 names of 1 to
+    /// 64 letters, digits, `-` and `_`; `staff` goes by `staff`.
+    #[serde(default)]
+    #[schema(example = json!(["vip"]))]
+    pub groups: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -344,7 +356,29 @@ async fn issue_token(
             "this runtime listens beyond this machine or runs on AWS, so it issues no tokens; set KONTOR_UNSAFE_LOCAL_SIGN_IN=1 to allow it anyway",
         ));
     }
-    Ok(Json(tokens.issue(&body.value.email, body.value.staff)))
+    let request = body.value;
+    if request.groups.len() > 20 {
+        return Err(Problem::invalid_field("groups", "at most 20 groups"));
+    }
+    for (index, group) in request.groups.iter().enumerate() {
+        let fine = !group.is_empty()
+            && group.len() <= 64
+            && group != STAFF_GROUP
+            && group
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !fine {
+            return Err(Problem::invalid_field(
+                format!("groups[{index}]"),
+                "a group has 1 to 64 letters, digits, '-' and '_' (staff go by `staff`)",
+            ));
+        }
+    }
+    Ok(Json(tokens.issue_with_groups(
+        &request.email,
+        request.staff,
+        &request.groups,
+    )))
 }
 
 /// Whether a runtime may issue local tokens: on loopback with the embedded
@@ -408,6 +442,11 @@ mod tests {
     #[test]
     fn a_token_it_issued_verifies_with_the_same_claims() {
         let tokens = tokens();
+        let vip = tokens
+            .verify(&tokens.issue_with_groups(&eva(), false, &["vip".into()]).token)
+            .unwrap();
+        assert_eq!(vip.groups, vec!["vip".to_string()]);
+        assert!(!vip.is_staff());
         let staff = tokens.verify(&tokens.issue(&eva(), true).token).unwrap();
         assert!(staff.is_staff());
         assert_eq!(staff.subject, local_subject(&eva()));

@@ -1,12 +1,15 @@
 //! The demo catalog a fresh data folder starts with: a small clothing shop
 //! (trousers, belts, shirts, socks, jackets and care products) with
 //! cross-sell and checkout-sell links, a few products low on stock and a few
-//! that take backorders, so every workflow can be tried at once.
+//! that take backorders, so every workflow can be tried at once; and a few
+//! discounts that show each kind the rule builder makes.
 
 use kontor_domain::money::Money;
 use kontor_domain::product::Product;
 use kontor_domain::tax::TaxClass;
 use kontor_domain::Sku;
+use kontor_domain::promotions::PromotionsDocument;
+use kontor_platform::settings::save_setting;
 use kontor_platform::{ProductQuery, ShopSettings, Store, StoreError};
 use rust_decimal::Decimal;
 
@@ -111,9 +114,50 @@ pub fn demo_catalog(settings: &ShopSettings) -> Vec<Product> {
         .collect()
 }
 
-/// Writes the demo catalog into an empty store; a store with products is
-/// left as it is.
-pub async fn seed_if_empty(store: &dyn Store, settings: &ShopSettings) -> Result<(), StoreError> {
+/// The demo discounts: 10 % for new customers, free shipping to Austria,
+/// coupon WINTER (5 € off from 50 € until the end of January, 500 uses,
+/// one per customer), and free socks with two pairs of trousers for the
+/// group `vip`.
+pub fn demo_promotions() -> PromotionsDocument {
+    let document = serde_json::json!({
+        "rule_sets": [
+            {"id": "new-customers", "name": "New customers", "version": 1,
+             "rule": {"field": "customer.is_new", "op": "eq", "value": true}},
+            {"id": "vip", "name": "VIP customers", "version": 1,
+             "rule": {"field": "customer.groups", "op": "contains", "value": "vip"}}
+        ],
+        "discounts": [
+            {"id": "welcome", "name": "10 % for new customers", "kind": "percent", "percent": "10",
+             "requirement": {"rule_set": "new-customers"}, "priority": 10, "version": 1},
+            {"id": "austria-ships-free", "name": "Free shipping to Austria", "kind": "free_shipping",
+             "requirement": {"field": "shipping.country", "op": "eq", "value": "AT"}, "version": 1},
+            {"id": "winter", "name": "Winter coupon: 5 € off", "kind": "fixed", "amount": "5.00",
+             "coupon": "WINTER", "ends_at": "2027-01-31T23:59:59+01:00",
+             "usage_limit": 500, "per_customer_limit": 1,
+             "requirement": {"field": "cart.subtotal", "op": "gte", "value": "50.00"}, "version": 1},
+            {"id": "vip-socks", "name": "Free socks with two trousers", "kind": "free_item",
+             "sku": "SO-COTTON-3PK", "quantity": 1,
+             "requirement": {"all": [
+                 {"rule_set": "vip"},
+                 {"field": "cart.categories", "op": "contains", "value": "trousers"},
+                 {"field": "cart.quantity", "op": "gte", "value": 2}
+             ]}, "version": 1}
+        ],
+        "offers": [
+            {"id": "care-with-jackets", "sku": "CA-LEATHER-BALM", "priority": 1, "version": 1,
+             "requirement": {"field": "cart.subtotal", "op": "gte", "value": "100.00"}}
+        ]
+    });
+    serde_json::from_value(document).expect("the demo promotions are well formed")
+}
+
+/// Writes the demo catalog into an empty store, with the demo discounts
+/// when `discounts`; a store with products is left as it is.
+pub async fn seed_if_empty(
+    store: &dyn Store,
+    settings: &ShopSettings,
+    discounts: bool,
+) -> Result<(), StoreError> {
     if !store
         .list_products(&ProductQuery::default())
         .await?
@@ -128,12 +172,38 @@ pub async fn seed_if_empty(store: &dyn Store, settings: &ShopSettings) -> Result
         }
     }
     tracing::info!(products = CATALOG.len(), "seeded the demo catalog");
+    if discounts {
+        match save_setting(store, &demo_promotions(), 0).await {
+            Ok(_) | Err(StoreError::StaleVersion { .. }) => {}
+            Err(error) => return Err(error),
+        }
+        tracing::info!("seeded the demo discounts");
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_discounts_check_against_the_demo_catalog() {
+        let settings = ShopSettings::default();
+        let promotions = kontor_domain::promotions::Promotions::load(
+            &demo_promotions(),
+            settings.pricing.currency,
+        )
+        .expect("the demo promotions check");
+        assert_eq!(promotions.discounts.len(), 4);
+        let catalog = demo_catalog(&settings);
+        for sku in promotions
+            .gift_skus()
+            .iter()
+            .chain(promotions.offers.iter().map(|o| &o.sku))
+        {
+            assert!(catalog.iter().any(|p| &p.sku == sku), "{sku} is in the catalog");
+        }
+    }
 
     #[test]
     fn links_point_at_products_of_the_catalog() {

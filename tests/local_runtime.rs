@@ -31,6 +31,9 @@ impl Runtime {
             .env("KONTOR_ADDR", format!("127.0.0.1:{port}"))
             .env("KONTOR_DATA", data)
             .env("RUST_LOG", "warn")
+            // Plain catalog prices: the demo discounts are the browser
+            // test's and the domain's to check.
+            .env("KONTOR_DEMO_DISCOUNTS", "off")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -23,7 +23,7 @@ async fn shop() -> axum::Router {
     let store = SqliteStore::in_memory().unwrap();
     let outbox = store.mail_outbox(None);
     let state = state_over(Arc::new(store));
-    kontor::seed::seed_if_empty(state.store.as_ref(), &ShopSettings::default())
+    kontor::seed::seed_if_empty(state.store.as_ref(), &ShopSettings::default(), false)
         .await
         .unwrap();
     let tokens = LocalTokens::new(KEY.to_vec(), Arc::clone(&state.clock));

@@ -22,7 +22,9 @@ function freePort() {
 }
 
 // Starts the runtime; `data` reuses a data folder (a restart), `env` adds
-// variables (such as KONTOR_CLOCK_OFFSET_DAYS).
+// variables (such as KONTOR_CLOCK_OFFSET_DAYS). A fresh shop starts
+// without the demo discounts, so that the tests' totals are the catalog's;
+// `env: { KONTOR_DEMO_DISCOUNTS: 'on' }` keeps them.
 export async function startRuntime({ data: reuse, env = {} } = {}) {
   const targetDir = process.env.CARGO_TARGET_DIR || join(root, 'target');
   const binary = join(targetDir, 'debug', 'kontor');
@@ -30,7 +32,7 @@ export async function startRuntime({ data: reuse, env = {} } = {}) {
   const port = await freePort();
   const data = reuse || mkdtempSync(join(tmpdir(), 'kontor-browser-'));
   const child = spawn(binary, [], {
-    env: { ...process.env, ...env, KONTOR_ADDR: `127.0.0.1:${port}`, KONTOR_DATA: data, RUST_LOG: 'warn' },
+    env: { ...process.env, KONTOR_DEMO_DISCOUNTS: 'off', ...env, KONTOR_ADDR: `127.0.0.1:${port}`, KONTOR_DATA: data, RUST_LOG: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;

@@ -15,6 +15,7 @@ import { esc, money, paymentWords, words } from '/js/format.js';
 import * as session from '/js/session.js';
 import { editsBlock, linesBlock, phoneOrderView, totalsBlock, wireEdits } from './edits.js';
 import { creditNotesView, returnsBlock, wireReturns } from './returns.js';
+import { customersView, discountsView, rulesView } from './rules.js';
 
 const app = document.getElementById('app');
 
@@ -483,6 +484,9 @@ async function route() {
       case 'products': return await productsView();
       case 'carriers': return await carriersView();
       case 'credit-notes': return await creditNotesView(app);
+      case 'discounts': return await discountsView(app, showError, parts[1]);
+      case 'rules': return await rulesView(app, showError, parts[1]);
+      case 'customers': return await customersView(app, showError, params);
       case 'outbox': return await outboxView();
       default: location.hash = '#/orders';
     }
