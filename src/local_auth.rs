@@ -443,7 +443,11 @@ mod tests {
     fn a_token_it_issued_verifies_with_the_same_claims() {
         let tokens = tokens();
         let vip = tokens
-            .verify(&tokens.issue_with_groups(&eva(), false, &["vip".into()]).token)
+            .verify(
+                &tokens
+                    .issue_with_groups(&eva(), false, &["vip".into()])
+                    .token,
+            )
             .unwrap();
         assert_eq!(vip.groups, vec!["vip".to_string()]);
         assert!(!vip.is_staff());

@@ -6,9 +6,9 @@
 
 use kontor_domain::money::Money;
 use kontor_domain::product::Product;
+use kontor_domain::promotions::PromotionsDocument;
 use kontor_domain::tax::TaxClass;
 use kontor_domain::Sku;
-use kontor_domain::promotions::PromotionsDocument;
 use kontor_platform::settings::save_setting;
 use kontor_platform::{ProductQuery, ShopSettings, Store, StoreError};
 use rust_decimal::Decimal;
@@ -201,7 +201,10 @@ mod tests {
             .iter()
             .chain(promotions.offers.iter().map(|o| &o.sku))
         {
-            assert!(catalog.iter().any(|p| &p.sku == sku), "{sku} is in the catalog");
+            assert!(
+                catalog.iter().any(|p| &p.sku == sku),
+                "{sku} is in the catalog"
+            );
         }
     }
 

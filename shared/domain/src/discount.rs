@@ -130,6 +130,10 @@ pub struct Discount {
     pub active: bool,
     /// Bumped by every save; saves are conditional on it.
     pub version: u64,
+    /// The goods values at which the requirement's subtotal conditions
+    /// change, ascending: where "add this much more" hints look. Set by
+    /// [`Discount::index`] once the rule sets are known.
+    subtotal_thresholds: Vec<Decimal>,
 }
 
 /// A field of a discount (or an offer) that cannot be saved, and why.
@@ -342,7 +346,32 @@ impl Discount {
             stacks: spec.stacks,
             active: spec.active,
             version,
+            subtotal_thresholds: Vec::new(),
         })
+    }
+
+    /// Works out what evaluating needs of the rule sets, once: the goods
+    /// values at which the requirement's subtotal conditions turn.
+    pub fn index(&mut self, book: &RuleBook, currency: Currency) {
+        let minor = Decimal::new(1, currency.minor_unit_digits());
+        let mut thresholds = Vec::new();
+        if let Some(rule) = &self.requirement {
+            rule.conditions(book, &mut |c| {
+                if c.field != crate::rules::Field::CartSubtotal {
+                    return;
+                }
+                if let crate::rules::Expected::Money { amount, .. } = c.expected {
+                    match c.op {
+                        crate::rules::Op::Gte | crate::rules::Op::Eq => thresholds.push(amount),
+                        crate::rules::Op::Gt => thresholds.push(amount + minor),
+                        _ => {}
+                    }
+                }
+            });
+        }
+        thresholds.sort();
+        thresholds.dedup();
+        self.subtotal_thresholds = thresholds;
     }
 
     /// The discount as written, the form it is stored and shown in.
@@ -554,6 +583,9 @@ pub struct DiscountInput<'a> {
     pub uses: &'a dyn Fn(&Handle) -> Option<Uses>,
     /// Collect the skipped discounts and every trace.
     pub explain: bool,
+    /// A discount whose reason to keep when it is skipped, explained or
+    /// not (the coupon's: a refused coupon says why).
+    pub watch: Option<&'a Handle>,
 }
 
 /// Decides the discounts of a cart. `discounts` are in the order they are
@@ -624,7 +656,7 @@ pub fn apply_discounts(
                         outcome.nearly.push(nearly);
                     }
                 }
-                if input.explain {
+                if input.explain || input.watch == Some(&discount.id) {
                     outcome.skipped.push(SkippedDiscount {
                         id: discount.id.clone(),
                         name: discount.name.clone(),
@@ -735,24 +767,11 @@ fn nearly(
         return None;
     }
     let subtotal = input.context.cart_subtotal;
-    let minor = Decimal::new(1, input.shipping.currency().minor_unit_digits());
-    let mut thresholds: Vec<Decimal> = Vec::new();
-    rule.conditions(book, &mut |c| {
-        if c.field != crate::rules::Field::CartSubtotal {
-            return;
-        }
-        if let crate::rules::Expected::Money(value) = c.expected {
-            let at = match c.op {
-                crate::rules::Op::Gte | crate::rules::Op::Eq => value,
-                crate::rules::Op::Gt => value + minor,
-                _ => return,
-            };
-            if at > subtotal {
-                thresholds.push(at);
-            }
-        }
-    });
-    thresholds.sort();
+    let thresholds = discount
+        .subtotal_thresholds
+        .iter()
+        .copied()
+        .filter(|at| *at > subtotal);
     let facts = input.context.facts();
     thresholds
         .into_iter()

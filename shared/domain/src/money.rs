@@ -160,13 +160,23 @@ impl Money {
     /// the weights add up to nothing (or are negative), or the amount is
     /// too large to split.
     pub fn split(self, weights: &[Decimal]) -> Option<Vec<Money>> {
+        if weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
+            return None;
+        }
+        // In whole numbers when everything fits (it does for any amount a
+        // shop charges): exact, and without a decimal division per part.
+        match self.split_in_integers(weights) {
+            Some(shares) => shares,
+            None => self.split_in_decimals(weights),
+        }
+    }
+
+    /// [`Money::split`] in decimals, for figures beyond `i128`.
+    fn split_in_decimals(self, weights: &[Decimal]) -> Option<Vec<Money>> {
         let digits = self.currency.minor_unit_digits();
         let scale = Decimal::from(10u32.pow(digits));
         let minor = self.rounded().amount.checked_mul(scale)?;
         let whole = minor.abs();
-        if weights.iter().any(|w| w.is_sign_negative() && !w.is_zero()) {
-            return None;
-        }
         let total: Decimal = weights
             .iter()
             .try_fold(Decimal::ZERO, |sum, w| sum.checked_add(*w))?;
@@ -207,6 +217,55 @@ impl Money {
                 })
                 .collect(),
         )
+    }
+
+    /// [`Money::split`] in `i128`: the amount in minor units and the
+    /// weights at one scale. `None` when a figure does not fit (the caller
+    /// splits in decimals then); `Some(None)` when the weights add up to
+    /// nothing.
+    fn split_in_integers(self, weights: &[Decimal]) -> Option<Option<Vec<Money>>> {
+        let digits = self.currency.minor_unit_digits();
+        let minor = self.rounded().amount;
+        let whole = minor.mantissa().checked_abs()?;
+        let scale = weights.iter().map(Decimal::scale).max().unwrap_or(0);
+        let mut ints = Vec::with_capacity(weights.len());
+        for weight in weights {
+            let up = 10i128.checked_pow(scale - weight.scale())?;
+            ints.push(weight.mantissa().checked_mul(up)?);
+        }
+        let total = ints.iter().try_fold(0i128, |sum, w| sum.checked_add(*w))?;
+        if total == 0 {
+            return Some(None);
+        }
+        let mut shares = Vec::with_capacity(ints.len());
+        let mut remainders = Vec::with_capacity(ints.len());
+        for (index, weight) in ints.iter().enumerate() {
+            let exact = whole.checked_mul(*weight)?;
+            shares.push(exact / total);
+            remainders.push((exact % total, index));
+        }
+        let mut left = whole - shares.iter().sum::<i128>();
+        // Largest remainder first; among equals, the earlier part.
+        remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, index) in remainders {
+            if left <= 0 {
+                break;
+            }
+            shares[index] += 1;
+            left -= 1;
+        }
+        let sign = if minor.is_sign_negative() { -1 } else { 1 };
+        Some(Some(
+            shares
+                .into_iter()
+                .map(|share| {
+                    Money::new(
+                        Decimal::from_i128_with_scale(share * sign, digits),
+                        self.currency,
+                    )
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -267,6 +326,17 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn integers_split_as_decimals_do(
+            cents in -10_000_000_000_i64..10_000_000_000,
+            weights in proptest::collection::vec((0u64..10_000_000_000, 0u32..4), 1..12),
+        ) {
+            let amount = Money::new(Decimal::new(cents, 2), Currency::Eur);
+            let weights: Vec<Decimal> = weights.iter().map(|(m, s)| Decimal::new(*m as i64, *s)).collect();
+            let fast = amount.split_in_integers(&weights).expect("these fit");
+            proptest::prop_assert_eq!(fast, amount.split_in_decimals(&weights));
+        }
+
         #[test]
         fn shares_add_up_and_stay_close(
             cents in -10_000_000_000i64..10_000_000_000,

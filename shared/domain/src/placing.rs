@@ -566,59 +566,61 @@ pub fn discount_cart(
             total: line.total,
         })
         .collect();
-    let decide = |explain: bool| {
-        apply_discounts(
-            &promotions.discounts,
-            &promotions.book,
-            &DiscountInput {
-                lines: &lines,
-                shipping: priced.shipping,
-                context: &context,
-                uses,
-                explain,
-            },
-        )
-    };
-    let outcome = decide(explain);
-    // A coupon whose discount did not apply: why (decided again with the
-    // reasons kept, when they were not).
+    let mut outcome = apply_discounts(
+        &promotions.discounts,
+        &promotions.book,
+        &DiscountInput {
+            lines: &lines,
+            shipping: priced.shipping,
+            context: &context,
+            uses,
+            explain,
+            watch: coupon_discount.as_ref(),
+        },
+    );
+    // A coupon whose discount did not apply: why (its reason is kept even
+    // when the others' are not).
     let coupon_skipped = match (&coupon_discount, &facts.coupon) {
-        (Some(id), Some(code)) if !outcome.applied.iter().any(|a| &a.id == id) => {
-            let reasons = if explain { None } else { Some(decide(true)) };
-            reasons
-                .as_ref()
-                .unwrap_or(&outcome)
-                .skipped
-                .iter()
-                .find(|s| &s.id == id)
-                .map(|s| (code.clone(), s.reason))
-        }
+        (Some(id), Some(code)) => outcome
+            .skipped
+            .iter()
+            .find(|s| &s.id == id)
+            .map(|s| (code.clone(), s.reason)),
         _ => None,
     };
+    if !explain {
+        outcome.skipped.clear();
+    }
     let currency = priced.currency;
-    let charge = |rate, gross: Money, discount: Money| {
+    // A part no discount touched keeps the VAT pricing found for it.
+    let mut shares: Vec<crate::tax::TaxShare> = Vec::with_capacity(2);
+    let mut charge = |rate, gross: Money, tax: Money, discount: Money| {
         let charged = gross - discount;
         crate::pricing::Charge {
             rate,
             gross: charged,
-            tax: crate::tax::tax_in_gross(charged, rate),
+            tax: if discount.is_zero() {
+                tax
+            } else {
+                crate::tax::TaxShare::for_rate(&mut shares, rate).in_gross(charged)
+            },
             discount,
             adjustment: Money::zero(currency),
         }
     };
-    let totals = crate::pricing::totals_of(
-        currency,
-        priced
-            .lines
-            .iter()
-            .zip(&outcome.line_discounts)
-            .map(|(line, discount)| charge(line.tax_rate, line.total, *discount)),
-        charge(
-            priced.shipping_tax_rate,
-            priced.shipping,
-            outcome.shipping_discount,
-        ),
+    let shipping = charge(
+        priced.shipping_tax_rate,
+        priced.shipping,
+        priced.shipping_tax,
+        outcome.shipping_discount,
     );
+    let goods: Vec<crate::pricing::Charge> = priced
+        .lines
+        .iter()
+        .zip(&outcome.line_discounts)
+        .map(|(line, discount)| charge(line.tax_rate, line.total, line.tax, *discount))
+        .collect();
+    let totals = crate::pricing::totals_of(currency, goods, shipping);
     Ok(DiscountedCart {
         outcome,
         context,

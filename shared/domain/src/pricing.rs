@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::{Currency, Money};
 use crate::product::Product;
-use crate::tax::{tax_in_gross, TaxClass, TaxRates};
+use crate::tax::{tax_in_gross, TaxClass, TaxRates, TaxShare};
 use crate::types::{Quantity, Sku};
 
 /// A flat shipping rate, free from a threshold of goods value.
@@ -87,11 +87,13 @@ pub struct PricedCart {
 /// Prices the given products and quantities. Lines keep the caller's order.
 pub fn price_cart(items: &[(&Product, Quantity)], settings: &PricingSettings) -> PricedCart {
     let currency = settings.currency;
+    let mut shares: Vec<TaxShare> = Vec::with_capacity(2);
     let lines: Vec<PricedLine> = items
         .iter()
         .map(|(product, quantity)| {
             let total = product.price.times(quantity.get()).rounded();
             let tax_rate = settings.tax_rates.rate(product.tax_class);
+            let share = TaxShare::for_rate(&mut shares, tax_rate);
             PricedLine {
                 sku: product.sku.clone(),
                 name: product.name.clone(),
@@ -100,7 +102,7 @@ pub fn price_cart(items: &[(&Product, Quantity)], settings: &PricingSettings) ->
                 total,
                 tax_class: product.tax_class,
                 tax_rate,
-                tax: tax_in_gross(total, tax_rate),
+                tax: share.in_gross(total),
             }
         })
         .collect();

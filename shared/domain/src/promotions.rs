@@ -193,7 +193,16 @@ impl Promotions {
             book,
             discounts,
             offers,
-        })
+        }
+        .indexed(currency))
+    }
+
+    /// Every discount indexed against the rule sets as they are now.
+    fn indexed(mut self, currency: Currency) -> Self {
+        for discount in &mut self.discounts {
+            discount.index(&self.book, currency);
+        }
+        self
     }
 
     /// The document to store.
@@ -339,7 +348,8 @@ impl Promotions {
         Ok(Promotions {
             book,
             ..self.clone()
-        })
+        }
+        .indexed(currency))
     }
 
     /// Deletes a rule set nothing uses.
@@ -430,7 +440,7 @@ impl Promotions {
         next.discounts.push(discount);
         next.discounts
             .sort_by(|a, b| b.priority.cmp(&a.priority).then(a.id.cmp(&b.id)));
-        Ok(next)
+        Ok(next.indexed(currency))
     }
 
     pub fn delete_discount(

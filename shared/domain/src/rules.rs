@@ -329,12 +329,22 @@ pub enum Expected {
     Boolean(bool),
     Integer(i64),
     Integers(Vec<i64>),
-    Money(Decimal),
-    DateTime(OffsetDateTime),
+    /// An amount, and the same in hundredths to compare as an integer.
+    Money {
+        amount: Decimal,
+        cents: i64,
+    },
+    /// A moment, and the same in Unix nanoseconds to compare as an integer.
+    DateTime {
+        at: OffsetDateTime,
+        nanos: i128,
+    },
     Text(String),
     Texts(Vec<String>),
-    Country(CountryCode),
-    Countries(Vec<CountryCode>),
+    /// A country as its two letters in one number ([`country_key`]), so
+    /// that comparing one is comparing integers.
+    Country(u16),
+    Countries(Vec<u16>),
     Sku(Sku),
     Skus(Vec<Sku>),
 }
@@ -345,18 +355,44 @@ impl Expected {
             Expected::Boolean(b) => json!(b),
             Expected::Integer(n) => json!(n),
             Expected::Integers(list) => json!(list),
-            Expected::Money(amount) => json!(amount.to_string()),
-            Expected::DateTime(at) => json!(format_time(*at)),
+            Expected::Money { amount, .. } => json!(amount.to_string()),
+            Expected::DateTime { at, .. } => json!(format_time(*at)),
             Expected::Text(text) => json!(text),
             Expected::Texts(list) => json!(list),
-            Expected::Country(code) => json!(code.as_str()),
+            Expected::Country(code) => json!(country_text(*code)),
             Expected::Countries(list) => {
-                Value::Array(list.iter().map(|c| json!(c.as_str())).collect())
+                Value::Array(list.iter().map(|c| json!(country_text(*c))).collect())
             }
             Expected::Sku(sku) => json!(sku.as_str()),
             Expected::Skus(list) => Value::Array(list.iter().map(|s| json!(s.as_str())).collect()),
         }
     }
+}
+
+/// An amount in hundredths (saturating: rule amounts and cart subtotals are
+/// far inside `i64`).
+fn cents(amount: Decimal) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    (amount * Decimal::ONE_HUNDRED)
+        .round()
+        .to_i64()
+        .unwrap_or(if amount.is_sign_negative() {
+            i64::MIN
+        } else {
+            i64::MAX
+        })
+}
+
+/// A country code's two letters as one number.
+pub fn country_key(code: &CountryCode) -> u16 {
+    let bytes = code.as_str().as_bytes();
+    (u16::from(bytes.first().copied().unwrap_or(0)) << 8)
+        | u16::from(bytes.get(1).copied().unwrap_or(0))
+}
+
+fn country_text(key: u16) -> String {
+    let [first, second] = key.to_be_bytes();
+    [char::from(first), char::from(second)].iter().collect()
 }
 
 fn format_time(at: OffsetDateTime) -> String {
@@ -812,15 +848,22 @@ fn parse_scalar(
                     format!("is an amount in whole cents of {currency}, 0 or more"),
                 ));
             }
-            Expected::Money(amount)
+            Expected::Money {
+                amount,
+                cents: cents(amount),
+            }
         }
         FieldType::DateTime => {
-            Expected::DateTime(OffsetDateTime::parse(text()?, &Rfc3339).map_err(|_| {
+            let at = OffsetDateTime::parse(text()?, &Rfc3339).map_err(|_| {
                 RuleError::at(
                     path,
                     "is a date and time such as \"2027-01-31T23:59:59+01:00\"",
                 )
-            })?)
+            })?;
+            Expected::DateTime {
+                at,
+                nanos: at.unix_timestamp_nanos(),
+            }
         }
         FieldType::Email if matches!(op, Op::Contains | Op::NotContains) => {
             let part = text()?.trim().to_lowercase();
@@ -839,7 +882,9 @@ fn parse_scalar(
                 .map_err(|_| RuleError::at(path, "is prepayment, invoice or cash_on_delivery"))?;
             Expected::Text(payment_method_name(method).to_string())
         }
-        FieldType::Country => Expected::Country(CountryCode::parse(text()?).map_err(refuse)?),
+        FieldType::Country => {
+            Expected::Country(country_key(&CountryCode::parse(text()?).map_err(refuse)?))
+        }
         FieldType::Names => {
             let name = text()?.trim();
             if name.is_empty() || name.chars().count() > 64 {
@@ -864,8 +909,11 @@ fn payment_method_name(method: PaymentMethod) -> &'static str {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleContext {
     pub customer: CustomerFacts,
-    pub shipping_country: Option<CountryCode>,
-    pub billing_country: Option<CountryCode>,
+    shipping_country: Option<CountryCode>,
+    billing_country: Option<CountryCode>,
+    /// The countries as [`country_key`]s, to compare as numbers.
+    shipping_key: Option<u16>,
+    billing_key: Option<u16>,
     /// The goods' gross value before discounts.
     pub cart_subtotal: Decimal,
     pub cart_quantity: u32,
@@ -875,6 +923,8 @@ pub struct RuleContext {
     pub coupon: Option<CouponCode>,
     pub payment_method: Option<PaymentMethod>,
     pub now: OffsetDateTime,
+    /// `now` in Unix nanoseconds, to compare as an integer.
+    now_nanos: i128,
 }
 
 /// What rules may ask about the customer.
@@ -919,31 +969,38 @@ impl RuleContext {
         payment_method: Option<PaymentMethod>,
         now: OffsetDateTime,
     ) -> Self {
-        let mut skus = BTreeSet::new();
-        let mut categories = BTreeSet::new();
+        let mut skus: Vec<Sku> = Vec::new();
+        let mut categories: Vec<String> = Vec::new();
         let mut quantity: u32 = 0;
         let mut subtotal = Decimal::ZERO;
         let mut line_count: u32 = 0;
         for (sku, category, units, total) in lines {
-            skus.insert(sku.clone());
-            if !category.is_empty() {
-                categories.insert(category.to_string());
+            skus.push(sku.clone());
+            if !category.is_empty() && !categories.iter().any(|c| c == category) {
+                categories.push(category.to_string());
             }
             quantity = quantity.saturating_add(units);
             subtotal = subtotal.saturating_add(total);
             line_count = line_count.saturating_add(1);
         }
+        // Sorted once, so that every condition on them is a search.
+        skus.sort_unstable();
+        skus.dedup();
+        categories.sort_unstable();
         Self {
             customer,
+            shipping_key: shipping_country.as_ref().map(country_key),
+            billing_key: billing_country.as_ref().map(country_key),
             shipping_country,
             billing_country,
             cart_subtotal: subtotal,
             cart_quantity: quantity,
             cart_line_count: line_count,
-            skus: skus.into_iter().collect(),
-            categories: categories.into_iter().collect(),
+            skus,
+            categories,
             coupon,
             payment_method,
+            now_nanos: now.unix_timestamp_nanos(),
             now,
         }
     }
@@ -953,11 +1010,20 @@ impl RuleContext {
         Facts {
             context: self,
             subtotal: self.cart_subtotal,
+            subtotal_cents: cents(self.cart_subtotal),
         }
     }
 
     pub fn skus(&self) -> &[Sku] {
         &self.skus
+    }
+
+    pub fn shipping_country(&self) -> Option<&CountryCode> {
+        self.shipping_country.as_ref()
+    }
+
+    pub fn billing_country(&self) -> Option<&CountryCode> {
+        self.billing_country.as_ref()
     }
 
     pub fn categories(&self) -> &[String] {
@@ -972,11 +1038,16 @@ impl RuleContext {
 pub struct Facts<'a> {
     context: &'a RuleContext,
     subtotal: Decimal,
+    subtotal_cents: i64,
 }
 
 impl<'a> Facts<'a> {
     pub fn with_subtotal(self, subtotal: Decimal) -> Self {
-        Self { subtotal, ..self }
+        Self {
+            subtotal,
+            subtotal_cents: cents(subtotal),
+            ..self
+        }
     }
 
     /// What the context holds for `field`, as the trace shows it.
@@ -1016,11 +1087,11 @@ impl Condition {
             Field::CartQuantity => integer(self.op, &self.expected, c.cart_quantity.into()),
             Field::CartLineCount => integer(self.op, &self.expected, c.cart_line_count.into()),
             Field::CartSubtotal => match &self.expected {
-                Expected::Money(v) => ordered(self.op, facts.subtotal.cmp(v)),
+                Expected::Money { cents, .. } => ordered(self.op, facts.subtotal_cents.cmp(cents)),
                 _ => false,
             },
             Field::Now => match &self.expected {
-                Expected::DateTime(v) => ordered(self.op, c.now.cmp(v)),
+                Expected::DateTime { nanos, .. } => ordered(self.op, c.now_nanos.cmp(nanos)),
                 _ => false,
             },
             Field::CustomerEmail => c
@@ -1036,12 +1107,10 @@ impl Condition {
                 .payment_method
                 .is_some_and(|seen| text(self.op, &self.expected, payment_method_name(seen))),
             Field::ShippingCountry => c
-                .shipping_country
-                .as_ref()
+                .shipping_key
                 .is_some_and(|seen| country(self.op, &self.expected, seen)),
             Field::BillingCountry => c
-                .billing_country
-                .as_ref()
+                .billing_key
                 .is_some_and(|seen| country(self.op, &self.expected, seen)),
             Field::CustomerGroups => names(self.op, &self.expected, &c.customer.groups),
             Field::CartCategories => names(self.op, &self.expected, &c.categories),
@@ -1097,22 +1166,33 @@ fn text(op: Op, expected: &Expected, seen: &str) -> bool {
     }
 }
 
-fn country(op: Op, expected: &Expected, seen: &CountryCode) -> bool {
+fn country(op: Op, expected: &Expected, seen: u16) -> bool {
     match (expected, op) {
-        (Expected::Country(v), _) => compare_eq(op, seen == v),
-        (Expected::Countries(list), Op::In) => list.binary_search(seen).is_ok(),
-        (Expected::Countries(list), Op::NotIn) => list.binary_search(seen).is_err(),
+        (Expected::Country(v), _) => compare_eq(op, seen == *v),
+        (Expected::Countries(list), Op::In) => list.contains(&seen),
+        (Expected::Countries(list), Op::NotIn) => !list.contains(&seen),
         _ => false,
     }
 }
 
 fn names(op: Op, expected: &Expected, seen: &[String]) -> bool {
     match (expected, op) {
-        (Expected::Text(v), Op::Contains) => seen.binary_search(v).is_ok(),
-        (Expected::Text(v), Op::NotContains) => seen.binary_search(v).is_err(),
+        (Expected::Text(v), Op::Contains) => has_name(seen, v),
+        (Expected::Text(v), Op::NotContains) => !has_name(seen, v),
         (Expected::Texts(list), Op::In) => intersects(seen, list),
         (Expected::Texts(list), Op::NotIn) => !intersects(seen, list),
         _ => false,
+    }
+}
+
+/// Whether a sorted set of names has `name`: a customer's groups and a
+/// cart's categories are a handful, and comparing lengths first skips most
+/// of them faster than a binary search compares bytes.
+fn has_name(names: &[String], name: &str) -> bool {
+    if names.len() <= 16 {
+        names.iter().any(|n| n == name)
+    } else {
+        names.binary_search_by(|n| n.as_str().cmp(name)).is_ok()
     }
 }
 

@@ -77,10 +77,41 @@ impl TaxTable {
 /// The VAT contained in a gross amount at `rate_percent`, rounded to the
 /// currency's minor unit.
 pub fn tax_in_gross(gross: Money, rate_percent: Decimal) -> Money {
-    let hundred = Decimal::ONE_HUNDRED;
-    gross
-        .scaled(rate_percent / (hundred + rate_percent))
-        .rounded()
+    TaxShare::of(rate_percent).in_gross(gross)
+}
+
+/// The share of a gross amount that is VAT at one rate (`rate / (100 +
+/// rate)`), worked out once for the many lines priced at that rate: a
+/// decimal division is the dearest step of pricing a line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TaxShare {
+    rate: Decimal,
+    share: Decimal,
+}
+
+impl TaxShare {
+    pub fn of(rate_percent: Decimal) -> Self {
+        Self {
+            rate: rate_percent,
+            share: rate_percent / (Decimal::ONE_HUNDRED + rate_percent),
+        }
+    }
+
+    /// The VAT contained in `gross`, rounded to the minor unit: exactly
+    /// what [`tax_in_gross`] answers for this rate.
+    pub fn in_gross(&self, gross: Money) -> Money {
+        gross.scaled(self.share).rounded()
+    }
+
+    /// The share at `rate_percent`, from `known` or worked out and kept.
+    pub fn for_rate(known: &mut Vec<TaxShare>, rate_percent: Decimal) -> TaxShare {
+        if let Some(found) = known.iter().find(|s| s.rate == rate_percent) {
+            return *found;
+        }
+        let share = TaxShare::of(rate_percent);
+        known.push(share);
+        share
+    }
 }
 
 #[cfg(test)]

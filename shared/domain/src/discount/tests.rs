@@ -115,6 +115,7 @@ fn apply_with(
             context: &cart.context,
             uses,
             explain,
+            watch: None,
         },
     )
 }
