@@ -269,7 +269,13 @@ async function checkoutView() {
     document.getElementById('checkout-summary').innerHTML = `${nearlyNotes(priced)}
       <table class="lines"><tbody>${priced.lines.map((l) => `<tr><td>${esc(l.quantity)} × ${esc(l.name)}${l.gift_of ? ' <span class="badge">gift</span>' : ''}</td><td class="num">${euro(l.total)}</td></tr>`).join('')}</tbody></table>
       ${couponError ? `<div class="field-error" data-testid="coupon-error">${esc(couponError)}</div>` : ''}
-      ${totalsBlock(priced)}`;
+      ${totalsBlock(priced)}
+      ${priced.suggestions.length ? `<section class="related"><h3>Goes well with your order</h3><ul data-testid="checkout-suggestions">
+        ${priced.suggestions.map((p) => `<li>${esc(p.name)} · ${euro(p.price)} <button type="button" class="link" data-add="${esc(p.sku)}">Add</button></li>`).join('')}</ul></section>` : ''}`;
+    document.querySelectorAll('#checkout-summary [data-add]').forEach((button) => button.addEventListener('click', () => {
+      cart.add(button.dataset.add, 1);
+      reprice().catch(showError);
+    }));
     form.querySelector('button[type=submit]').textContent = `Place order · ${euro(priced.total)}`;
   };
   const reprice = async () => {
@@ -373,9 +379,9 @@ function showOrder(order, cancel, sendBack) {
       <div><strong>Ships to</strong><br>${address(order.shipping_address)}</div>
     </div>
     <table class="lines"><thead><tr><th>Product</th><th class="num">Quantity</th><th class="num">Price</th><th class="num">VAT</th><th class="num">Total</th></tr></thead>
-    <tbody>${order.lines.map((l) => `<tr data-testid="order-line"><td>${esc(l.name)} <span class="muted">${esc(l.sku)}</span>${l.backordered ? `<div class="stock-back">${esc(l.backordered)} on backorder</div>` : ''}</td>
+    <tbody>${order.lines.map((l) => `<tr data-testid="order-line"><td>${esc(l.name)} <span class="muted">${esc(l.sku)}</span>${l.gift_of ? ' <span class="badge">gift</span>' : ''}${l.backordered ? `<div class="stock-back">${esc(l.backordered)} on backorder</div>` : ''}</td>
       <td class="num">${esc(l.quantity)}</td><td class="num">${money(l.unit_price, cur)}</td><td class="num">${esc(l.tax_rate)} %</td><td class="num">${money(l.total, cur)}</td></tr>`).join('')}</tbody></table>
-    ${totalsBlock({ ...order, discounts: [] })}
+    ${totalsBlock(order)}
     ${order.notes.length ? `<section class="related" data-testid="notes"><h2>Messages from the shop</h2>
       ${order.notes.map((n) => `<div class="notice" data-testid="note"><time>${esc(new Date(n.at).toLocaleString())}</time><br>${esc(n.text).replaceAll('\n', '<br>')}</div>`).join('')}</section>` : ''}
     ${parcelsBlock(order)}

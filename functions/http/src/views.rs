@@ -145,9 +145,13 @@ impl From<&Address> for AddressBody {
 /// adjustments, the VAT per rate, the total, what was paid and what is due.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TotalsView {
-    /// The goods, before adjustments.
+    /// The goods, before discounts and adjustments.
     pub subtotal: String,
-    /// Shipping, before adjustments.
+    /// The discounts the checkout gave (what each took off).
+    pub discounts: Vec<OrderDiscountView>,
+    /// The discounts together, on goods and shipping (`0.00` when none).
+    pub discount_total: String,
+    /// Shipping, before discounts and adjustments.
     pub shipping: String,
     /// Goodwill adjustments together (signed; `0.00` when there are none).
     pub adjustments: String,
@@ -168,6 +172,18 @@ impl From<&kontor_domain::order::Order> for TotalsView {
     fn from(order: &kontor_domain::order::Order) -> Self {
         Self {
             subtotal: money(order.totals.subtotal),
+            discounts: order
+                .discounts
+                .iter()
+                .map(|d| OrderDiscountView {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                    kind: d.kind.clone(),
+                    coupon: d.coupon.clone(),
+                    amount: money(d.amount),
+                })
+                .collect(),
+            discount_total: money(order.totals.discounts),
             shipping: money(order.totals.shipping),
             adjustments: money(order.totals.adjustments),
             tax: money(order.totals.tax),
@@ -179,6 +195,18 @@ impl From<&kontor_domain::order::Order> for TotalsView {
             refunded: money(order.refunded_out()),
         }
     }
+}
+
+/// A discount an order got at checkout.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderDiscountView {
+    pub id: String,
+    pub name: String,
+    /// `percent`, `fixed`, `free_shipping` or `free_item`.
+    pub kind: String,
+    pub coupon: Option<String>,
+    /// What it took off (`0.00` for a free item).
+    pub amount: String,
 }
 
 /// One row of a tax breakdown.

@@ -62,9 +62,14 @@ pub struct OrderLineView {
     pub tax_rate: String,
     /// The VAT in what the line charges.
     pub tax: String,
+    /// The line's share of the order's discounts.
+    pub discount: String,
+    /// The discount that gave this line away (a free item at 0).
+    pub gift_of: Option<String>,
     /// The line's share of goodwill adjustments (signed).
     pub adjustment: String,
-    /// What the line charges: its total with its share of adjustments.
+    /// What the line charges: its total less its discount, with its share
+    /// of adjustments.
     pub charged: String,
 }
 
@@ -80,6 +85,8 @@ impl From<&OrderLine> for OrderLineView {
             total: money(line.total),
             tax_rate: line.tax_rate.normalize().to_string(),
             tax: money(line.tax),
+            discount: money(line.discount),
+            gift_of: line.gift_of.clone(),
             adjustment: money(line.adjustment),
             charged: money(line.charged()),
         }

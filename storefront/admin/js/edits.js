@@ -114,6 +114,7 @@ export function totalsBlock(order) {
   return `<div class="totals">
       <div><span>Subtotal</span><span>${money(order.subtotal)}</span></div>
       <div><span>Shipping</span><span>${money(order.shipping)}</span></div>
+      ${(order.discounts || []).filter((d) => Number(d.amount) > 0).map((d) => `<div data-testid="order-discount"><span>${esc(d.name)}${d.coupon ? ` (${esc(d.coupon)})` : ''}</span><span>−${money(d.amount)}</span></div>`).join('')}
       ${Number(order.adjustments) ? `<div data-testid="adjustments-total"><span>Adjustments</span><span>${money(order.adjustments)}</span></div>` : ''}
       <div class="grand"><span>Total</span><span data-testid="order-total">${money(order.total)}</span></div>
       ${order.taxes.map((t) => `<div class="tax"><span>incl. ${esc(t.rate)} % VAT on ${money(t.gross)}</span><span>${money(t.tax)}</span></div>`).join('')}
