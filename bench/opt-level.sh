@@ -26,7 +26,7 @@ printf '|---|---|---|---|---|---|---|\n'
 for level in "${levels[@]}"; do
   target="$bench_dir/target-$level"
   CARGO_PROFILE_RELEASE_OPT_LEVEL="$level" CARGO_TARGET_DIR="$target" \
-    cargo build --release --locked -q -p kontor-catalog -p kontor-checkout -p kontor-orders -p kontor >&2
+    cargo build --release --locked -q -p kontor-catalog -p kontor-checkout -p kontor-orders -p kontor --features lambda >&2
   size() { printf '%s KiB' $(( $(stat -c %s "$target/release/$1") / 1024 )); }
 
   starts=()

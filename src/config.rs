@@ -9,8 +9,10 @@ use std::path::PathBuf;
 pub enum Backend {
     /// SQLite in the data folder, the in-process bus: no AWS needed.
     Embedded,
-    /// DynamoDB (and, as they arrive, EventBridge and SES) as configured by
-    /// the AWS SDK's environment, for example moto at `AWS_ENDPOINT_URL`.
+    /// DynamoDB and SES as configured by the AWS SDK's environment, for
+    /// example moto at `AWS_ENDPOINT_URL`. Only in a build with the `aws`
+    /// feature, so that `cargo run` compiles no AWS SDK.
+    #[cfg(feature = "aws")]
     Aws,
 }
 
@@ -43,6 +45,8 @@ pub enum ConfigError {
     Addr(String),
     #[error("KONTOR_BACKEND must be 'embedded' or 'aws', not '{0}'")]
     Backend(String),
+    #[error("KONTOR_BACKEND=aws needs a build with the AWS adapters: cargo run --features aws")]
+    AwsNotBuilt,
     #[error("KONTOR_CLOCK_OFFSET_DAYS must be a number of days from 0 to 3650, not '{0}'")]
     ClockOffset(String),
 }
@@ -55,7 +59,10 @@ impl Config {
             .map_err(|_| ConfigError::Addr(addr_text.clone()))?;
         let backend = match std::env::var("KONTOR_BACKEND").as_deref() {
             Err(_) | Ok("") | Ok("embedded") => Backend::Embedded,
+            #[cfg(feature = "aws")]
             Ok("aws") => Backend::Aws,
+            #[cfg(not(feature = "aws"))]
+            Ok("aws") => return Err(ConfigError::AwsNotBuilt),
             Ok(other) => return Err(ConfigError::Backend(other.to_string())),
         };
         let create_table =

@@ -23,8 +23,6 @@ use std::sync::Arc;
 
 use kontor_http::AppState;
 use kontor_platform::{Mailer, OrderLinks, ShiftedClock};
-use kontor_ses::SesMailer;
-use kontor_store_dynamodb::DynamoStore;
 use kontor_store_sqlite::{MailOutbox, SqliteStore};
 
 pub use config::{Backend, Config};
@@ -70,7 +68,9 @@ pub async fn assemble(config: &Config) -> Result<Assembled, RuntimeError> {
                 Some(outbox),
             )
         }
+        #[cfg(feature = "aws")]
         Backend::Aws => {
+            use kontor_store_dynamodb::DynamoStore;
             let state = AppState::with_store(Arc::new(DynamoStore::from_env().await));
             if config.create_table {
                 let store = DynamoStore::from_env().await;
@@ -83,7 +83,11 @@ pub async fn assemble(config: &Config) -> Result<Assembled, RuntimeError> {
                     }
                 }
             }
-            (state, Arc::new(SesMailer::from_env().await), None)
+            (
+                state,
+                Arc::new(kontor_ses::SesMailer::from_env().await),
+                None,
+            )
         }
     };
     // Guests' order links are signed with a key kept in the data folder
