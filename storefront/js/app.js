@@ -43,7 +43,7 @@ function stockNote(product) {
 
 function productCard(product) {
   return `<a class="card" href="#/product/${encodeURIComponent(product.sku)}" data-testid="product-card" data-sku="${esc(product.sku)}">
-    <img src="${esc(product.image || '')}" alt="${esc(product.name)}" loading="lazy">
+    <img src="${esc(product.image || '')}" alt="${esc(product.name)}" width="200" height="200" loading="lazy">
     <div class="body"><span class="name">${esc(product.name)}</span>
       <span class="price">${euro(product.price)}</span>${stockNote(product)}</div></a>`;
 }
@@ -61,9 +61,31 @@ async function renderCategories(active) {
     .join('');
 }
 
+// Each view names itself: the tab's title and the description search
+// engines show for it. The shop's own description is the page's as served.
+const SHOP_DESCRIPTION = document.querySelector('meta[name=description]').getAttribute('content');
+
+function describePage(title, description) {
+  document.title = title ? `${title} · Kontor Demo Shop` : 'Kontor Demo Shop';
+  document.querySelector('meta[name=description]').setAttribute('content', description);
+}
+
+const PAGE_DESCRIPTIONS = {
+  cart: ['Your cart', 'The products in your cart with their prices, discounts and shipping.'],
+  checkout: ['Checkout', 'Your address, payment method and order summary: check out as a guest or signed in.'],
+  confirmation: ['Thank you', 'Your order is placed: its number and the link to follow it.'],
+  order: ['Your order', 'Your order with its deliveries, tracking, payments and returns.'],
+  signin: ['Sign in', 'Sign in to see your orders and check out faster.'],
+  account: ['Your account', 'Your orders with their deliveries and returns.'],
+};
+
 async function catalogView(params) {
   const category = params.get('category') || '';
   const q = params.get('q') || '';
+  describePage(
+    q ? `Results for ${q}` : category ? category.replace(/^./, (c) => c.toUpperCase()) : '',
+    category ? `The ${category} of the Kontor demo shop, with their prices and stock.` : SHOP_DESCRIPTION,
+  );
   document.getElementById('search-input').value = q;
   const [{ products }] = await Promise.all([api.products({ q, category }), renderCategories(category)]);
   const heading = q ? `Results for “${esc(q)}”` : category ? esc(category) : 'All products';
@@ -73,10 +95,11 @@ async function catalogView(params) {
 
 async function productView(sku) {
   const product = await api.product(sku);
+  describePage(product.name, product.description);
   await renderCategories(product.category);
   const orderable = product.available;
   app.innerHTML = `<div class="product">
-      <img src="${esc(product.image || '')}" alt="${esc(product.name)}">
+      <img src="${esc(product.image || '')}" alt="${esc(product.name)}" width="200" height="200">
       <div><p class="muted" style="text-transform:capitalize">${esc(product.category)}</p>
         <h1>${esc(product.name)}</h1>
         <p class="price" style="font-size:1.5rem">${euro(product.price)}</p>
@@ -551,6 +574,7 @@ function updateAccountLink() {
 
 async function route() {
   const { parts, params } = parseHash();
+  if (PAGE_DESCRIPTIONS[parts[0]]) describePage(...PAGE_DESCRIPTIONS[parts[0]]);
   try {
     switch (parts[0]) {
       case undefined: return await catalogView(params);
