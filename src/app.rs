@@ -117,6 +117,7 @@ pub fn app(state: AppState, local: Local, storefront_dir: &Path) -> Router {
             local.tokens,
             local_auth::verify_bearer,
         ))
+        .layer(middleware::from_fn(crate::headers::add_security_headers))
         .layer(TraceLayer::new_for_http())
 }
 

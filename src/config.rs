@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::guard::Limits;
+
 /// Which adapters the runtime uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -37,6 +39,12 @@ pub struct Config {
     /// `KONTOR_DEMO_DISCOUNTS=off` leaves a fresh shop without the demo
     /// discounts (tests that count on plain prices); on by default.
     pub demo_discounts: bool,
+    /// `KONTOR_ALLOWED_HOSTS`: host names besides loopback's that the
+    /// runtime answers (comma-separated); see [`crate::guard`].
+    pub allowed_hosts: Vec<String>,
+    /// `KONTOR_CHECKOUT_LIMIT` and `KONTOR_SIGN_IN_LIMIT`: orders and
+    /// sign-ins per minute per client (1 to 100,000; default 20 each).
+    pub limits: Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +57,8 @@ pub enum ConfigError {
     AwsNotBuilt,
     #[error("KONTOR_CLOCK_OFFSET_DAYS must be a number of days from 0 to 3650, not '{0}'")]
     ClockOffset(String),
+    #[error("{0} must be a number of requests per minute from 1 to 100000, not '{1}'")]
+    Limit(&'static str, String),
 }
 
 impl Config {
@@ -91,7 +101,34 @@ impl Config {
             clock_offset_days,
             demo_discounts: !std::env::var("KONTOR_DEMO_DISCOUNTS")
                 .is_ok_and(|v| v == "off" || v == "0" || v == "false"),
+            allowed_hosts: std::env::var("KONTOR_ALLOWED_HOSTS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(str::to_string)
+                .collect(),
+            limits: Limits {
+                checkouts_per_minute: per_minute("KONTOR_CHECKOUT_LIMIT")?
+                    .unwrap_or(Limits::default().checkouts_per_minute),
+                sign_ins_per_minute: per_minute("KONTOR_SIGN_IN_LIMIT")?
+                    .unwrap_or(Limits::default().sign_ins_per_minute),
+            },
         })
+    }
+}
+
+/// A limit per minute from the variable `name`, if set.
+fn per_minute(name: &'static str) -> Result<Option<u32>, ConfigError> {
+    match std::env::var(name) {
+        Err(_) => Ok(None),
+        Ok(text) => text
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100_000).contains(n))
+            .map(Some)
+            .ok_or(ConfigError::Limit(name, text)),
     }
 }
 

@@ -11,11 +11,15 @@
 //! - [`expiry`]: the timer that cancels unpaid prepayment orders.
 //! - [`seed`]: the demo catalog a fresh data folder starts with.
 //! - [`local_auth`]: the runtime's own sign-in, standing in for Cognito.
+//! - [`guard`]: host names it answers, and per-client limits.
+//! - [`headers`]: the security headers on every answer.
 
 pub mod app;
 pub mod bus;
 pub mod config;
 pub mod expiry;
+pub mod guard;
+pub mod headers;
 pub mod local_auth;
 pub mod seed;
 
@@ -45,6 +49,8 @@ pub enum RuntimeError {
     },
     #[error("the server failed: {0}")]
     Serve(std::io::Error),
+    #[error(transparent)]
+    Secret(#[from] kontor_platform::SecretError),
 }
 
 /// The parts of a running shop.
@@ -58,6 +64,7 @@ pub struct Assembled {
 /// The handlers' state and the mailer on the backend the configuration
 /// names, with the demo catalog seeded into an empty store.
 pub async fn assemble(config: &Config) -> Result<Assembled, RuntimeError> {
+    kontor_platform::secrets::check_env(&[])?;
     let (state, mailer, outbox): (AppState, Arc<dyn Mailer>, _) = match config.backend {
         Backend::Embedded => {
             let store = open_embedded_store(config)?;
@@ -166,8 +173,19 @@ pub async fn serve(
         "Kontor is running: shop at http://{}/ , API description at /openapi.json",
         config.addr
     );
-    let app = app::app(state, app::Local { tokens, outbox }, &config.storefront_dir);
-    let served = axum::serve(listener, app)
+    let app = app::app(state, app::Local { tokens, outbox }, &config.storefront_dir).layer(
+        axum::middleware::from_fn_with_state(
+            guard::Guard::new(
+                guard::AllowedHosts::for_listener(config.addr, &config.allowed_hosts),
+                config.limits,
+            ),
+            guard::check,
+        ),
+    );
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(RuntimeError::Serve);

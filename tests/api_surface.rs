@@ -302,6 +302,64 @@ fn the_template_deploys_every_route_and_function() {
     );
 }
 
+/// CloudFront sends every API route to the API, not to the storefront's
+/// bucket: a route without its cache behaviour would answer the bucket's
+/// 403 in AWS while working locally.
+#[test]
+fn cloudfront_sends_every_api_route_to_the_api() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let template = std::fs::read_to_string(root.join("infra/template.yaml")).unwrap();
+    let api_patterns: Vec<&str> = template
+        .split("- PathPattern: ")
+        .skip(1)
+        .filter(|behaviour| behaviour.contains("TargetOriginId: api"))
+        .map(|behaviour| behaviour.lines().next().unwrap().trim())
+        .collect();
+    // CloudFront's patterns: `*` matches any characters, `/` included.
+    fn matches(pattern: &str, path: &str) -> bool {
+        match pattern.split_once('*') {
+            None => pattern == path,
+            Some((prefix, rest)) => {
+                path.starts_with(prefix)
+                    && (0..=path.len() - prefix.len())
+                        .any(|skip| matches(rest, &path[prefix.len() + skip..]))
+            }
+        }
+    }
+    for (method, path) in ROUTES {
+        assert!(
+            api_patterns.iter().any(|pattern| matches(pattern, path)),
+            "{method} {path}: no CloudFront behaviour sends it to the API ({api_patterns:?})"
+        );
+    }
+}
+
+/// The pages get the same security headers from CloudFront as from the
+/// local runtime.
+#[test]
+fn cloudfront_sends_the_local_runtimes_security_headers() {
+    use kontor::headers::{CONTENT_SECURITY_POLICY, STRICT_TRANSPORT_SECURITY};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let template = std::fs::read_to_string(root.join("infra/template.yaml")).unwrap();
+    assert!(
+        template.contains(&format!("ContentSecurityPolicy: \"{CONTENT_SECURITY_POLICY}\"")),
+        "the template's CSP differs from src/headers.rs"
+    );
+    let max_age = STRICT_TRANSPORT_SECURITY
+        .strip_prefix("max-age=")
+        .and_then(|rest| rest.split(';').next())
+        .unwrap();
+    assert!(template.contains(&format!("AccessControlMaxAgeSec: {max_age}")));
+    assert!(STRICT_TRANSPORT_SECURITY.contains("includeSubDomains") && template.contains("IncludeSubdomains: true"));
+    assert!(template.contains("FrameOption: DENY") && template.contains("ReferrerPolicy: same-origin"));
+    let behaviours = template.matches("TargetOriginId:").count();
+    assert_eq!(
+        template.matches("ResponseHeadersPolicyId: !Ref SecurityHeaders").count(),
+        behaviours,
+        "every cache behaviour carries the headers"
+    );
+}
+
 /// The Lambda functions cannot issue tokens: the local sign-in lives in the
 /// runtime crate alone.
 #[test]

@@ -366,3 +366,81 @@ async fn bad_input_over_the_wire_is_a_problem_not_a_crash() {
     assert_eq!(response.status(), 404);
     runtime.stop();
 }
+
+/// Every answer — a page, the API, an error — carries the security
+/// headers: scripts only from the shop, no framing, no sniffing.
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let data = tempfile::tempdir().unwrap();
+    let runtime = Runtime::start(data.path()).await;
+    for path in ["/", "/admin/", "/catalog/products", "/catalog/products/NOPE", "/no-such-page"] {
+        let response = reqwest::get(runtime.url(path)).await.unwrap();
+        let headers = response.headers();
+        for (name, value) in kontor::headers::SECURITY_HEADERS {
+            assert_eq!(headers.get(name).map(|v| v.to_str().unwrap()), Some(value), "{path}: {name}");
+        }
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"));
+    }
+    runtime.stop();
+}
+
+/// A page elsewhere that points its own host name at this machine (DNS
+/// rebinding) is not answered, not even its sign-in; loopback names are.
+#[tokio::test]
+async fn a_request_for_another_host_name_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let runtime = Runtime::start(data.path()).await;
+    let http = reqwest::Client::new();
+    let port = runtime.base.rsplit(':').next().unwrap().to_string();
+    for (host, status) in [
+        (format!("evil.example:{port}"), 421),
+        (format!("localhost:{port}"), 200),
+        (format!("127.0.0.1:{port}"), 200),
+    ] {
+        let response = http
+            .post(runtime.url("/local/token"))
+            .header("Host", &host)
+            .json(&json!({"email": "lena@kontor.example", "staff": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{host}");
+    }
+    runtime.stop();
+}
+
+/// A client over its checkout limit gets 429 with the wait, and no order.
+#[tokio::test]
+async fn a_client_placing_orders_in_bulk_is_slowed_down() {
+    let data = tempfile::tempdir().unwrap();
+    let runtime = Runtime::start_with(data.path(), &[("KONTOR_CHECKOUT_LIMIT", "3".into())]).await;
+    let request = json!({"lines": [{"sku": "SO-COTTON-3PK", "quantity": 1}], "email": "bulk@example.de", "shipping_address": address(), "payment_method": "invoice"});
+    for n in 0..3 {
+        let response = checkout(&runtime, &format!("bulk-{n}"), &request).await;
+        assert_eq!(response.status(), 201, "order {n}");
+    }
+    let refused = checkout(&runtime, "bulk-3", &request).await;
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=21).contains(&wait), "{wait}");
+    assert_eq!(refused.headers()["content-type"], "application/problem+json");
+    // Reading goes on.
+    assert!(reqwest::get(runtime.url("/catalog/products")).await.unwrap().status().is_success());
+    runtime.stop();
+}
+
+/// A secret set too short stops the runtime at start, naming it.
+#[test]
+fn a_short_secret_stops_the_runtime() {
+    let data = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kontor"))
+        .env("KONTOR_ADDR", "127.0.0.1:0")
+        .env("KONTOR_DATA", data.path())
+        .env("KONTOR_TOKEN_SECRET", "too-short")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let log = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("KONTOR_TOKEN_SECRET is 9 bytes long"), "{log}");
+}

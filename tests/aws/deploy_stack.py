@@ -51,7 +51,11 @@ def binaries():
 
 ARTIFACTS = "kontor-artifacts"
 SHOP_DOMAIN = "shop.kontor.example"
-UNSUPPORTED = {"AWS::CloudFront::Distribution", "AWS::CloudFront::OriginAccessControl"}
+UNSUPPORTED = {
+    "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::ResponseHeadersPolicy",
+}
 
 
 def references(node):

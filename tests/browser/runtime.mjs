@@ -59,14 +59,35 @@ export async function startRuntime({ data: reuse, env = {} } = {}) {
   };
 }
 
+// Debian's Chromium, headless. Every page it opens is watched for the
+// runtime's Content Security Policy refusing something (an inline script,
+// a foreign source): closing the browser then fails, so each test file
+// fails on any violation of its pages.
 export async function launchBrowser() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
+  const violations = [];
+  const newPage = browser.newPage.bind(browser);
+  browser.newPage = async (...options) => {
+    const page = await newPage(...options);
+    page.on('console', (message) => {
+      if (message.type() === 'error' && message.text().includes('Content Security Policy')) {
+        violations.push(`${page.url()}: ${message.text()}`);
+      }
+    });
+    return page;
+  };
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    await close();
+    if (violations.length) throw new Error(`Content Security Policy violations:\n${violations.join('\n')}`);
+  };
+  return browser;
 }
 
 export const screenshots = join(root, 'docs', 'screenshots');

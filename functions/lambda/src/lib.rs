@@ -18,6 +18,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
 use kontor_http::{AppState, Claims};
+use kontor_platform::secrets::{self, SecretError};
+pub use kontor_platform::secrets::Secret;
 use kontor_store_dynamodb::DynamoStore;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -25,6 +27,8 @@ use utoipa_axum::router::OpenApiRouter;
 pub enum StartupError {
     #[error(transparent)]
     Runtime(#[from] lambda_http::Error),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
 }
 
 /// Logs for Lambda functions: JSON lines without ANSI colours or
@@ -46,16 +50,25 @@ pub fn init_logs() {
 /// `KONTOR_TABLE`, and the SDK's usual variables (region, credentials,
 /// `AWS_ENDPOINT_URL` for a stand-in such as moto).
 pub async fn aws_state() -> AppState {
-    let state = AppState::with_store(Arc::new(DynamoStore::from_env().await));
-    if state.settings.order_links.is_development_key() {
-        tracing::warn!("KONTOR_LINK_KEY is not set: guests' order links use the development key");
-    }
-    state
+    AppState::with_store(Arc::new(DynamoStore::from_env().await))
 }
 
-/// Serves `router` as a Lambda function behind API Gateway.
-pub async fn run(router: fn() -> OpenApiRouter<AppState>) -> Result<(), StartupError> {
+/// Stops a function at start when a secret it `needs` is missing or any
+/// secret set is too short (fail closed), logging why.
+pub fn check_secrets(needs: &[Secret]) -> Result<(), SecretError> {
+    secrets::check_env(needs).inspect_err(|error| {
+        tracing::error!(%error, "the function cannot start");
+    })
+}
+
+/// Serves `router` as a Lambda function behind API Gateway, once the
+/// secrets it `needs` are there.
+pub async fn run(
+    router: fn() -> OpenApiRouter<AppState>,
+    needs: &[Secret],
+) -> Result<(), StartupError> {
     init_logs();
+    check_secrets(needs)?;
     let state = aws_state().await;
     let (router, _api): (Router<AppState>, _) = router().split_for_parts();
     let router = router
@@ -75,6 +88,7 @@ where
     E: std::fmt::Display,
 {
     init_logs();
+    check_secrets(&[])?;
     let state = aws_state().await;
     let job = Arc::new(job);
     let handler =

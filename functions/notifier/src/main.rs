@@ -13,6 +13,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     kontor_lambda::init_logs();
+    kontor_lambda::check_secrets(&[kontor_lambda::Secret::OrderLinkKey])?;
     let notifier = Arc::new(Notifier::new(
         Arc::new(DynamoStore::from_env().await),
         Arc::new(SesMailer::from_env().await),

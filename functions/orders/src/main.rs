@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), kontor_lambda::StartupError> {
-    kontor_lambda::run(kontor_orders::router).await
+    kontor_lambda::run(kontor_orders::router, &[]).await
 }

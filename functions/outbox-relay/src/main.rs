@@ -10,6 +10,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     kontor_lambda::init_logs();
+    kontor_lambda::check_secrets(&[])?;
     let publisher = Arc::new(EventBridgePublisher::from_env().await);
     let store = Arc::new(DynamoStore::from_env().await);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<StreamEvent>| {

@@ -13,6 +13,7 @@
 //! - [`payments`]: paying refunds back (offline today; a provider plugs in).
 //! - [`settings`]: the shop's selling settings (currency, taxes, shipping).
 //! - [`webhooks`]: carriers' signed webhook deliveries.
+//! - [`secrets`]: the secrets a process needs, checked when it starts.
 
 pub mod clock;
 pub mod consumer;
@@ -21,6 +22,7 @@ pub mod links;
 pub mod mailer;
 pub mod payments;
 pub mod publisher;
+pub mod secrets;
 pub mod settings;
 pub mod store;
 pub mod webhooks;
@@ -32,6 +34,7 @@ pub use links::OrderLinks;
 pub use mailer::{MailError, Mailer, OutgoingMail};
 pub use payments::{OfflinePayments, PayBack, PaymentError, PaymentProvider};
 pub use publisher::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
+pub use secrets::{Secret, SecretError};
 pub use settings::ShopSettings;
 pub use store::roles::*;
 pub use store::{

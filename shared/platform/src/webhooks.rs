@@ -115,8 +115,7 @@ impl WebhookSecrets {
             }
         }
         for carrier in Carrier::ALL {
-            let name = format!("KONTOR_WEBHOOK_SECRET_{}", carrier.code().to_uppercase());
-            if let Ok(secret) = std::env::var(name) {
+            if let Ok(secret) = std::env::var(crate::secrets::carrier_variable(carrier)) {
                 if !secret.is_empty() {
                     secrets.per_carrier.insert(carrier, secret);
                 }
