@@ -72,7 +72,9 @@ impl AllowedHosts {
     pub fn allows(&self, host: &str) -> bool {
         let Some(names) = &self.0 else { return true };
         let name = host_name(host);
-        names.iter().any(|allowed| allowed.eq_ignore_ascii_case(name))
+        names
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(name))
     }
 }
 
@@ -107,12 +109,7 @@ enum Kind {
 impl Buckets {
     /// Takes one request from the client's bucket; `Err` with the wait
     /// until the next one is allowed.
-    fn take(
-        &mut self,
-        key: (IpAddr, Kind),
-        per_minute: u32,
-        now: Instant,
-    ) -> Result<(), Duration> {
+    fn take(&mut self, key: (IpAddr, Kind), per_minute: u32, now: Instant) -> Result<(), Duration> {
         let capacity = f64::from(per_minute.max(1));
         let per_second = capacity / 60.0;
         if self.by_client.len() >= MAX_CLIENTS && !self.by_client.contains_key(&key) {
@@ -170,7 +167,9 @@ impl Guard {
             return None;
         }
         match path {
-            "/checkout" | "/me/checkout" => Some((Kind::Checkout, self.limits.checkouts_per_minute)),
+            "/checkout" | "/me/checkout" => {
+                Some((Kind::Checkout, self.limits.checkouts_per_minute))
+            }
             "/local/token" => Some((Kind::SignIn, self.limits.sign_ins_per_minute)),
             _ => None,
         }
@@ -200,9 +199,10 @@ pub async fn check(State(guard): State<Guard>, request: Request, next: Next) -> 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
-    if let (Some(client), Some((kind, per_minute))) =
-        (client, guard.limit_for(request.method(), request.uri().path()))
-    {
+    if let (Some(client), Some((kind, per_minute))) = (
+        client,
+        guard.limit_for(request.method(), request.uri().path()),
+    ) {
         let taken = guard
             .buckets
             .lock()
@@ -238,10 +238,22 @@ mod tests {
     #[test]
     fn a_runtime_on_loopback_answers_only_loopback_names() {
         let hosts = loopback();
-        for host in ["127.0.0.1:3000", "localhost:3000", "LOCALHOST", "[::1]:3000", "127.0.0.1"] {
+        for host in [
+            "127.0.0.1:3000",
+            "localhost:3000",
+            "LOCALHOST",
+            "[::1]:3000",
+            "127.0.0.1",
+        ] {
             assert!(hosts.allows(host), "{host}");
         }
-        for host in ["evil.example:3000", "evil.example", "127.0.0.1.evil.example:3000", "[::2]:3000", ""] {
+        for host in [
+            "evil.example:3000",
+            "evil.example",
+            "127.0.0.1.evil.example:3000",
+            "[::2]:3000",
+            "",
+        ] {
             assert!(!hosts.allows(host), "{host}");
         }
     }
@@ -264,13 +276,25 @@ mod tests {
         for _ in 0..20 {
             assert!(buckets.take((client, Kind::Checkout), 20, start).is_ok());
         }
-        let wait = buckets.take((client, Kind::Checkout), 20, start).unwrap_err();
-        assert!(wait <= Duration::from_secs(3) && wait > Duration::ZERO, "{wait:?}");
+        let wait = buckets
+            .take((client, Kind::Checkout), 20, start)
+            .unwrap_err();
+        assert!(
+            wait <= Duration::from_secs(3) && wait > Duration::ZERO,
+            "{wait:?}"
+        );
         assert!(buckets.take((other, Kind::Checkout), 20, start).is_ok());
-        assert!(buckets.take((client, Kind::SignIn), 20, start).is_ok(), "kinds count apart");
+        assert!(
+            buckets.take((client, Kind::SignIn), 20, start).is_ok(),
+            "kinds count apart"
+        );
         // Three seconds later one more order is allowed (20 a minute).
-        assert!(buckets.take((client, Kind::Checkout), 20, start + Duration::from_secs(3)).is_ok());
-        assert!(buckets.take((client, Kind::Checkout), 20, start + Duration::from_secs(3)).is_err());
+        assert!(buckets
+            .take((client, Kind::Checkout), 20, start + Duration::from_secs(3))
+            .is_ok());
+        assert!(buckets
+            .take((client, Kind::Checkout), 20, start + Duration::from_secs(3))
+            .is_err());
     }
 
     #[test]

@@ -186,9 +186,9 @@ pub async fn serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(RuntimeError::Serve);
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(RuntimeError::Serve);
 
     // Let the relay hand over what is pending before the process ends.
     let _ = stop_relay.send(true);

@@ -342,7 +342,9 @@ fn cloudfront_sends_the_local_runtimes_security_headers() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let template = std::fs::read_to_string(root.join("infra/template.yaml")).unwrap();
     assert!(
-        template.contains(&format!("ContentSecurityPolicy: \"{CONTENT_SECURITY_POLICY}\"")),
+        template.contains(&format!(
+            "ContentSecurityPolicy: \"{CONTENT_SECURITY_POLICY}\""
+        )),
         "the template's CSP differs from src/headers.rs"
     );
     let max_age = STRICT_TRANSPORT_SECURITY
@@ -350,11 +352,18 @@ fn cloudfront_sends_the_local_runtimes_security_headers() {
         .and_then(|rest| rest.split(';').next())
         .unwrap();
     assert!(template.contains(&format!("AccessControlMaxAgeSec: {max_age}")));
-    assert!(STRICT_TRANSPORT_SECURITY.contains("includeSubDomains") && template.contains("IncludeSubdomains: true"));
-    assert!(template.contains("FrameOption: DENY") && template.contains("ReferrerPolicy: same-origin"));
+    assert!(
+        STRICT_TRANSPORT_SECURITY.contains("includeSubDomains")
+            && template.contains("IncludeSubdomains: true")
+    );
+    assert!(
+        template.contains("FrameOption: DENY") && template.contains("ReferrerPolicy: same-origin")
+    );
     let behaviours = template.matches("TargetOriginId:").count();
     assert_eq!(
-        template.matches("ResponseHeadersPolicyId: !Ref SecurityHeaders").count(),
+        template
+            .matches("ResponseHeadersPolicyId: !Ref SecurityHeaders")
+            .count(),
         behaviours,
         "every cache behaviour carries the headers"
     );

@@ -3,7 +3,9 @@
 //! gets (three, each a free item of its own with limits in total and per
 //! customer) and the e-mail's order counter are placed on DynamoDB (whose
 //! transactions hold at most 100 items) as on SQLite; a 35th
-//! product is refused naming `lines`, and staff cannot add one either.
+//! product is refused naming `lines`, and staff cannot add one either. The
+//! same order packed into the most parcels (20, each with a tracking
+//! number) is cancelled in one write too, and a 21st parcel is refused.
 
 use std::sync::Arc;
 
@@ -26,6 +28,8 @@ async fn largest_orders(store: Arc<dyn Store>) {
     let anyone = TestApp::new(
         kontor_checkout::router()
             .merge(kontor_orders::router())
+            .merge(kontor_shipment::router())
+            .merge(kontor_order_lifecycle::router())
             .merge(kontor_order_adjustment::router())
             .merge(kontor_rule_evaluation::router()),
         state_over(store.clone()),
@@ -93,6 +97,37 @@ async fn largest_orders(store: Arc<dyn Store>) {
         added.assert_problem(409, None)["type"],
         "urn:kontor:problem:too-many-lines"
     );
+
+    // The most parcels an order goes out in, each with its own tracking
+    // number; one more is refused. Cancelling it then releases every
+    // number and returns every line's stock in one write.
+    for n in 0..=20 {
+        let packed = staff
+            .post(
+                &format!("/admin/orders/{id}/shipments"),
+                &json!({"items": [{"line_id": format!("L{}", n + 1), "quantity": 1}],
+                        "carrier": "dhl", "tracking_number": format!("KT{n:08}")}),
+                &[],
+            )
+            .await;
+        if n < 20 {
+            assert_eq!(packed.status, 201, "parcel {n}: {}", packed.text);
+        } else {
+            assert_eq!(
+                packed.assert_problem(409, Some("items"))["type"],
+                "urn:kontor:problem:too-many-parcels"
+            );
+        }
+    }
+    let cancelled = staff
+        .post(
+            &format!("/admin/orders/{id}/cancel"),
+            &json!({"reason": "Too large to send"}),
+            &[],
+        )
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+    assert_eq!(cancelled.json()["status"], "cancelled");
 }
 
 #[tokio::test]

@@ -373,11 +373,21 @@ async fn bad_input_over_the_wire_is_a_problem_not_a_crash() {
 async fn every_answer_carries_the_security_headers() {
     let data = tempfile::tempdir().unwrap();
     let runtime = Runtime::start(data.path()).await;
-    for path in ["/", "/admin/", "/catalog/products", "/catalog/products/NOPE", "/no-such-page"] {
+    for path in [
+        "/",
+        "/admin/",
+        "/catalog/products",
+        "/catalog/products/NOPE",
+        "/no-such-page",
+    ] {
         let response = reqwest::get(runtime.url(path)).await.unwrap();
         let headers = response.headers();
         for (name, value) in kontor::headers::SECURITY_HEADERS {
-            assert_eq!(headers.get(name).map(|v| v.to_str().unwrap()), Some(value), "{path}: {name}");
+            assert_eq!(
+                headers.get(name).map(|v| v.to_str().unwrap()),
+                Some(value),
+                "{path}: {name}"
+            );
         }
         let csp = headers["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"));
@@ -422,11 +432,22 @@ async fn a_client_placing_orders_in_bulk_is_slowed_down() {
     }
     let refused = checkout(&runtime, "bulk-3", &request).await;
     assert_eq!(refused.status(), 429);
-    let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=21).contains(&wait), "{wait}");
-    assert_eq!(refused.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
     // Reading goes on.
-    assert!(reqwest::get(runtime.url("/catalog/products")).await.unwrap().status().is_success());
+    assert!(reqwest::get(runtime.url("/catalog/products"))
+        .await
+        .unwrap()
+        .status()
+        .is_success());
     runtime.stop();
 }
 

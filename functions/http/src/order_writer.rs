@@ -426,5 +426,19 @@ fn shipment_problem(error: ShipmentError) -> Problem {
             Problem::invalid_field("status", detail).with("current", from.code())
         }
         ShipmentError::NoTrackingNumber(_) => Problem::invalid_field("tracking_number", detail),
+        ShipmentError::TooManySteps => Problem::new(
+            StatusCode::CONFLICT,
+            "parcel-steps-exhausted",
+            "The parcel's history is full",
+            detail,
+        )
+        .with_field("status"),
+        ShipmentError::TooManyParcels => Problem::new(
+            StatusCode::CONFLICT,
+            "too-many-parcels",
+            "Too many parcels",
+            detail,
+        )
+        .with_field("items"),
     }
 }

@@ -18,8 +18,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::Router;
 use kontor_http::{AppState, Claims};
-use kontor_platform::secrets::{self, SecretError};
 pub use kontor_platform::secrets::Secret;
+use kontor_platform::secrets::{self, SecretError};
 use kontor_store_dynamodb::DynamoStore;
 use utoipa_axum::router::OpenApiRouter;
 

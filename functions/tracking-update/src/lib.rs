@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use kontor_domain::actor::Actor;
 use kontor_domain::command::{CarrierUpdate, OrderCommand, OrderError};
-use kontor_domain::shipment::{Carrier, TrackingNumber};
+use kontor_domain::shipment::{Carrier, ShipmentError, TrackingNumber};
 use kontor_http::extract::parse_json;
 use kontor_http::{AppState, ChangeError, Problem};
 use kontor_platform::webhooks::{self, SIGNATURE_HEADER};
@@ -150,6 +150,12 @@ async fn carrier_webhook(
         }
         Err(ChangeError::Refused(OrderError::LateCarrierMessage { from, to })) => {
             tracing::info!(%carrier, %from, %to, event_id = %message.event_id, "ignored a late carrier message");
+            Ok(accepted(Outcome::Stale))
+        }
+        // A parcel whose history is full takes no more steps; acknowledged
+        // and logged, like a late message.
+        Err(ChangeError::Refused(OrderError::Shipment(ShipmentError::TooManySteps))) => {
+            tracing::warn!(%carrier, event_id = %message.event_id, "ignored a carrier message: the parcel's history is full");
             Ok(accepted(Outcome::Stale))
         }
         // The number points at another carrier's parcel, at a parcel that

@@ -192,7 +192,24 @@ pub enum ShipmentError {
     },
     #[error("a parcel needs a tracking number before it can be {0}")]
     NoTrackingNumber(ShipmentStatus),
+    #[error("a parcel keeps at most {MAX_PARCEL_STEPS} steps, and this one has them all")]
+    TooManySteps,
+    #[error("an order goes out in at most {MAX_PARCELS_PER_ORDER} parcels")]
+    TooManyParcels,
 }
+
+/// The most parcels one order is packed into. Cancelling an order
+/// releases every parcel's tracking number in the order's one DynamoDB
+/// transaction, beside a stock return per line: 20 + [`crate::order::MAX_LINES`]
+/// and the order's own items stay under its 100.
+pub const MAX_PARCELS_PER_ORDER: usize = 20;
+
+/// The most steps a parcel's history keeps. A parcel moves forward only,
+/// but "out for delivery" and "failed attempt" may alternate; without a
+/// bound, a carrier (or a forged webhook with a leaked secret) could grow
+/// the order document until it no longer fits one DynamoDB item. Twenty-four
+/// steps leave room for about ten delivery attempts.
+pub const MAX_PARCEL_STEPS: usize = 24;
 
 /// A parcel as packing would make it, with the stock it takes for
 /// backordered units and the backorders that releases; nothing changed yet.
@@ -239,6 +256,9 @@ impl Order {
     ) -> Result<PackPlan, ShipmentError> {
         if request.items.is_empty() {
             return Err(ShipmentError::NoItems);
+        }
+        if self.shipments.len() >= MAX_PARCELS_PER_ORDER {
+            return Err(ShipmentError::TooManyParcels);
         }
         // Quantities per line, summed, with the first index naming the line.
         let mut wanted: Vec<(usize, LineId, u32)> = Vec::new();
@@ -341,6 +361,9 @@ impl Order {
         let from = shipment.status;
         if !from.can_become(to) {
             return Err(ShipmentError::StatusJump { from, to });
+        }
+        if shipment.history.len() >= MAX_PARCEL_STEPS {
+            return Err(ShipmentError::TooManySteps);
         }
         let tracking_number = tracking_number.or_else(|| shipment.tracking_number.clone());
         if to.has_left() && tracking_number.is_none() && shipment.carrier != Carrier::Other {

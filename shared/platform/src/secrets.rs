@@ -44,7 +44,10 @@ pub fn check(
     let mut lengths = vec![
         ("KONTOR_LINK_KEY".to_string(), MIN_KEY_BYTES),
         ("KONTOR_TOKEN_SECRET".to_string(), MIN_KEY_BYTES),
-        ("KONTOR_WEBHOOK_SECRET".to_string(), MIN_CARRIER_SECRET_BYTES),
+        (
+            "KONTOR_WEBHOOK_SECRET".to_string(),
+            MIN_CARRIER_SECRET_BYTES,
+        ),
     ];
     lengths.extend(
         Carrier::ALL

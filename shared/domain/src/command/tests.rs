@@ -437,6 +437,96 @@ fn carrier_messages_apply_once_and_never_backwards() {
     );
 }
 
+/// An order goes out in a bounded number of parcels, so that cancelling
+/// it (a tracking release per parcel) fits one transaction.
+#[test]
+fn an_order_goes_out_in_a_bounded_number_of_parcels() {
+    let mut order = self::order([30, 1, 1], 50, PaymentMethod::Invoice);
+    for _ in 0..crate::shipment::MAX_PARCELS_PER_ORDER {
+        run(
+            &mut order,
+            pack(&[(1, 1)], Carrier::Other, None),
+            &staff(),
+            0,
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        run(
+            &mut order,
+            pack(&[(1, 1)], Carrier::Other, None),
+            &staff(),
+            0
+        ),
+        Err(OrderError::Shipment(ShipmentError::TooManyParcels))
+    );
+}
+
+/// "Out for delivery" and "failed attempt" may alternate, but not for
+/// ever: the parcel's history stops at its bound, for carriers and staff.
+#[test]
+fn a_parcel_history_is_bounded_however_often_delivery_fails() {
+    let mut order = self::order([1, 1, 1], 5, PaymentMethod::Invoice);
+    run(
+        &mut order,
+        pack(&[(1, 1)], Carrier::Dhl, Some("00340434161094042557")),
+        &staff(),
+        0,
+    )
+    .unwrap();
+    let dhl = Actor::Carrier {
+        carrier: Carrier::Dhl,
+    };
+    let mut refused = None;
+    for attempt in 0..100 {
+        let status = if attempt % 2 == 0 {
+            ShipmentStatus::OutForDelivery
+        } else {
+            ShipmentStatus::FailedAttempt
+        };
+        if let Err(error) = run(
+            &mut order,
+            carrier_message(&format!("m{attempt}"), status),
+            &dhl,
+            0,
+        ) {
+            refused = Some((attempt, error));
+            break;
+        }
+    }
+    let (attempt, error) = refused.expect("the history stops growing");
+    assert_eq!(error, OrderError::Shipment(ShipmentError::TooManySteps));
+    let parcel = order.shipment("S1").unwrap();
+    assert_eq!(parcel.history.len(), crate::shipment::MAX_PARCEL_STEPS);
+    assert_eq!(
+        attempt + 1,
+        crate::shipment::MAX_PARCEL_STEPS,
+        "one step was packing"
+    );
+    // Staff cannot add one either; the parcel can still be looked at.
+    let last = parcel.status;
+    let next = if last == ShipmentStatus::OutForDelivery {
+        ShipmentStatus::FailedAttempt
+    } else {
+        ShipmentStatus::OutForDelivery
+    };
+    assert!(matches!(
+        run(
+            &mut order,
+            OrderCommand::MoveShipment {
+                shipment_id: "S1".into(),
+                status: next,
+                location: None,
+                tracking_number: None,
+                notify: false,
+            },
+            &staff(),
+            0
+        ),
+        Err(OrderError::Shipment(ShipmentError::TooManySteps))
+    ));
+}
+
 #[test]
 fn cancelling_returns_every_unit_taken_and_unpacks_pending_parcels() {
     // 2 of B backordered (stock 1); a parcel takes one of them from new stock.
