@@ -105,6 +105,7 @@ pub fn app(state: AppState, local: Local, storefront_dir: &Path) -> Router {
     let (api, mut openapi) = api();
     let (local_routes, local_openapi) = local_api();
     openapi.merge(local_openapi);
+    kontor_http::openapi::add_common_responses(&mut openapi);
     let api = documented_only(api, &openapi).with_state(state);
     let local_routes = documented_only(local_routes, &openapi).with_state(local.clone());
     let storefront = ServeDir::new(storefront_dir)
@@ -135,6 +136,7 @@ pub struct MailView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// How many, newest first (default 100, at most 500).
     pub limit: Option<usize>,

@@ -168,6 +168,28 @@ async fn every_route_is_described_and_every_description_is_a_route() {
     }
 }
 
+/// A path parameter is one the path names; every other parameter is a
+/// query parameter or a header (a query struct without `parameter_in`
+/// would be described as a required path parameter).
+#[tokio::test]
+async fn parameters_are_where_the_path_says() {
+    let openapi = openapi_json(&app().await).await;
+    for (path, item) in openapi["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    parameter["in"] == "path",
+                    in_path,
+                    "{method} {path}: parameter {name} is described in {}",
+                    parameter["in"]
+                );
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn every_schema_reference_resolves() {
     let openapi = openapi_json(&app().await).await;

@@ -13,9 +13,11 @@
 //!   `Idempotency-Key` (the checkout, and staff's phone orders).
 //! - [`views`]: the JSON shapes several functions share.
 //! - [`identity`]: the caller's claims and the extractors that require them.
+//! - [`openapi`]: the answers every operation may give, added to the document.
 
 pub mod extract;
 pub mod identity;
+pub mod openapi;
 pub mod order_placer;
 pub mod order_writer;
 pub mod problem;

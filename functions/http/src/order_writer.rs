@@ -157,6 +157,7 @@ impl AppState {
 /// `?dry_run=true` on a staff edit: decide and answer, write nothing (the
 /// admin forms' previews).
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Preview {
     /// Answer what the change would produce without making it.
     #[serde(default)]

@@ -235,6 +235,7 @@ async fn change_line(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RemoveLineQuery {
     /// The order's version the removal was decided on.
     pub version: u64,

@@ -83,6 +83,7 @@ impl From<&Order> for LifecycleAnswer {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GuestAccess {
     /// The guest's access token from the order's link.
     pub token: Option<String>,

@@ -43,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 const MAX_LIST: usize = 200;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrderAccess {
     /// The guest's access token from the order's link.
     pub token: Option<String>,
@@ -483,6 +484,7 @@ async fn my_order(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AdminOrderQuery {
     /// An order number, an e-mail address, or words of a name.
     pub q: Option<String>,

@@ -178,6 +178,7 @@ async fn request(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GuestAccess {
     /// The guest's access token from the order's link.
     pub token: Option<String>,
