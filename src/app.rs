@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use axum::extract::{FromRef, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,7 +16,9 @@ use axum::{Json, Router};
 use kontor_http::{AppState, Problem, QueryParams, Staff};
 use kontor_store_sqlite::MailOutbox;
 use serde::{Deserialize, Serialize};
+use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeader;
 use tower_http::trace::TraceLayer;
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -108,9 +111,16 @@ pub fn app(state: AppState, local: Local, storefront_dir: &Path) -> Router {
     kontor_http::openapi::add_common_responses(&mut openapi);
     let api = documented_only(api, &openapi).with_state(state);
     let local_routes = documented_only(local_routes, &openapi).with_state(local.clone());
-    let storefront = ServeDir::new(storefront_dir)
-        .append_index_html_on_directories(true)
-        .not_found_service(ServeFile::new(storefront_dir.join("404.html")));
+    // The pages' files keep their names across versions, so browsers
+    // revalidate them on every use (a 304 when unchanged, by their
+    // Last-Modified) rather than keep a stale script.
+    let storefront = SetResponseHeader::if_not_present(
+        ServeDir::new(storefront_dir)
+            .append_index_html_on_directories(true)
+            .not_found_service(ServeFile::new(storefront_dir.join("404.html"))),
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
     api.merge(local_routes)
         .route("/openapi.json", get(move || async move { Json(openapi) }))
         .fallback_service(storefront)
@@ -119,6 +129,7 @@ pub fn app(state: AppState, local: Local, storefront_dir: &Path) -> Router {
             local_auth::verify_bearer,
         ))
         .layer(middleware::from_fn(crate::headers::add_security_headers))
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }
 

@@ -216,6 +216,48 @@ async fn every_schema_reference_resolves() {
     }
 }
 
+/// Pages and JSON go out gzip'ed to a browser that takes it; the pages'
+/// files are revalidated on every use and answer 304 when unchanged.
+#[tokio::test]
+async fn answers_are_compressed_and_pages_revalidated() {
+    let app = app().await;
+    for path in ["/js/app.js", "/catalog/products", "/openapi.json"] {
+        let response = app
+            .clone()
+            .oneshot(
+                Request::get(path)
+                    .header("accept-encoding", "gzip")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.headers()["content-encoding"], "gzip", "{path}");
+    }
+    let page = app
+        .clone()
+        .oneshot(Request::get("/js/app.js").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    assert!(
+        page.headers().get("content-encoding").is_none(),
+        "plain when not asked"
+    );
+    let modified = page.headers()["last-modified"].clone();
+    let again = app
+        .oneshot(
+            Request::get("/js/app.js")
+                .header("if-modified-since", modified)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+}
+
 #[tokio::test]
 async fn storefront_pages_are_served() {
     let app = app().await;
