@@ -136,7 +136,7 @@ async fn split_delivery(store: Arc<dyn Store>) {
             Some("items[0].line_id"),
         ),
         (
-            json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl", "tracking_number": "0034 0434"}),
+            json!({"items": [{"line_id": "L1", "quantity": 1}], "carrier": "dhl", "tracking_number": "0034/0434"}),
             422,
             Some("tracking_number"),
         ),

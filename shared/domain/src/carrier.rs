@@ -132,11 +132,21 @@ impl fmt::Display for Carrier {
 pub struct TrackingNumber(String);
 
 impl TrackingNumber {
+    /// A number as printed on a label or typed by staff: the spaces that
+    /// group its digits (`0034 0434 1610 9404 2557`) are dropped and
+    /// letters are upper case, so each parcel has one spelling.
     pub fn parse(input: &str) -> Result<Self, ParseError> {
-        let ok = (4..=40).contains(&input.len())
-            && input.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let compact: String = input
+            .chars()
+            .filter(|c| *c != ' ' && *c != '\u{a0}')
+            .take(41)
+            .collect();
+        let ok = (4..=40).contains(&compact.len())
+            && compact
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-');
         if ok {
-            Ok(Self(input.to_ascii_uppercase()))
+            Ok(Self(compact.to_ascii_uppercase()))
         } else {
             Err(ParseError(
                 "a tracking number is 4 to 40 letters, digits or dashes".into(),
@@ -211,10 +221,22 @@ mod tests {
             TrackingNumber::parse("1z999aa1").unwrap().as_str(),
             "1Z999AA1"
         );
+        // As printed on a label, grouped by spaces, and typed in lower case.
+        assert_eq!(
+            TrackingNumber::parse(" 0034 0434 1610 9404 2557 ")
+                .unwrap()
+                .as_str(),
+            "00340434161094042557"
+        );
+        assert_eq!(
+            TrackingNumber::parse("rr 123 456 785 de").unwrap().as_str(),
+            "RR123456785DE"
+        );
         for bad in [
             "",
             "abc",
-            "12 34 56",
+            "1 2 3",
+            &format!("1234{}", " ".repeat(100)).replace(' ', " 5"),
             "12\n3456",
             "12\u{7}3456",
             &"9".repeat(41),
