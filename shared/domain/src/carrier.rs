@@ -125,8 +125,8 @@ impl fmt::Display for Carrier {
 }
 
 /// A carrier's tracking number: 4 to 40 letters, digits or dashes, kept in
-/// upper case (no spaces, no control characters: it goes into links and
-/// keys).
+/// upper case without the spaces labels group it by (no control
+/// characters: it goes into links and keys).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct TrackingNumber(String);
