@@ -27,6 +27,27 @@ fn handle(id: &str, what: &str) -> Result<Handle, Problem> {
     Handle::parse(id).map_err(|_| Problem::not_found(what))
 }
 
+/// A replacement names the entry of its path (when it names one at all)
+/// and the version it was read at: a replacement of nothing read is a
+/// mistake, not a create.
+fn check_replacement(
+    path_id: &Handle,
+    body_id: Option<&str>,
+    version: u64,
+    what: &str,
+) -> Result<(), Problem> {
+    if body_id.is_some_and(|body_id| body_id != path_id.as_str()) {
+        return Err(Problem::invalid_field("id", "is the id in the path"));
+    }
+    if version == 0 {
+        return Err(Problem::invalid_field(
+            "version",
+            format!("is the version the {what} was read at"),
+        ));
+    }
+    Ok(())
+}
+
 /// The version a delete was read at.
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -192,12 +213,7 @@ pub(crate) async fn replace_rule_set(
 ) -> Result<Json<RuleSetView>, Problem> {
     let id = handle(&id, "rule set")?;
     let body = body.value;
-    if body.version == 0 {
-        return Err(Problem::invalid_field(
-            "version",
-            "is the version the rule set was read at",
-        ));
-    }
+    check_replacement(&id, None, body.version, "rule set")?;
     let currency = state.settings.pricing.currency;
     let saved = state
         .change_promotions(|p| p.put_rule_set(&id, &body.name, &body.rule, body.version, currency))
@@ -582,15 +598,7 @@ pub(crate) async fn replace_discount(
 ) -> Result<Json<DiscountView>, Problem> {
     let id = handle(&id, "discount")?;
     let body = body.value;
-    if body.id != id.as_str() {
-        return Err(Problem::invalid_field("id", "is the id in the path"));
-    }
-    if body.version == 0 {
-        return Err(Problem::invalid_field(
-            "version",
-            "is the version the discount was read at",
-        ));
-    }
+    check_replacement(&id, Some(&body.id), body.version, "discount")?;
     let spec = body.spec();
     let currency = state.settings.pricing.currency;
     let saved = state
@@ -735,15 +743,7 @@ pub(crate) async fn replace_offer(
 ) -> Result<Json<OfferBody>, Problem> {
     let id = handle(&id, "offer")?;
     let body = body.value;
-    if body.id != id.as_str() {
-        return Err(Problem::invalid_field("id", "is the id in the path"));
-    }
-    if body.version == 0 {
-        return Err(Problem::invalid_field(
-            "version",
-            "is the version the offer was read at",
-        ));
-    }
+    check_replacement(&id, Some(&body.id), body.version, "offer")?;
     let spec = body.spec();
     let currency = state.settings.pricing.currency;
     let saved = state

@@ -13,7 +13,6 @@
 //! its condition false.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
@@ -224,13 +223,11 @@ impl Op {
     }
 }
 
-/// The id of a named rule set, or of a discount or an offer: 1 to 64
-/// lower-case letters, digits and `-`, chosen by staff (`new-customers`).
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(try_from = "String", into = "String")]
-pub struct Handle(String);
+crate::types::string_newtype!(
+    /// The id of a named rule set, or of a discount or an offer: 1 to 64
+    /// lower-case letters, digits and `-`, chosen by staff (`new-customers`).
+    Handle
+);
 
 impl Handle {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
@@ -248,38 +245,13 @@ impl Handle {
             ))
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for Handle {
-    type Error = ParseError;
-    fn try_from(value: String) -> Result<Self, ParseError> {
-        Self::parse(&value)
-    }
-}
-
-impl From<Handle> for String {
-    fn from(value: Handle) -> String {
-        value.0
-    }
-}
-
-impl fmt::Display for Handle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A coupon code: 1 to 64 letters, digits, `-` and `_`, no spaces; folded
-/// to upper case, so `winter` and `WINTER` are one code.
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(try_from = "String", into = "String")]
-pub struct CouponCode(String);
+crate::types::string_newtype!(
+    /// A coupon code: 1 to 64 letters, digits, `-` and `_`, no spaces;
+    /// folded to upper case, so `winter` and `WINTER` are one code.
+    CouponCode
+);
 
 impl CouponCode {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
@@ -296,29 +268,6 @@ impl CouponCode {
             ));
         }
         Ok(Self(value))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for CouponCode {
-    type Error = ParseError;
-    fn try_from(value: String) -> Result<Self, ParseError> {
-        Self::parse(&value)
-    }
-}
-
-impl From<CouponCode> for String {
-    fn from(value: CouponCode) -> String {
-        value.0
-    }
-}
-
-impl fmt::Display for CouponCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

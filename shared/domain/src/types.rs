@@ -16,7 +16,7 @@ pub struct ParseError(pub String);
 macro_rules! string_newtype {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -27,8 +27,8 @@ macro_rules! string_newtype {
         }
 
         impl TryFrom<String> for $name {
-            type Error = ParseError;
-            fn try_from(value: String) -> Result<Self, ParseError> {
+            type Error = $crate::types::ParseError;
+            fn try_from(value: String) -> Result<Self, $crate::types::ParseError> {
                 Self::parse(&value)
             }
         }
@@ -39,8 +39,8 @@ macro_rules! string_newtype {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
@@ -52,6 +52,9 @@ macro_rules! string_newtype {
         }
     };
 }
+
+/// For the other modules' text types (`rules::Handle`, `rules::CouponCode`).
+pub(crate) use string_newtype;
 
 string_newtype!(
     /// A stock keeping unit: 1 to 64 characters of upper-case letters, digits,
