@@ -106,7 +106,7 @@ async fn largest_orders(store: Arc<dyn Store>) {
             .post(
                 &format!("/admin/orders/{id}/shipments"),
                 &json!({"items": [{"line_id": format!("L{}", n + 1), "quantity": 1}],
-                        "carrier": "dhl", "tracking_number": format!("KT{n:08}")}),
+                        "carrier": "dhl", "tracking_number": kontor_testkit::fixtures::dhl_number(n as u64)}),
                 &[],
             )
             .await;

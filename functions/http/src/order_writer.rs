@@ -426,7 +426,9 @@ fn shipment_problem(error: ShipmentError) -> Problem {
         ShipmentError::StatusJump { from, .. } => {
             Problem::invalid_field("status", detail).with("current", from.code())
         }
-        ShipmentError::NoTrackingNumber(_) => Problem::invalid_field("tracking_number", detail),
+        ShipmentError::NoTrackingNumber(_) | ShipmentError::BadTrackingNumber(_) => {
+            Problem::invalid_field("tracking_number", detail)
+        }
         ShipmentError::TooManySteps => Problem::new(
             StatusCode::CONFLICT,
             "parcel-steps-exhausted",

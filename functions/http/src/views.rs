@@ -272,6 +272,11 @@ pub struct ShipmentStepView {
     pub location: Option<String>,
     /// `staff`, or the carrier's name.
     pub by: String,
+    /// What a carrier or tracking service said that is none of Kontor's
+    /// statuses (`AfterShip Exception · Exception_004 · Delayed (Customs
+    /// clearance)`); the step keeps the parcel's status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reported: Option<String>,
 }
 
 impl ShipmentView {
@@ -305,6 +310,7 @@ impl ShipmentView {
                     location: s.location.clone(),
                     // Shoppers see who moved a parcel, not which staff member.
                     by: s.actor.shopper_label(),
+                    reported: s.reported.clone(),
                 })
                 .collect(),
             ship_to: shipment.ship_to.as_ref().map(AddressBody::from),

@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::carrier::TrackingService;
 use crate::shipment::Carrier;
 use crate::types::CustomerId;
 
@@ -25,6 +26,8 @@ pub enum Actor {
     Staff { email: String },
     /// A carrier's signed webhook.
     Carrier { carrier: Carrier },
+    /// A tracking service's signed webhook, on the carrier's behalf.
+    TrackingService { service: TrackingService },
     /// Kontor itself, for example expiring an unpaid order.
     System { reason: String },
 }
@@ -36,6 +39,8 @@ impl Actor {
             Actor::Guest | Actor::Customer { .. } => "you".into(),
             Actor::Staff { .. } => "staff".into(),
             Actor::Carrier { carrier } => carrier.display_name().into(),
+            // The shopper knows the carrier, not the service in between.
+            Actor::TrackingService { .. } => "the carrier".into(),
             Actor::System { .. } => "the shop".into(),
         }
     }
@@ -55,6 +60,7 @@ impl fmt::Display for Actor {
             Actor::Customer { id } => write!(f, "customer {id}"),
             Actor::Staff { email } => write!(f, "staff {email}"),
             Actor::Carrier { carrier } => write!(f, "carrier {}", carrier.display_name()),
+            Actor::TrackingService { service } => write!(f, "tracking service {service}"),
             Actor::System { reason } => write!(f, "system ({reason})"),
         }
     }
@@ -84,6 +90,9 @@ pub enum HistoryAction {
     Refunded,
     ReturnClosed,
     ParcelReceivedBack,
+    /// A carrier or tracking service said something about a parcel that
+    /// is none of Kontor's statuses: kept, nothing moved.
+    ParcelReported,
 }
 
 impl HistoryAction {
@@ -109,6 +118,7 @@ impl HistoryAction {
             HistoryAction::Refunded => "refunded",
             HistoryAction::ReturnClosed => "return_closed",
             HistoryAction::ParcelReceivedBack => "parcel_received_back",
+            HistoryAction::ParcelReported => "parcel_reported",
         }
     }
 }

@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 use crate::shipment::ShipmentStatus;
 use crate::types::ParseError;
 
+pub mod numbers;
+mod services;
+
+pub use numbers::{Format, NumberError};
+pub use services::{aftership_status, sendcloud_status, TrackingService};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Carrier {
@@ -64,7 +70,9 @@ impl Carrier {
 
 impl Carrier {
     /// A status a carrier's message names: one of ours (`delivered`), or
-    /// the carrier's own code, looked up in its table.
+    /// the carrier's own code, looked up in its table. `None` for a code
+    /// neither knows: the message is kept in the parcel's history and
+    /// moves nothing.
     pub fn status_for(self, text: &str) -> Option<ShipmentStatus> {
         use ShipmentStatus::*;
         let text = text.trim().to_lowercase();
@@ -72,12 +80,13 @@ impl Carrier {
             return Some(ours);
         }
         let table: &[(&str, ShipmentStatus)] = match self {
+            // The `statusCode` of DHL's Shipment Tracking API; its fifth,
+            // `unknown`, moves nothing.
             Carrier::Dhl => &[
                 ("pre-transit", Shipped),
                 ("transit", InTransit),
-                ("out-for-delivery", OutForDelivery),
+                ("delivered", Delivered),
                 ("failure", FailedAttempt),
-                ("returned", ReturnedToSender),
             ],
             Carrier::Dpd => &[
                 ("pickup", Shipped),

@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::actor::{Actor, HistoryAction};
+use crate::carrier::TrackingService;
 use crate::events::{
     CancelledBy, ChangeItem, EventPayload, NoteAdded, OrderAddressesChanged, OrderAdjusted,
     OrderCancelled, OrderChangeAnnounced, OrderCompleted, OrderItemAdded, OrderLineChanged,
@@ -33,7 +34,7 @@ use crate::product::Product;
 use crate::returns::{ReceivedLine, Refund, Return, ReturnAction, ReturnPolicy, ReturnStatus};
 use crate::shipment::{
     derive_shipping_status, Carrier, NewShipment, Shipment, ShipmentError, ShipmentStatus,
-    ShipmentStep, TrackingLinks, TrackingNumber,
+    ShipmentStep, TrackingLinks, TrackingNumber, MAX_PARCEL_STEPS,
 };
 use crate::tax::{tax_in_gross, TaxRates};
 use crate::types::{LineId, NoteText, Quantity, Sku};
@@ -179,12 +180,36 @@ pub struct ReturnRequestLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CarrierUpdate {
     pub shipment_id: String,
-    pub carrier: Carrier,
-    /// The carrier's id for the message: each is applied once.
+    /// Who sent it.
+    pub source: MessageSource,
+    /// The sender's id for the message: each is applied once.
     pub event_id: String,
-    pub status: ShipmentStatus,
+    /// The status it moves the parcel to; `None` for news Kontor has no
+    /// status for, which is kept in the parcel's history and moves nothing.
+    pub status: Option<ShipmentStatus>,
+    /// The sender's own words for the status, kept in the history when
+    /// they are not one of Kontor's.
+    pub reported: Option<String>,
     pub occurred_at: OffsetDateTime,
     pub location: Option<String>,
+}
+
+/// Who sends news of a parcel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageSource {
+    /// The carrier itself: it speaks only of its own parcels.
+    Carrier(Carrier),
+    /// A tracking service, for whichever carrier took the parcel.
+    Service(TrackingService),
+}
+
+impl MessageSource {
+    pub fn actor(self) -> Actor {
+        match self {
+            MessageSource::Carrier(carrier) => Actor::Carrier { carrier },
+            MessageSource::Service(service) => Actor::TrackingService { service },
+        }
+    }
 }
 
 impl OrderCommand {
@@ -513,6 +538,7 @@ impl Order {
                     location: clean_location(location.as_deref()),
                     actor: context.actor.clone(),
                     carrier_event_id: None,
+                    reported: None,
                 };
                 self.decide_move(shipment_id, step, tracking_number.clone(), *notify)?
             }
@@ -1001,28 +1027,73 @@ impl Order {
         let shipment = self
             .shipment(&update.shipment_id)
             .ok_or_else(|| ShipmentError::UnknownShipment(update.shipment_id.clone()))?;
-        if shipment.carrier != update.carrier {
-            return Err(OrderError::WrongCarrier);
+        if let MessageSource::Carrier(carrier) = update.source {
+            if shipment.carrier != carrier {
+                return Err(OrderError::WrongCarrier);
+            }
         }
         if shipment.has_applied(&update.event_id) {
             return Err(OrderError::DuplicateCarrierMessage);
         }
-        if !shipment.status.can_become(update.status) {
+        let reported = update
+            .reported
+            .as_deref()
+            .and_then(|words| clean_text(Some(words), MAX_REPORTED_CHARS));
+        let Some(status) = update.status else {
+            return self.decide_parcel_report(shipment, update, reported);
+        };
+        if !shipment.status.can_become(status) {
             return Err(OrderError::LateCarrierMessage {
                 from: shipment.status,
-                to: update.status,
+                to: status,
             });
         }
         let step = ShipmentStep {
-            status: update.status,
+            status,
             at: update.occurred_at,
             location: clean_location(update.location.as_deref()),
-            actor: Actor::Carrier {
-                carrier: update.carrier,
-            },
+            actor: update.source.actor(),
             carrier_event_id: Some(update.event_id.clone()),
+            reported,
         };
         self.decide_move(&update.shipment_id, step, None, true)
+    }
+
+    /// News with no status of ours: a step that keeps the parcel where it
+    /// is, so staff see what was said, and nobody is e-mailed.
+    fn decide_parcel_report(
+        &self,
+        shipment: &Shipment,
+        update: &CarrierUpdate,
+        reported: Option<String>,
+    ) -> Result<Decision, OrderError> {
+        if shipment.history.len() >= MAX_PARCEL_STEPS {
+            return Err(ShipmentError::TooManySteps.into());
+        }
+        let words = reported
+            .clone()
+            .unwrap_or_else(|| "an unknown status".into());
+        let by = update.source.actor();
+        let mut decision = Decision::new(
+            HistoryAction::ParcelReported,
+            format!(
+                "Parcel {}: {} said '{words}', not a status Kontor knows; the parcel stays {}",
+                shipment.id, by, shipment.status
+            ),
+        );
+        decision.changes.push(Change::ShipmentMoved {
+            shipment_id: shipment.id.clone(),
+            step: ShipmentStep {
+                status: shipment.status,
+                at: update.occurred_at,
+                location: clean_location(update.location.as_deref()),
+                actor: by,
+                carrier_event_id: Some(update.event_id.clone()),
+                reported: Some(words),
+            },
+            tracking_number: shipment.tracking_number.clone(),
+        });
+        Ok(decision)
     }
 
     fn decide_send_tracking(&self, shipment_id: &str) -> Result<Decision, OrderError> {
@@ -1786,11 +1857,22 @@ fn one_line(address: &Address) -> String {
 /// A location as people typed it: trimmed, at most 200 characters, none
 /// when empty.
 fn clean_location(location: Option<&str>) -> Option<String> {
-    let location = location?.trim();
-    if location.is_empty() {
-        return None;
-    }
-    Some(location.chars().take(200).collect())
+    clean_text(location, 200)
+}
+
+/// The most characters of a sender's words a parcel step keeps.
+const MAX_REPORTED_CHARS: usize = 200;
+
+/// A carrier's free text, trimmed, without control characters, and cut
+/// to `max` characters: it is shown to staff and stored per step.
+fn clean_text(text: Option<&str>, max: usize) -> Option<String> {
+    let text: String = text?
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect();
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 #[cfg(test)]

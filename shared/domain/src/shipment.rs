@@ -121,6 +121,11 @@ pub struct ShipmentStep {
     pub actor: Actor,
     /// The carrier's id of the message that set it: each is applied once.
     pub carrier_event_id: Option<String>,
+    /// The sender's own words for the status (`AfterShip Exception_004:
+    /// Delayed (Customs clearance)`), kept where Kontor has no status for
+    /// them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +197,9 @@ pub enum ShipmentError {
     },
     #[error("a parcel needs a tracking number before it can be {0}")]
     NoTrackingNumber(ShipmentStatus),
+    /// A number staff entered that its carrier does not print.
+    #[error(transparent)]
+    BadTrackingNumber(#[from] crate::carrier::NumberError),
     #[error("a parcel keeps at most {MAX_PARCEL_STEPS} steps, and this one has them all")]
     TooManySteps,
     #[error("an order goes out in at most {MAX_PARCELS_PER_ORDER} parcels")]
@@ -323,6 +331,9 @@ impl Order {
                 quantity,
             });
         }
+        if let Some(number) = &request.tracking_number {
+            request.carrier.check_number(number)?;
+        }
         Ok(PackPlan {
             shipment: Shipment {
                 id: format!("S{}", self.shipments.len() + 1),
@@ -336,6 +347,7 @@ impl Order {
                     location: None,
                     actor: actor.clone(),
                     carrier_event_id: None,
+                    reported: None,
                 }],
                 ship_to: None,
                 received_back: false,
@@ -364,6 +376,14 @@ impl Order {
         }
         if shipment.history.len() >= MAX_PARCEL_STEPS {
             return Err(ShipmentError::TooManySteps);
+        }
+        // A number staff enter now must be one the carrier prints; one
+        // the parcel already has was checked when it was entered.
+        if let Some(number) = tracking_number
+            .as_ref()
+            .filter(|n| shipment.tracking_number.as_ref() != Some(*n))
+        {
+            shipment.carrier.check_number(number)?;
         }
         let tracking_number = tracking_number.or_else(|| shipment.tracking_number.clone());
         if to.has_left() && tracking_number.is_none() && shipment.carrier != Carrier::Other {

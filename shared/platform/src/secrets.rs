@@ -4,12 +4,12 @@
 //! development key), and one set too short to resist guessing is refused
 //! wherever it is set.
 
-use kontor_domain::shipment::Carrier;
+use crate::webhooks::Sender;
 
 /// The least length of Kontor's own keys (HMAC-SHA256 keys: 256 bits).
 pub const MIN_KEY_BYTES: usize = 32;
-/// The least length of a carrier's webhook secret: carriers choose their
-/// own, and the template's parameters ask for 16 bytes.
+/// The least length of a carrier's or tracking service's webhook secret:
+/// they choose their own, and the template's parameters ask for 16 bytes.
 pub const MIN_CARRIER_SECRET_BYTES: usize = 16;
 
 /// A secret a process may need.
@@ -17,8 +17,8 @@ pub const MIN_CARRIER_SECRET_BYTES: usize = 16;
 pub enum Secret {
     /// `KONTOR_LINK_KEY`: signs guests' order links.
     OrderLinkKey,
-    /// A webhook secret for every carrier: `KONTOR_WEBHOOK_SECRET_<CARRIER>`
-    /// or the shared `KONTOR_WEBHOOK_SECRET`.
+    /// A webhook secret for every carrier and tracking service:
+    /// `KONTOR_WEBHOOK_SECRET_<SENDER>` or the shared `KONTOR_WEBHOOK_SECRET`.
     WebhookSecrets,
 }
 
@@ -49,11 +49,7 @@ pub fn check(
             MIN_CARRIER_SECRET_BYTES,
         ),
     ];
-    lengths.extend(
-        Carrier::ALL
-            .iter()
-            .map(|carrier| (carrier_variable(*carrier), MIN_CARRIER_SECRET_BYTES)),
-    );
+    lengths.extend(Sender::all().map(|sender| (sender.variable(), MIN_CARRIER_SECRET_BYTES)));
     for (name, least) in lengths {
         if let Some(value) = set(&name) {
             if value.len() < least {
@@ -76,23 +72,17 @@ pub fn check(
             }
             Secret::WebhookSecrets => {
                 let shared = set("KONTOR_WEBHOOK_SECRET").is_some();
-                if let Some(carrier) = Carrier::ALL
-                    .iter()
-                    .find(|carrier| !shared && set(&carrier_variable(**carrier)).is_none())
+                if let Some(sender) =
+                    Sender::all().find(|sender| !shared && set(&sender.variable()).is_none())
                 {
                     return Err(SecretError::Missing {
-                        name: carrier_variable(*carrier),
+                        name: sender.variable(),
                     });
                 }
             }
         }
     }
     Ok(())
-}
-
-/// `KONTOR_WEBHOOK_SECRET_DHL` for DHL.
-pub fn carrier_variable(carrier: Carrier) -> String {
-    format!("KONTOR_WEBHOOK_SECRET_{}", carrier.code().to_uppercase())
 }
 
 /// [`check`] against the process's environment.
@@ -156,11 +146,11 @@ mod tests {
     }
 
     #[test]
-    fn every_carrier_needs_a_webhook_secret_its_own_or_the_shared_one() {
+    fn every_sender_needs_a_webhook_secret_its_own_or_the_shared_one() {
         assert_eq!(
             check(&[Secret::WebhookSecrets], env(&[])),
             Err(SecretError::Missing {
-                name: carrier_variable(Carrier::ALL[0])
+                name: "KONTOR_WEBHOOK_SECRET_DHL".into()
             })
         );
         assert_eq!(
@@ -170,12 +160,22 @@ mod tests {
             ),
             Ok(())
         );
-        let all: Vec<(String, &str)> = Carrier::ALL
-            .iter()
-            .map(|c| (carrier_variable(*c), KEY))
-            .collect();
+        let all: Vec<(String, &str)> = Sender::all().map(|s| (s.variable(), KEY)).collect();
         let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         assert_eq!(check(&[Secret::WebhookSecrets], env(&pairs)), Ok(()));
         assert!(check(&[Secret::WebhookSecrets], env(&pairs[1..])).is_err());
+        // The tracking services are senders like the carriers.
+        let without_sendcloud: Vec<(&str, &str)> = pairs
+            .iter()
+            .copied()
+            .filter(|(name, _)| *name != "KONTOR_WEBHOOK_SECRET_SENDCLOUD")
+            .collect();
+        assert_eq!(
+            check(&[Secret::WebhookSecrets], env(&without_sendcloud)),
+            Err(SecretError::Missing {
+                name: "KONTOR_WEBHOOK_SECRET_SENDCLOUD".into()
+            })
+        );
+        assert!(check(&[], env(&[("KONTOR_WEBHOOK_SECRET_AFTERSHIP", "short")])).is_err());
     }
 }

@@ -1,14 +1,22 @@
-//! Signed carrier webhooks.
+//! Signed carrier and tracking-service webhooks.
 //!
 //! A carrier signs each delivery with the header
 //! `Kontor-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`
 //! under its own secret. A delivery is accepted only if the signature
 //! matches (compared in constant time) and `t` is at most five minutes off
 //! the receiver's clock, so a captured delivery cannot be replayed later.
+//!
+//! Tracking services sign the raw body alone, in their own headers:
+//! AfterShip base64 (`aftership-hmac-sha256`), Sendcloud hex
+//! (`Sendcloud-Signature`). Their bodies carry no signed time Kontor could
+//! bound, so a replayed delivery is caught by its event identity instead:
+//! each is applied once.
 
 use std::collections::BTreeMap;
 
+use base64::Engine;
 use hmac::{Hmac, Mac};
+use kontor_domain::carrier::TrackingService;
 use kontor_domain::shipment::Carrier;
 use sha2::Sha256;
 
@@ -88,25 +96,106 @@ pub fn verify(
     }
 }
 
-/// Each carrier's webhook secret.
+/// How a tracking service writes its body signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Base64,
+    Hex,
+}
+
+/// The header carrying a tracking service's signature.
+pub fn service_signature_header(service: TrackingService) -> &'static str {
+    match service {
+        TrackingService::AfterShip => "aftership-hmac-sha256",
+        TrackingService::Sendcloud => "Sendcloud-Signature",
+    }
+}
+
+fn encoding(service: TrackingService) -> Encoding {
+    match service {
+        TrackingService::AfterShip => Encoding::Base64,
+        TrackingService::Sendcloud => Encoding::Hex,
+    }
+}
+
+/// The signature a tracking service sends with `body`.
+pub fn body_signature(service: TrackingService, secret: &[u8], body: &[u8]) -> String {
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(body);
+    let signature = mac.finalize().into_bytes();
+    match encoding(service) {
+        Encoding::Base64 => base64::engine::general_purpose::STANDARD.encode(signature),
+        Encoding::Hex => hex::encode(signature),
+    }
+}
+
+/// Checks a tracking service's signature of the raw body.
+pub fn verify_body(
+    service: TrackingService,
+    header: Option<&str>,
+    secret: &[u8],
+    body: &[u8],
+) -> Result<(), SignatureError> {
+    let header = header.ok_or(SignatureError::Missing)?.trim();
+    let signature = match encoding(service) {
+        Encoding::Base64 => base64::engine::general_purpose::STANDARD
+            .decode(header)
+            .map_err(|_| SignatureError::Malformed)?,
+        Encoding::Hex => hex::decode(header).map_err(|_| SignatureError::Malformed)?,
+    };
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(body);
+    mac.verify_slice(&signature)
+        .map_err(|_| SignatureError::Mismatch)
+}
+
+/// Who signs webhooks to Kontor: a carrier or a tracking service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Sender {
+    Carrier(Carrier),
+    Service(TrackingService),
+}
+
+impl Sender {
+    /// Every carrier, then every tracking service.
+    pub fn all() -> impl Iterator<Item = Sender> {
+        Carrier::ALL
+            .into_iter()
+            .map(Sender::Carrier)
+            .chain(TrackingService::ALL.into_iter().map(Sender::Service))
+    }
+
+    /// The variable holding its own secret: `KONTOR_WEBHOOK_SECRET_DHL`,
+    /// `KONTOR_WEBHOOK_SECRET_AFTERSHIP`.
+    pub fn variable(self) -> String {
+        let code = match self {
+            Sender::Carrier(carrier) => carrier.code(),
+            Sender::Service(service) => service.code(),
+        };
+        format!("KONTOR_WEBHOOK_SECRET_{}", code.to_uppercase())
+    }
+}
+
+/// Each carrier's and tracking service's webhook secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookSecrets {
     default: String,
-    per_carrier: BTreeMap<Carrier, String>,
+    per_sender: BTreeMap<Sender, String>,
 }
 
 impl Default for WebhookSecrets {
     fn default() -> Self {
         Self {
             default: LOCAL_SECRET.into(),
-            per_carrier: BTreeMap::new(),
+            per_sender: BTreeMap::new(),
         }
     }
 }
 
 impl WebhookSecrets {
-    /// `KONTOR_WEBHOOK_SECRET_<CARRIER>` (for example `..._DHL`) per carrier,
-    /// else `KONTOR_WEBHOOK_SECRET`, else the local default.
+    /// `KONTOR_WEBHOOK_SECRET_<SENDER>` (for example `..._DHL`,
+    /// `..._AFTERSHIP`) per sender, else `KONTOR_WEBHOOK_SECRET`, else the
+    /// local default.
     pub fn from_env() -> Self {
         let mut secrets = Self::default();
         if let Ok(secret) = std::env::var("KONTOR_WEBHOOK_SECRET") {
@@ -114,26 +203,30 @@ impl WebhookSecrets {
                 secrets.default = secret;
             }
         }
-        for carrier in Carrier::ALL {
-            if let Ok(secret) = std::env::var(crate::secrets::carrier_variable(carrier)) {
+        for sender in Sender::all() {
+            if let Ok(secret) = std::env::var(sender.variable()) {
                 if !secret.is_empty() {
-                    secrets.per_carrier.insert(carrier, secret);
+                    secrets.per_sender.insert(sender, secret);
                 }
             }
         }
         secrets
     }
 
-    pub fn with(mut self, carrier: Carrier, secret: &str) -> Self {
-        self.per_carrier.insert(carrier, secret.to_string());
+    pub fn with(mut self, sender: Sender, secret: &str) -> Self {
+        self.per_sender.insert(sender, secret.to_string());
         self
     }
 
-    pub fn for_carrier(&self, carrier: Carrier) -> &[u8] {
-        self.per_carrier
-            .get(&carrier)
+    pub fn for_sender(&self, sender: Sender) -> &[u8] {
+        self.per_sender
+            .get(&sender)
             .unwrap_or(&self.default)
             .as_bytes()
+    }
+
+    pub fn for_carrier(&self, carrier: Carrier) -> &[u8] {
+        self.for_sender(Sender::Carrier(carrier))
     }
 }
 
@@ -269,6 +362,108 @@ mod tests {
         assert_eq!(
             verify(Some(&moved), b"secret", b"body", NOW),
             Err(SignatureError::Mismatch)
+        );
+    }
+
+    /// Sendcloud's documentation's own example: `{"key": "value"}` under
+    /// `secretkey`; AfterShip's computed apart from this code with
+    /// `openssl dgst -sha256 -hmac <secret> -binary | base64`.
+    #[test]
+    fn tracking_services_signatures_match_their_documented_examples() {
+        let documented = "1eed4b3d41f4653ac64fd56f1bf1cbfd349e4482cbc11dff7134bd93e5da4b0a";
+        let body = br#"{"key": "value"}"#;
+        assert_eq!(
+            body_signature(TrackingService::Sendcloud, b"secretkey", body),
+            documented
+        );
+        assert_eq!(
+            verify_body(
+                TrackingService::Sendcloud,
+                Some(documented),
+                b"secretkey",
+                body
+            ),
+            Ok(())
+        );
+        let aftership = "guKv7V7Rq1zVsUuo+AL0BJAgXe8rN6Po62ps0bFbMxQ=";
+        let body = br#"{"event":"tracking_update","event_id":"e1"}"#;
+        assert_eq!(
+            body_signature(TrackingService::AfterShip, b"aftership-secret-123", body),
+            aftership
+        );
+        assert_eq!(
+            verify_body(
+                TrackingService::AfterShip,
+                Some(aftership),
+                b"aftership-secret-123",
+                body
+            ),
+            Ok(())
+        );
+        // Wrong secret, changed body, missing or garbled header, or the
+        // other service's encoding: refused.
+        for (service, header, secret, body) in [
+            (
+                TrackingService::AfterShip,
+                Some(aftership),
+                &b"other-secret-1234"[..],
+                &body[..],
+            ),
+            (
+                TrackingService::AfterShip,
+                Some(aftership),
+                b"aftership-secret-123",
+                br#"{"event":"tracking_update","event_id":"e2"}"#,
+            ),
+            (
+                TrackingService::AfterShip,
+                None,
+                b"aftership-secret-123",
+                &body[..],
+            ),
+            (
+                TrackingService::AfterShip,
+                Some("not base64!"),
+                b"aftership-secret-123",
+                &body[..],
+            ),
+            (
+                TrackingService::Sendcloud,
+                Some(aftership),
+                b"aftership-secret-123",
+                &body[..],
+            ),
+            (
+                TrackingService::Sendcloud,
+                Some(&documented[..63]),
+                b"secretkey",
+                br#"{"key": "value"}"#,
+            ),
+        ] {
+            assert!(
+                verify_body(service, header, secret, body).is_err(),
+                "{service} {header:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_sender_has_its_own_variable_and_falls_back_to_the_shared_secret() {
+        let names: Vec<String> = Sender::all().map(Sender::variable).collect();
+        assert!(names.contains(&"KONTOR_WEBHOOK_SECRET_AFTERSHIP".to_string()));
+        assert!(names.contains(&"KONTOR_WEBHOOK_SECRET_SENDCLOUD".to_string()));
+        assert!(names.contains(&"KONTOR_WEBHOOK_SECRET_DHL".to_string()));
+        let secrets = WebhookSecrets::default().with(
+            Sender::Service(TrackingService::AfterShip),
+            "aftership-secret-123",
+        );
+        assert_eq!(
+            secrets.for_sender(Sender::Service(TrackingService::AfterShip)),
+            b"aftership-secret-123"
+        );
+        assert_eq!(
+            secrets.for_sender(Sender::Service(TrackingService::Sendcloud)),
+            LOCAL_SECRET.as_bytes()
         );
     }
 }

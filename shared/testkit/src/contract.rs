@@ -865,7 +865,11 @@ pub async fn a_long_lived_order_saves_and_loads_whole(store: Arc<dyn Store>) {
         commit.events.clear();
         commit
     };
-    let first = commit_of(&placed.order, &pack(Some("LONG00000001")), 0);
+    let first = commit_of(
+        &placed.order,
+        &pack(Some(&crate::fixtures::dhl_number(1))),
+        0,
+    );
     store.commit_order(&first).await.expect("first parcel");
     let mut order = first.order;
     let commit = repeated(&order, &pack(None), MAX_PARCELS_PER_ORDER - 2);

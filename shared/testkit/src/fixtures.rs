@@ -76,3 +76,25 @@ pub async fn state_with(products: &[Product]) -> AppState {
     }
     state_over(store)
 }
+
+/// The `n`-th of a series of valid DHL tracking numbers: `00`, seventeen
+/// digits from `n`, and the GS1 check digit, as on a DHL label.
+pub fn dhl_number(n: u64) -> String {
+    let body = format!("34043416{:09}", n % 1_000_000_000);
+    let check = kontor_domain::carrier::numbers::gs1_check_digit(body.as_bytes());
+    format!("00{body}{check}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dhl_numbers_are_valid_and_distinct() {
+        use kontor_domain::shipment::{Carrier, TrackingNumber};
+        let first = super::dhl_number(1);
+        assert_ne!(first, super::dhl_number(2));
+        for n in [0, 1, 2, 999_999_999] {
+            let number = TrackingNumber::parse(&super::dhl_number(n)).unwrap();
+            assert!(Carrier::Dhl.check_number(&number).is_ok(), "{number}");
+        }
+    }
+}

@@ -303,7 +303,22 @@ fn parcels_on_their_way_need_a_tracking_number_and_a_new_number_releases_the_old
         order.shipment("S1").unwrap().history[1].location.as_deref(),
         Some("Köln")
     );
-    let corrected = TrackingNumber::parse("1Z999AA10123456785").unwrap();
+    // A mistyped number is refused with the reason, and nothing changes.
+    let before = order.clone();
+    let mistyped = TrackingNumber::parse("1Z999AA10123456785").unwrap();
+    assert!(matches!(
+        run(
+            &mut order,
+            with_number(&mistyped, ShipmentStatus::InTransit),
+            &staff(),
+            0
+        ),
+        Err(OrderError::Shipment(ShipmentError::BadTrackingNumber(
+            crate::carrier::NumberError::CheckDigit { expected: '4', .. }
+        )))
+    ));
+    assert_eq!(order, before);
+    let corrected = TrackingNumber::parse("1Z5R89390357567127").unwrap();
     let decision = run(
         &mut order,
         with_number(&corrected, ShipmentStatus::InTransit),
@@ -327,9 +342,10 @@ fn parcels_on_their_way_need_a_tracking_number_and_a_new_number_releases_the_old
 fn carrier_message(event_id: &str, status: ShipmentStatus) -> OrderCommand {
     OrderCommand::ApplyCarrierMessage(CarrierUpdate {
         shipment_id: "S1".into(),
-        carrier: Carrier::Dhl,
+        source: MessageSource::Carrier(Carrier::Dhl),
         event_id: event_id.into(),
-        status,
+        status: Some(status),
+        reported: None,
         occurred_at: datetime!(2026-11-29 08:00 UTC),
         location: None,
     })
@@ -429,12 +445,100 @@ fn carrier_messages_apply_once_and_never_backwards() {
     );
     let mut wrong = carrier_message("m9", ShipmentStatus::Delivered);
     if let OrderCommand::ApplyCarrierMessage(update) = &mut wrong {
-        update.carrier = Carrier::Ups;
+        update.source = MessageSource::Carrier(Carrier::Ups);
     }
     assert_eq!(
         run(&mut other, wrong, &dhl, 0),
         Err(OrderError::WrongCarrier)
     );
+}
+
+/// News with no status of ours (a customs hold, a carrier's code missing
+/// from its table) is kept in the parcel's history for staff, moves
+/// nothing, e-mails nobody, and counts once; a tracking service speaks
+/// for whichever carrier took the parcel.
+#[test]
+fn news_without_a_status_is_kept_and_moves_nothing() {
+    let mut order = order([1, 1, 1], 5, PaymentMethod::CashOnDelivery);
+    run(
+        &mut order,
+        pack(&[(1, 1)], Carrier::Dhl, Some("00340434161094042557")),
+        &staff(),
+        0,
+    )
+    .unwrap();
+    let service = Actor::TrackingService {
+        service: TrackingService::AfterShip,
+    };
+    let news = |event_id: &str, status, words: &str| {
+        OrderCommand::ApplyCarrierMessage(CarrierUpdate {
+            shipment_id: "S1".into(),
+            source: MessageSource::Service(TrackingService::AfterShip),
+            event_id: event_id.into(),
+            status,
+            reported: Some(words.into()),
+            occurred_at: datetime!(2026-11-29 09:00 UTC),
+            location: Some("Leipzig\u{7}".into()),
+        })
+    };
+    let held = news(
+        "aftership:e1",
+        None,
+        "Exception_004: Delayed (Customs clearance)",
+    );
+    let decision = run(&mut order, held.clone(), &service, 0).unwrap();
+    assert!(decision.events.is_empty(), "nobody is e-mailed");
+    let parcel = order.shipment("S1").unwrap();
+    assert_eq!(parcel.status, ShipmentStatus::Pending);
+    let step = parcel.history.last().unwrap();
+    assert_eq!(step.status, ShipmentStatus::Pending);
+    assert_eq!(
+        step.reported.as_deref(),
+        Some("Exception_004: Delayed (Customs clearance)")
+    );
+    assert_eq!(
+        step.location.as_deref(),
+        Some("Leipzig"),
+        "no control characters"
+    );
+    assert_eq!(step.actor, service);
+    assert_eq!(
+        order.history.last().unwrap().action,
+        HistoryAction::ParcelReported
+    );
+    assert_eq!(
+        run(&mut order, held, &service, 0),
+        Err(OrderError::DuplicateCarrierMessage)
+    );
+    // A service's news applies to the parcel whatever its carrier.
+    run(
+        &mut order,
+        news("aftership:e2", Some(ShipmentStatus::InTransit), "InTransit"),
+        &service,
+        0,
+    )
+    .unwrap();
+    assert_eq!(
+        order.shipment("S1").unwrap().status,
+        ShipmentStatus::InTransit
+    );
+    // The sender's words are bounded like every stored text.
+    run(
+        &mut order,
+        news("aftership:e3", None, &"x".repeat(10_000)),
+        &service,
+        0,
+    )
+    .unwrap();
+    let kept = order
+        .shipment("S1")
+        .unwrap()
+        .history
+        .last()
+        .unwrap()
+        .reported
+        .clone();
+    assert_eq!(kept.map(|w| w.chars().count()), Some(200));
 }
 
 /// An order goes out in a bounded number of parcels, so that cancelling
