@@ -33,6 +33,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/admin/orders/{id}/shipments/{sid}/status"),
     ("post", "/admin/orders/{id}/shipments/{sid}/send-tracking"),
     ("post", "/webhooks/carriers/{carrier}"),
+    ("post", "/webhooks/aftership"),
+    ("post", "/webhooks/sendcloud"),
     ("get", "/admin/carriers"),
     ("put", "/admin/carriers"),
     ("post", "/orders/{id}/cancel"),

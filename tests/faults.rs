@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use kontor_domain::carrier::TrackingService;
 use kontor_domain::events::Event;
 use kontor_eventbridge::EventBridgePublisher;
 use kontor_notifications::ShopDetails;
@@ -79,6 +80,17 @@ fn every_route(state: &kontor_http::AppState) -> Vec<RouteCall> {
     };
     let message =
         json!({"event_id": "e1", "tracking_number": "00340434161094042557", "status": "delivered"});
+    let service_signed = |service: TrackingService, body: &serde_json::Value| {
+        kontor_platform::webhooks::body_signature(
+            service,
+            b"local-webhook-secret",
+            body.to_string().as_bytes(),
+        )
+    };
+    let aftership = json!({"event": "tracking_update", "event_id": "a1", "ts": 1795860000,
+        "msg": {"tracking_number": "00340434161094042557", "tag": "Delivered"}});
+    let sendcloud = json!({"action": "parcel_status_changed", "timestamp": 1795860000000i64,
+        "parcel": {"id": 1, "tracking_number": "00340434161094042557", "status": {"id": 11, "message": "Delivered"}}});
     let none = serde_json::Value::Null;
     let key = |k: &str| vec![("Idempotency-Key", k.to_string())];
     vec![
@@ -361,6 +373,26 @@ fn every_route(state: &kontor_http::AppState) -> Vec<RouteCall> {
             "/webhooks/carriers/dhl".into(),
             message.clone(),
             vec![("Kontor-Signature", signed(&message))],
+        ),
+        (
+            "post",
+            "/webhooks/aftership",
+            "/webhooks/aftership".into(),
+            aftership.clone(),
+            vec![(
+                "aftership-hmac-sha256",
+                service_signed(TrackingService::AfterShip, &aftership),
+            )],
+        ),
+        (
+            "post",
+            "/webhooks/sendcloud",
+            "/webhooks/sendcloud".into(),
+            sendcloud.clone(),
+            vec![(
+                "Sendcloud-Signature",
+                service_signed(TrackingService::Sendcloud, &sendcloud),
+            )],
         ),
         (
             "post",

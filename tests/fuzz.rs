@@ -626,6 +626,98 @@ fn carrier_messages() {
     eprintln!("carrier_messages: {} messages", tried.get());
 }
 
+/// AfterShip's and Sendcloud's payloads, signed right, with any value in
+/// any field (times at the ends of i64, numbers that are no tracking
+/// numbers, statuses no table knows): an answer, never a 5xx.
+#[test]
+fn tracking_service_payloads() {
+    use kontor_domain::carrier::TrackingService;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let shop = rt.block_on(shop());
+    let keys: Vec<String> = [
+        "event",
+        "event_id",
+        "ts",
+        "msg",
+        "tracking_number",
+        "tag",
+        "subtag",
+        "subtag_message",
+        "checkpoints",
+        "location",
+        "city",
+        "action",
+        "timestamp",
+        "carrier_status_change_timestamp",
+        "parcel",
+        "id",
+        "status",
+        "message",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    let tags = prop::sample::select(vec![
+        "InfoReceived",
+        "InTransit",
+        "OutForDelivery",
+        "AvailableForPickup",
+        "AttemptFail",
+        "Delivered",
+        "Exception",
+        "Expired",
+        "Pending",
+        "",
+    ]);
+    let aftership = (text(), tags, text(), any::<i64>(), text()).prop_map(
+        |(event_id, tag, subtag, ts, city)| {
+            (
+                TrackingService::AfterShip,
+                json!({"event": "tracking_update", "event_id": event_id, "ts": ts,
+                "msg": {"tracking_number": "00340434161094042557", "tag": tag, "subtag": subtag,
+                        "checkpoints": [{"city": city}]}}),
+            )
+        },
+    );
+    let sendcloud = (any::<i64>(), any::<i64>(), any::<i64>(), text()).prop_map(
+        |(parcel, status, at, message)| {
+            (
+                TrackingService::Sendcloud,
+                json!({"action": "parcel_status_changed", "timestamp": at,
+                "parcel": {"id": parcel, "tracking_number": "00340434161094042557",
+                           "status": {"id": status, "message": message}}}),
+            )
+        },
+    );
+    let anything = (
+        prop::sample::select(TrackingService::ALL.to_vec()),
+        json_value(keys),
+    );
+    let tried = std::cell::Cell::new(0u64);
+    runner()
+        .run(
+            &prop_oneof![aftership, sendcloud, anything],
+            |(service, payload)| {
+                let body = payload.to_string();
+                let signature =
+                    webhooks::body_signature(service, &shop.webhook_secret, body.as_bytes());
+                let request = Request::post(format!("/webhooks/{}", service.code()))
+                    .header("content-type", "application/json")
+                    .header(webhooks::service_signature_header(service), signature)
+                    .body(Body::from(body))
+                    .unwrap();
+                let (status, answer) = rt.block_on(call(&shop.app, request));
+                tried.set(tried.get() + 1);
+                no_server_error(status, &format!("{service} payload {payload}"), &answer)
+            },
+        )
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    eprintln!("tracking_service_payloads: {} payloads", tried.get());
+}
+
 proptest! {
     #![proptest_config(Config { cases: cases() * 20, failure_persistence: None, ..Config::default() })]
 

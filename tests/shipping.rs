@@ -9,9 +9,10 @@
 use std::sync::Arc;
 
 use kontor::bus::LocalBus;
+use kontor_domain::carrier::TrackingService;
 use kontor_domain::shipment::Carrier;
 use kontor_domain::{OrderId, Sku};
-use kontor_platform::webhooks::{signature_header, Sender};
+use kontor_platform::webhooks::{body_signature, signature_header, Sender};
 use kontor_platform::{Store, WebhookSecrets};
 use kontor_store_sqlite::{MailOutbox, SqliteStore, StoredMail};
 use kontor_testkit::fixtures::{checkout_body, product, state_over};
@@ -22,6 +23,8 @@ use support::{dynamodb_store, order_version};
 mod support;
 
 const DHL_SECRET: &str = "dhl-secret-for-tests";
+const AFTERSHIP_SECRET: &str = "aftership-secret-for-tests";
+const SENDCLOUD_SECRET: &str = "sendcloud-secret-for-tests";
 
 struct Shop {
     store: Arc<dyn Store>,
@@ -47,8 +50,16 @@ impl Shop {
             .unwrap();
         let mut state = state_over(store.clone());
         let mut settings = (*state.settings).clone();
-        settings.webhook_secrets =
-            WebhookSecrets::default().with(Sender::Carrier(Carrier::Dhl), DHL_SECRET);
+        settings.webhook_secrets = WebhookSecrets::default()
+            .with(Sender::Carrier(Carrier::Dhl), DHL_SECRET)
+            .with(
+                Sender::Service(TrackingService::AfterShip),
+                AFTERSHIP_SECRET,
+            )
+            .with(
+                Sender::Service(TrackingService::Sendcloud),
+                SENDCLOUD_SECRET,
+            );
         state.settings = Arc::new(settings);
         let router = kontor_checkout::router()
             .merge(kontor_orders::router())
@@ -89,6 +100,23 @@ impl Shop {
                 &raw,
                 &[("Kontor-Signature", signature.as_str())],
             )
+            .await
+    }
+
+    /// A tracking service's delivery of `body`, signed its way (or with
+    /// the header left out when `secret` is `None`).
+    async fn service_webhook(
+        &self,
+        service: TrackingService,
+        secret: Option<&str>,
+        body: &str,
+    ) -> TestResponse {
+        let header = kontor_platform::webhooks::service_signature_header(service);
+        let signature =
+            secret.map(|secret| body_signature(service, secret.as_bytes(), body.as_bytes()));
+        let headers: Vec<(&str, &str)> = signature.iter().map(|s| (header, s.as_str())).collect();
+        self.anyone
+            .post_raw(&format!("/webhooks/{}", service.code()), body, &headers)
             .await
     }
 
@@ -546,6 +574,230 @@ async fn a_split_delivery_on_sqlite() {
 #[tokio::test]
 async fn a_split_delivery_on_dynamodb() {
     split_delivery(dynamodb_store("kontor-shipping").await).await;
+}
+
+/// A fixture of `tests/fixtures/webhooks`, as the service sent it.
+fn fixture(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/webhooks/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn outcome(answer: &TestResponse) -> (u16, Value) {
+    (answer.status.as_u16(), answer.json()["outcome"].clone())
+}
+
+/// AfterShip and Sendcloud move parcels of any carrier through their own
+/// routes, payloads and signatures: documented-shape fixtures apply once,
+/// statuses without a Kontor word are kept in the history, events that are
+/// not a parcel's status are acknowledged, and a wrong or missing
+/// signature is 401 and writes nothing.
+async fn tracking_services(store: Arc<dyn Store>) {
+    use TrackingService::{AfterShip, Sendcloud};
+    let shop = Shop::open(store).await;
+    let mut seen = 0;
+    let placed = shop
+        .anyone
+        .post(
+            "/checkout",
+            &checkout_body(&[("SHIRT", 1), ("BELT", 1)]),
+            &[("Idempotency-Key", "services-1")],
+        )
+        .await
+        .json();
+    let id = placed["id"].as_str().unwrap().to_string();
+    let shipments = format!("/admin/orders/{id}/shipments");
+    for (line, carrier, number, parcel) in [
+        ("L1", "dhl", "00340434161094042557", "S1"),
+        ("L2", "ups", "1Z999AA10123456784", "S2"),
+    ] {
+        let packed = shop
+            .staff
+            .post(&shipments, &json!({"items": [{"line_id": line, "quantity": 1}], "carrier": carrier, "tracking_number": number}), &[])
+            .await;
+        assert_eq!(packed.status, 201, "{}", packed.text);
+        let shipped = shop
+            .staff
+            .post(
+                &format!("{shipments}/{parcel}/status"),
+                &json!({"status": "shipped", "notify": false}),
+                &[],
+            )
+            .await;
+        assert_eq!(shipped.status, 200, "{}", shipped.text);
+    }
+    shop.deliver(&mut seen).await;
+    let parcel = |n: usize| {
+        let shop = &shop;
+        let id = id.clone();
+        async move {
+            let order = shop.staff.get(&format!("/admin/orders/{id}")).await.json();
+            order["shipments"][n].clone()
+        }
+    };
+
+    // AfterShip, for the DHL parcel.
+    let in_transit = fixture("aftership-in-transit");
+    let answer = shop
+        .service_webhook(AfterShip, Some(AFTERSHIP_SECRET), &in_transit)
+        .await;
+    assert_eq!(outcome(&answer), (200, json!("applied")), "{}", answer.text);
+    let dhl = parcel(0).await;
+    assert_eq!(dhl["status"], "in_transit");
+    let step = dhl["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(step["location"], "Leipzig, Germany");
+    assert_eq!(step["at"], "2026-11-28T10:00:00Z", "AfterShip's ts");
+    assert_eq!(step["by"], "the carrier");
+    let replay = shop
+        .service_webhook(AfterShip, Some(AFTERSHIP_SECRET), &in_transit)
+        .await;
+    assert_eq!(outcome(&replay), (202, json!("duplicate")));
+    let held = shop
+        .service_webhook(
+            AfterShip,
+            Some(AFTERSHIP_SECRET),
+            &fixture("aftership-customs-hold"),
+        )
+        .await;
+    assert_eq!(outcome(&held), (202, json!("recorded")), "{}", held.text);
+    let dhl = parcel(0).await;
+    assert_eq!(dhl["status"], "in_transit", "nothing moved");
+    assert_eq!(
+        dhl["history"].as_array().unwrap().last().unwrap()["reported"],
+        "AfterShip Exception · Exception_004 · Delayed (Customs clearance)"
+    );
+    let edd = shop
+        .service_webhook(
+            AfterShip,
+            Some(AFTERSHIP_SECRET),
+            &fixture("aftership-edd-revise"),
+        )
+        .await;
+    assert_eq!(outcome(&edd), (202, json!("ignored")));
+    let unknown = in_transit
+        .replace("00340434161094042557", "00340434161094042564")
+        .replace("2b2c7a0e", "3c3d8b1f");
+    let answer = shop
+        .service_webhook(AfterShip, Some(AFTERSHIP_SECRET), &unknown)
+        .await;
+    assert_eq!(outcome(&answer), (202, json!("unknown_tracking_number")));
+    assert!(
+        shop.deliver(&mut seen).await.is_empty(),
+        "in transit and news e-mail nobody"
+    );
+
+    // Bad signatures, per service: refused, nothing written.
+    let version = shop.version(&id).await;
+    let delivered = fixture("aftership-delivered");
+    for (service, secret) in [
+        (AfterShip, None),
+        (AfterShip, Some(SENDCLOUD_SECRET)),
+        (AfterShip, Some("local-webhook-secret")),
+    ] {
+        shop.service_webhook(service, secret, &delivered)
+            .await
+            .assert_problem(401, None);
+    }
+    // Signed right but in the other service's header and encoding.
+    let sendcloud_style =
+        body_signature(Sendcloud, AFTERSHIP_SECRET.as_bytes(), delivered.as_bytes());
+    shop.anyone
+        .post_raw(
+            "/webhooks/aftership",
+            &delivered,
+            &[("aftership-hmac-sha256", sendcloud_style.as_str())],
+        )
+        .await
+        .assert_problem(401, None);
+    assert_eq!(shop.version(&id).await, version);
+
+    let answer = shop
+        .service_webhook(AfterShip, Some(AFTERSHIP_SECRET), &delivered)
+        .await;
+    assert_eq!(outcome(&answer), (200, json!("applied")));
+    let mails = shop.deliver(&mut seen).await;
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].subject.contains("zugestellt"),
+        "{}",
+        mails[0].subject
+    );
+
+    // Sendcloud, for the UPS parcel.
+    let en_route = fixture("sendcloud-en-route");
+    let answer = shop
+        .service_webhook(Sendcloud, Some(SENDCLOUD_SECRET), &en_route)
+        .await;
+    assert_eq!(outcome(&answer), (200, json!("applied")), "{}", answer.text);
+    let ups = parcel(1).await;
+    assert_eq!(ups["status"], "in_transit");
+    assert_eq!(
+        ups["history"].as_array().unwrap().last().unwrap()["at"],
+        "2026-11-28T09:59:00Z",
+        "when the carrier's status changed"
+    );
+    let replay = shop
+        .service_webhook(Sendcloud, Some(SENDCLOUD_SECRET), &en_route)
+        .await;
+    assert_eq!(outcome(&replay), (202, json!("duplicate")));
+    let delayed = shop
+        .service_webhook(
+            Sendcloud,
+            Some(SENDCLOUD_SECRET),
+            &fixture("sendcloud-delayed"),
+        )
+        .await;
+    assert_eq!(outcome(&delayed), (202, json!("recorded")));
+    assert_eq!(
+        parcel(1).await["history"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()["reported"],
+        "Sendcloud 4 · Delivery delayed"
+    );
+    let other_action = shop
+        .service_webhook(
+            Sendcloud,
+            Some(SENDCLOUD_SECRET),
+            &fixture("sendcloud-integration-updated"),
+        )
+        .await;
+    assert_eq!(outcome(&other_action), (202, json!("ignored")));
+    let version = shop.version(&id).await;
+    let delivered = fixture("sendcloud-delivered");
+    for secret in [None, Some(AFTERSHIP_SECRET)] {
+        shop.service_webhook(Sendcloud, secret, &delivered)
+            .await
+            .assert_problem(401, None);
+    }
+    assert_eq!(shop.version(&id).await, version);
+    let answer = shop
+        .service_webhook(Sendcloud, Some(SENDCLOUD_SECRET), &delivered)
+        .await;
+    assert_eq!(outcome(&answer), (200, json!("applied")));
+    assert_eq!(parcel(1).await["status"], "delivered");
+    let mails = shop.deliver(&mut seen).await;
+    assert_eq!(mails.len(), 1, "one delivery e-mail");
+    // A late "en route" after the delivery, with a new identity, is stale.
+    let late = en_route.replace("1795859940000", "1795859950000");
+    let answer = shop
+        .service_webhook(Sendcloud, Some(SENDCLOUD_SECRET), &late)
+        .await;
+    assert_eq!(outcome(&answer), (202, json!("stale")));
+    assert!(shop.deliver(&mut seen).await.is_empty());
+}
+
+#[tokio::test]
+async fn tracking_services_on_sqlite() {
+    tracking_services(Arc::new(SqliteStore::in_memory().unwrap())).await;
+}
+
+#[tokio::test]
+async fn tracking_services_on_dynamodb() {
+    tracking_services(dynamodb_store("kontor-services").await).await;
 }
 
 /// One webhook delivery of the storm, and what it should come to.
