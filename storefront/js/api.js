@@ -3,11 +3,40 @@
 // A signed-in person's token goes with every call; a 401 means it is no
 // longer good, so the session ends and the page asks them to sign in again.
 
+import { language, t } from './i18n.js';
 import * as session from './session.js';
+
+// The server explains a refusal in English (`detail`); the pages say the
+// usual ones in their own language, by the problem's type or its field,
+// and show the server's words for the rest.
+const PROBLEM_TEXTS = {
+  'insufficient-stock': 'Not enough in stock: only {available} left.',
+  'total-changed': 'The total has changed since the page showed it.',
+  unavailable: 'The shop is busy; please try again in a moment.',
+  'too-many-requests': 'Too many attempts; please wait a moment and try again.',
+  'discount-used-up': 'This discount has just been used up.',
+};
+const FIELD_TEXTS = {
+  email: 'Please enter a valid e-mail address.',
+  'shipping_address.name': 'Please enter your full name.',
+  'shipping_address.street': 'Please enter the street and number.',
+  'shipping_address.postal_code': 'Please enter a valid postal code.',
+  'shipping_address.city': 'Please enter the city.',
+  'shipping_address.country': 'We do not ship to this country.',
+  payment_method: 'Please choose how you pay.',
+};
+
+function problemText(status, problem) {
+  const server = problem.detail || problem.title || `HTTP ${status}`;
+  if (language === 'en') return server;
+  const type = String(problem.type || '').replace('urn:kontor:problem:', '');
+  const known = PROBLEM_TEXTS[type] || (status === 422 && FIELD_TEXTS[problem.field]);
+  return known ? t(known, problem) : server;
+}
 
 export class ApiError extends Error {
   constructor(status, problem) {
-    super(problem.detail || problem.title || `HTTP ${status}`);
+    super(problemText(status, problem));
     this.status = status;
     this.problem = problem;
   }

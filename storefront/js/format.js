@@ -1,15 +1,15 @@
 // What the storefront and the admin page both show the same way: escaping
-// text for HTML, money in the order's currency, and statuses in words.
+// text for HTML, money in the order's currency, and statuses in words, in
+// the page's language.
+
+import { formatMoney, t } from './i18n.js';
 
 // Escapes text for HTML; every value from the API goes through it.
 export const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => (
   { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
-// An amount (a decimal string) in its currency, as German shops write it.
-export const money = (amount, currency = 'EUR') => {
-  const sign = { EUR: '€', CHF: 'CHF' }[currency] || currency;
-  return `${sign} ${Number(amount).toLocaleString('de-DE', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-};
+// An amount (a decimal string) in its currency, the page language's way.
+export const money = (amount, currency = 'EUR') => formatMoney(amount, currency);
 
 // Statuses as the shopper and staff read them.
 const WORDS = {
@@ -54,12 +54,14 @@ const WORDS = {
   return_rejected: 'Return rejected',
   return_received: 'Return received',
   return_closed: 'Return closed',
+  parcel_received_back: 'Parcel taken back in',
+  parcel_reported: 'Carrier news',
 };
 
 // A status code in words (escaped); unknown codes read as their words.
-export const words = (code) => esc(WORDS[code] || String(code).replaceAll('_', ' '));
+export const words = (code) => esc(WORDS[code] ? t(WORDS[code]) : String(code).replaceAll('_', ' '));
 
 // The payment status as a person reads it: a cancelled order that was
 // never paid has nothing to pay, rather than a payment it still awaits.
 export const paymentWords = (order) => (
-  order.status === 'cancelled' && order.payment_status === 'pending' ? esc('Nothing to pay') : words(order.payment_status));
+  order.status === 'cancelled' && order.payment_status === 'pending' ? esc(t('Nothing to pay')) : words(order.payment_status));

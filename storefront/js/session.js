@@ -7,6 +7,8 @@
 // /signin.html trades the code for an ID token. Either way the token goes
 // with every API call as "Authorization: Bearer <token>".
 
+import { t } from './i18n.js';
+
 const KEY = 'kontor.session';
 
 let configPromise;
@@ -63,7 +65,7 @@ export async function signInLocally(email, staff) {
   });
   const answer = await response.json();
   if (!response.ok) {
-    const error = new Error(answer.detail || 'Sign-in failed');
+    const error = new Error(answer.detail || t('Sign-in failed'));
     error.problem = answer;
     throw error;
   }
@@ -105,7 +107,7 @@ export async function finishCognitoSignIn() {
   const query = new URLSearchParams(location.search);
   const pending = JSON.parse(sessionStorage.getItem('kontor.pkce') || 'null');
   sessionStorage.removeItem('kontor.pkce');
-  if (!pending || query.get('state') !== pending.state) throw new Error('The sign-in did not start here.');
+  if (!pending || query.get('state') !== pending.state) throw new Error(t('The sign-in did not start here.'));
   const response = await fetch(`https://${cognito.domain}/oauth2/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -117,7 +119,7 @@ export async function finishCognitoSignIn() {
       code_verifier: pending.verifier,
     }),
   });
-  if (!response.ok) throw new Error('Cognito refused the sign-in.');
+  if (!response.ok) throw new Error(t('Cognito refused the sign-in.'));
   const { id_token: idToken } = await response.json();
   const claims = claimsOf(idToken);
   remember({

@@ -53,9 +53,9 @@ test('a new shopper: 10 %, a coupon, free shipping to Austria, the total charged
   await page.getByTestId('cart-line').waitFor();
   // 14.90 of socks: 10 % for a new customer, 4.95 shipping, 35.10 more for free shipping.
   await page.locator('[data-testid=discount][data-id=welcome]').waitFor();
-  assert.match(await page.locator('[data-testid=discount][data-id=welcome]').textContent(), /1,49/);
-  assert.match(await page.getByTestId('total').textContent(), /18,36/);
-  assert.match(await page.locator('[data-testid=nearly][data-id=shipping]').textContent(), /35,10/);
+  assert.match(await page.locator('[data-testid=discount][data-id=welcome]').textContent(), /1\.49/);
+  assert.match(await page.getByTestId('total').textContent(), /18\.36/);
+  assert.match(await page.locator('[data-testid=nearly][data-id=shipping]').textContent(), /35\.10/);
 
   // A code no discount has is refused with the reason; WINTER needs 50 € of goods.
   await page.getByLabel('Coupon code').fill('nope');
@@ -65,7 +65,7 @@ test('a new shopper: 10 %, a coupon, free shipping to Austria, the total charged
   await page.getByLabel('Coupon code').press('Enter');
   await page.getByTestId('coupon-error').getByText(/does not apply to this cart yet/).waitFor();
   await page.locator('[data-testid=nearly][data-id=winter]').waitFor();
-  assert.match(await page.locator('[data-testid=nearly][data-id=winter]').textContent(), /35,10/);
+  assert.match(await page.locator('[data-testid=nearly][data-id=winter]').textContent(), /35\.10/);
   await page.screenshot({ path: join(screenshots, 'cart-discounts.png'), fullPage: true });
   await page.getByRole('button', { name: 'Remove', exact: true }).last().click();
   await page.getByTestId('cart-line').waitFor();
@@ -73,18 +73,18 @@ test('a new shopper: 10 %, a coupon, free shipping to Austria, the total charged
   // At checkout the summary follows the delivery country.
   await page.getByTestId('to-checkout').click();
   await page.getByTestId('place-order').waitFor();
-  assert.match(await page.getByTestId('total').textContent(), /18,36/);
+  assert.match(await page.getByTestId('total').textContent(), /18\.36/);
   await page.getByLabel('Country').selectOption('AT');
-  await page.getByTestId('total').getByText('13,41').waitFor();
+  await page.getByTestId('total').getByText('13.41').waitFor();
   await page.getByLabel('E-mail', { exact: true }).fill('neu@example.at');
   await page.getByLabel('Full name').fill('Nina Neu');
   await page.getByLabel('Street and number').fill('Ring 1');
   await page.getByLabel('Postal code').fill('1010');
   await page.getByLabel('City').fill('Wien');
-  await page.getByTestId('total').getByText('13,41').waitFor();
+  await page.getByTestId('total').getByText('13.41').waitFor();
   await page.getByTestId('place-order').click();
   await page.getByTestId('order-number').waitFor();
-  assert.match(await page.locator('#app').textContent(), /13,41/);
+  assert.match(await page.locator('#app').textContent(), /13\.41/);
   assert.deepEqual(errors, []);
 
   // The same mailbox is not new any more: no 10 % on the next cart.
@@ -171,5 +171,5 @@ test('staff: discounts with their uses, a rule set built and simulated, a VIP ge
   await shopper.getByTestId('add-to-cart').click();
   await shopper.getByTestId('cart-link').click();
   await shopper.locator('[data-testid=gift-line][data-sku=SO-COTTON-3PK]').waitFor();
-  assert.match(await shopper.getByTestId('total').textContent(), /119,80/);
+  assert.match(await shopper.getByTestId('total').textContent(), /119\.80/);
 });

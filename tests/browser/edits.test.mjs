@@ -73,7 +73,7 @@ test('a free belt, goodwill −10 €, an internal and a visible note', async ()
   await add.getByTestId('add-item-sku').fill('BE-LEATHER-BLACK');
   await add.getByTestId('add-item-price').fill('0');
   await add.getByTestId('add-item-reason').fill('good customer');
-  await add.getByTestId('add-item-preview').getByText('119,80').waitFor();
+  await add.getByTestId('add-item-preview').getByText('119.80').waitFor();
   await add.getByTestId('add-item').click();
   await page.locator('[data-testid=order-line][data-line=L2]').waitFor();
   assert.equal(await stockOf('BE-LEATHER-BLACK'), belts - 1, 'taken from stock');
@@ -81,15 +81,15 @@ test('a free belt, goodwill −10 €, an internal and a visible note', async ()
   // Goodwill −10 €: the preview shows 109,80 before anything is saved.
   const adjust = page.getByTestId('adjustment-form');
   await adjust.getByTestId('adjustment-amount').fill('-10,00');
-  await adjust.getByTestId('adjustment-preview').getByText('109,80').waitFor();
+  await adjust.getByTestId('adjustment-preview').getByText('109.80').waitFor();
   const unsaved = await (await fetch(`${runtime.base}/orders/${order.id}?token=${order.access_token}`)).json();
   assert.equal(unsaved.total, '119.80', 'a preview writes nothing');
   await adjust.getByTestId('adjustment-reason').fill('parcel was late');
   await adjust.getByTestId('adjustment-notify').check();
   await adjust.getByTestId('adjust').click();
   await page.getByTestId('adjustment').getByText('parcel was late').waitFor();
-  assert.match(await page.getByTestId('order-total').textContent(), /109,80/);
-  assert.match(await page.getByTestId('adjustments-total').textContent(), /-10,00/);
+  assert.match(await page.getByTestId('order-total').textContent(), /109\.80/);
+  assert.match(await page.getByTestId('adjustments-total').textContent(), /-€10\.00/);
 
   // The notes.
   await page.getByTestId('note-text').fill('Customer called: wants it before Friday.');
@@ -106,7 +106,7 @@ test('a free belt, goodwill −10 €, an internal and a visible note', async ()
   const shopper = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await shopper.goto(`${runtime.base}/#/order/${order.id}?token=${order.access_token}`);
   await shopper.getByTestId('notes').waitFor();
-  assert.match(await shopper.getByTestId('total').textContent(), /109,80/);
+  assert.match(await shopper.getByTestId('total').textContent(), /109\.80/);
   assert.match(await shopper.getByTestId('adjustments').textContent(), /Credit/);
   const content = await shopper.content();
   assert.match(content, /a gift from us/);
@@ -115,10 +115,10 @@ test('a free belt, goodwill −10 €, an internal and a visible note', async ()
   // One trouser less, before anything is packed.
   const line = page.locator('form.line-form[data-line=L1]');
   await line.getByTestId('line-quantity').fill('1');
-  await line.locator('.preview').getByText(/49,90/).waitFor();
+  await line.locator('.preview').getByText(/49\.90/).waitFor();
   await line.getByTestId('line-save').click();
   await page.locator('[data-testid=order-line][data-line=L1] td.num').first().getByText('1', { exact: true }).waitFor();
-  assert.match(await page.getByTestId('order-total').textContent(), /49,90/);
+  assert.match(await page.getByTestId('order-total').textContent(), /49\.90/);
 
   // The customer was told of the changes they should know of.
   await page.getByRole('link', { name: 'Mail outbox' }).click();
@@ -161,7 +161,7 @@ test('an order taken on the phone, previewed, then placed', async () => {
   await form.getByTestId('phone-sku').fill('SH-OXFORD-WHITE');
   await form.getByTestId('phone-quantity').fill('2');
   await form.getByTestId('phone-price').fill('45,00');
-  await form.getByTestId('phone-preview').getByText('90,00').waitFor();
+  await form.getByTestId('phone-preview').getByText('90.00').waitFor();
   await form.getByTestId('phone-email').fill('paul@example.de');
   await form.getByTestId('shipping_address-name').fill('Paul Beispiel');
   await form.getByTestId('shipping_address-street').fill('Ring 2');
@@ -170,6 +170,6 @@ test('an order taken on the phone, previewed, then placed', async () => {
   await form.getByTestId('phone-place').click();
   await page.getByTestId('edits').waitFor();
   assert.match(await page.getByTestId('history').textContent(), /Order taken on the phone/);
-  assert.match(await page.getByTestId('order-total').textContent(), /90,00/);
+  assert.match(await page.getByTestId('order-total').textContent(), /90\.00/);
   assert.deepEqual(errors, []);
 });

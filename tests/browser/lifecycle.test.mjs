@@ -75,7 +75,7 @@ test('staff record a payment and cancel an order; its stock comes back', async (
   await form.getByTestId('payment-amount').fill('20,00');
   await form.getByTestId('record-payment').click();
   await page.getByTestId('payments').getByText('Überweisung 4711').waitFor();
-  assert.match(await page.getByTestId('due').textContent(), /39,90/);
+  assert.match(await page.getByTestId('due').textContent(), /39\.90/);
   assert.match(await page.locator('.meta').textContent(), /Partly paid/);
 
   // Notes: an internal one for colleagues, one for the customer.

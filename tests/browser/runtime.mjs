@@ -73,8 +73,17 @@ export async function launchBrowser() {
   });
   const violations = [];
   const newPage = browser.newPage.bind(browser);
-  browser.newPage = async (...options) => {
-    const page = await newPage(...options);
+  // Pages open in English unless a test asks for another language
+  // (`newPage({ language: 'de' })`, or `language: null` for the shop's own
+  // default): the tests' texts are English. A language the page switches
+  // to itself is kept.
+  browser.newPage = async ({ language = 'en', ...options } = {}) => {
+    const page = await newPage(options);
+    if (language) {
+      await page.addInitScript((chosen) => {
+        if (!localStorage.getItem('kontor.language')) localStorage.setItem('kontor.language', chosen);
+      }, language);
+    }
     page.on('console', (message) => {
       if (message.type() === 'error' && message.text().includes('Content Security Policy')) {
         violations.push(`${page.url()}: ${message.text()}`);

@@ -12,6 +12,7 @@
 
 import { request, ApiError } from '/js/api.js';
 import { esc, money, paymentWords, words } from '/js/format.js';
+import { formatDateTime, formatDecimal, t } from '/js/i18n.js';
 import * as session from '/js/session.js';
 import { editsBlock, linesBlock, phoneOrderView, totalsBlock, wireEdits } from './edits.js';
 import { creditNotesView, returnsBlock, wireReturns } from './returns.js';
@@ -21,7 +22,7 @@ const app = document.getElementById('app');
 
 const euro = (amount) => money(amount);
 const label = words;
-const when = (at) => esc(new Date(at).toLocaleString());
+const when = (at) => esc(formatDateTime(at));
 
 const STATUSES = {
   status: ['open', 'completed', 'cancelled'],
@@ -38,12 +39,12 @@ function parseHash() {
 
 function showError(error) {
   if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-    const reason = error.status === 403 ? 'This account is not a staff account.' : 'Please sign in.';
+    const reason = error.status === 403 ? t('This account is not a staff account.') : t('Please sign in.');
     session.signOut();
     location.hash = `#/signin?reason=${encodeURIComponent(reason)}`;
     return;
   }
-  const message = error instanceof ApiError ? error.message : 'Kontor cannot be reached. Please try again.';
+  const message = error instanceof ApiError ? error.message : t('Kontor cannot be reached. Please try again.');
   app.innerHTML = `<div class="alert">${esc(message)}</div>`;
 }
 
@@ -53,13 +54,13 @@ async function signInView(params) {
     await session.signInWithCognito('/admin/#/orders');
     return;
   }
-  app.innerHTML = `<div class="narrow"><h1>Staff sign-in</h1>
+  app.innerHTML = `<div class="narrow"><h1>${t('Staff sign-in')}</h1>
     ${params.get('reason') ? `<div class="alert">${esc(params.get('reason'))}</div>` : ''}
-    <p class="muted">The local runtime signs staff in with their e-mail address; in the cloud, this is Cognito's sign-in page and the account must be in the <code>staff</code> group.</p>
+    <p class="muted">${t("The local runtime signs staff in with their e-mail address; in the cloud, this is Cognito's sign-in page and the account must be in the {group} group.", { group: '<code>staff</code>' })}</p>
     <form id="signin-form" class="checkout" novalidate>
-      <label for="email">E-mail</label><input id="email" name="email" type="email" autocomplete="email" required>
+      <label for="email">${t('E-mail')}</label><input id="email" name="email" type="email" autocomplete="email" required>
       <div class="field-error" data-error-for="email"></div>
-      <button type="submit" data-testid="staff-sign-in">Sign in</button>
+      <button type="submit" data-testid="staff-sign-in">${t('Sign in')}</button>
     </form></div>`;
   const form = document.getElementById('signin-form');
   form.addEventListener('submit', async (event) => {
@@ -75,7 +76,7 @@ async function signInView(params) {
 }
 
 function select(name, text, value) {
-  return `<label>${text}<select name="${name}" data-testid="filter-${name}"><option value="">any</option>
+  return `<label>${t(text)}<select name="${name}" data-testid="filter-${name}"><option value="">${t('any')}</option>
     ${STATUSES[name].map((s) => `<option value="${s}" ${s === value ? 'selected' : ''}>${label(s)}</option>`).join('')}</select></label>`;
 }
 
@@ -85,24 +86,24 @@ async function ordersView(params) {
     if (params.get(key)) query.set(key, params.get(key));
   }
   const orders = await request('GET', `/admin/orders?${query}`);
-  app.innerHTML = `<h1>Orders</h1>
-    <p><a class="button" href="#/orders/new" data-testid="new-phone-order">New phone order</a></p>
+  app.innerHTML = `<h1>${t('Orders')}</h1>
+    <p><a class="button" href="#/orders/new" data-testid="new-phone-order">${t('New phone order')}</a></p>
     <form class="toolbar" id="order-search">
-      <label>Search<input type="search" name="q" value="${esc(params.get('q') || '')}" placeholder="Order number, e-mail, name or tracking number" data-testid="order-search"></label>
+      <label>${t('Search')}<input type="search" name="q" value="${esc(params.get('q') || '')}" placeholder="${t('Order number, e-mail, name or tracking number')}" data-testid="order-search"></label>
       ${select('status', 'Order', params.get('status'))}
       ${select('payment_status', 'Payment', params.get('payment_status'))}
       ${select('shipping_status', 'Shipping', params.get('shipping_status'))}
       ${select('return_status', 'Returns', params.get('return_status'))}
-      <button type="submit" data-testid="order-search-submit">Search</button>
+      <button type="submit" data-testid="order-search-submit">${t('Search')}</button>
     </form>
-    ${orders.length ? `<table class="lines" data-testid="orders"><thead><tr><th>Number</th><th>Placed</th><th>Name</th><th>E-mail</th>
-      <th class="num">Total</th><th>Order</th><th>Payment</th><th>Shipping</th><th class="num">Open returns</th></tr></thead><tbody>
+    ${orders.length ? `<table class="lines" data-testid="orders"><thead><tr><th>${t('Number')}</th><th>${t('Placed')}</th><th>${t('Name')}</th><th>${t('E-mail')}</th>
+      <th class="num">${t('Total')}</th><th>${t('Order')}</th><th>${t('Payment')}</th><th>${t('Shipping')}</th><th class="num">${t('Open returns')}</th></tr></thead><tbody>
       ${orders.map((o) => `<tr class="clickable" data-testid="order-row" data-id="${esc(o.id)}" data-number="${esc(o.number)}">
         <td><a href="#/orders/${encodeURIComponent(o.id)}">${esc(o.number)}</a></td><td>${when(o.created_at)}</td>
         <td>${esc(o.name)}</td><td>${esc(o.email)}</td><td class="num">${euro(o.total)}</td>
         <td><span class="status">${label(o.status)}</span></td><td><span class="status">${label(o.payment_status)}</span></td>
         <td><span class="status">${label(o.shipping_status)}</span></td><td class="num">${o.open_returns || ''}</td></tr>`).join('')}</tbody></table>`
-    : '<p class="muted" data-testid="no-orders">No orders match.</p>'}`;
+    : `<p class="muted" data-testid="no-orders">${t('No orders match.')}</p>`}`;
   document.getElementById('order-search').addEventListener('submit', (event) => {
     event.preventDefault();
     const data = new FormData(event.target);
@@ -119,16 +120,16 @@ const address = (a) => `${esc(a.name)}<br>${esc(a.street)}<br>${esc(a.postal_cod
 
 async function orderView(id) {
   const order = await request('GET', `/admin/orders/${encodeURIComponent(id)}`);
-  app.innerHTML = `<p><a href="#/orders">← All orders</a></p>
-    <h1>Order <span data-testid="order-number">${esc(order.number)}</span></h1>
-    <p class="muted">Placed ${when(order.created_at)} by ${esc(order.email)}
-      ${order.customer_id ? `(customer ${esc(order.customer_id)})` : '(guest)'} · version ${esc(order.version)}</p>
+  app.innerHTML = `<p><a href="#/orders">← ${t('All orders')}</a></p>
+    <h1>${t('Order')} <span data-testid="order-number">${esc(order.number)}</span></h1>
+    <p class="muted">${t('Placed {when} by {email}', { when: when(order.created_at), email: esc(order.email) })}
+      ${order.customer_id ? t('(customer {id})', { id: esc(order.customer_id) }) : t('(guest)')} · ${t('version {version}', { version: esc(order.version) })}</p>
     <div class="meta">
-      <div><strong>Order</strong><br><span class="status">${label(order.status)}</span></div>
-      <div><strong>Payment</strong><br>${label(order.payment_method)} · <span class="status">${paymentWords(order)}</span></div>
-      <div><strong>Shipping</strong><br><span class="status">${label(order.shipping_status)}</span></div>
-      <div><strong>Ships to</strong><br>${address(order.shipping_address)}</div>
-      <div><strong>Bills to</strong><br>${address(order.billing_address)}</div>
+      <div><strong>${t('Order')}</strong><br><span class="status">${label(order.status)}</span></div>
+      <div><strong>${t('Payment')}</strong><br>${label(order.payment_method)} · <span class="status">${paymentWords(order)}</span></div>
+      <div><strong>${t('Shipping')}</strong><br><span class="status">${label(order.shipping_status)}</span></div>
+      <div><strong>${t('Ships to')}</strong><br>${address(order.shipping_address)}</div>
+      <div><strong>${t('Bills to')}</strong><br>${address(order.billing_address)}</div>
     </div>
     ${linesBlock(order)}
     ${totalsBlock(order)}
@@ -136,13 +137,13 @@ async function orderView(id) {
     ${lifecycleBlock(order)}
     ${returnsBlock(order)}
     ${notesBlock(order)}
-    <h2>Parcels</h2>
+    <h2>${t('Parcels')}</h2>
     <div id="parcel-alert"></div>
-    ${order.shipments.map((s) => parcelBlock(order, s)).join('') || '<p class="muted">Nothing shipped yet.</p>'}
+    ${order.shipments.map((s) => parcelBlock(order, s)).join('') || `<p class="muted">${t('Nothing shipped yet.')}</p>`}
     ${packForm(order)}
-    <h2>History</h2>
+    <h2>${t('History')}</h2>
     <ul class="history" data-testid="history">${order.history.map((h) => `<li><time>${when(h.at)}</time><strong>${label(h.action)}</strong>
-      by ${esc(h.by)} — ${esc(h.detail)}</li>`).join('')}</ul>`;
+      ${t('by {who}', { who: esc(h.by) })} — ${esc(h.detail)}</li>`).join('')}</ul>`;
   wireParcels(order);
   wireLifecycle(order);
   wireNotes(order);
@@ -153,14 +154,14 @@ async function orderView(id) {
 // Notes: internal ones for colleagues (the default), or for the customer,
 // who sees them on the order page and gets them by e-mail.
 function notesBlock(order) {
-  return `<div class="notes" data-testid="notes"><h2>Notes</h2>
+  return `<div class="notes" data-testid="notes"><h2>${t('Notes')}</h2>
     ${order.all_notes.length ? `<ul class="history">${order.all_notes.map((n) => `<li data-testid="note" data-visible="${n.visible_to_customer}">
-      <time>${when(n.at)}</time><strong>${n.visible_to_customer ? 'To the customer' : 'Internal'}</strong> by ${esc(n.by)}
-      <div class="note-text">${esc(n.text).replaceAll('\n', '<br>')}</div></li>`).join('')}</ul>` : '<p class="muted">No notes yet.</p>'}
+      <time>${when(n.at)}</time><strong>${n.visible_to_customer ? t('To the customer') : t('Internal')}</strong> ${t('by {who}', { who: esc(n.by) })}
+      <div class="note-text">${esc(n.text).replaceAll('\n', '<br>')}</div></li>`).join('')}</ul>` : `<p class="muted">${t('No notes yet.')}</p>`}
     ${order.status === 'open' ? `<form id="note-form" class="ship-form">
-      <label>Note<textarea name="text" rows="3" maxlength="5000" data-testid="note-text" required></textarea></label>
-      <label><span><input type="checkbox" name="visible" data-testid="note-visible"> show to the customer and e-mail it</span></label>
-      <button type="submit" data-testid="add-note">Add note</button>
+      <label>${t('Note')}<textarea name="text" rows="3" maxlength="5000" data-testid="note-text" required></textarea></label>
+      <label><span><input type="checkbox" name="visible" data-testid="note-visible"> ${t('show to the customer and e-mail it')}</span></label>
+      <button type="submit" data-testid="add-note">${t('Add note')}</button>
       <div class="field-error" data-error-for="text"></div>
     </form>` : ''}</div>`;
 }
@@ -189,26 +190,26 @@ function wireNotes(order) {
 // API refuses (409) and the page shows the order as it is now.
 function lifecycleBlock(order) {
   if (order.status !== 'open') {
-    return `<div class="lifecycle" data-testid="lifecycle"><p class="notice" data-testid="order-closed">This order is ${words(order.status).toLowerCase()}: it no longer changes.</p>
+    return `<div class="lifecycle" data-testid="lifecycle"><p class="notice" data-testid="order-closed">${t('This order is {status}: it no longer changes.', { status: words(order.status).toLowerCase() })}</p>
       ${paymentsList(order)}</div>`;
   }
   const today = new Date().toISOString().slice(0, 10);
   const due = Number(order.amount_due) > 0;
-  return `<div class="lifecycle" data-testid="lifecycle"><h2>Payment and status</h2>
-    <p>Paid <strong data-testid="paid">${euro(order.paid)}</strong> of ${euro(order.total)}${due ? ` · <strong data-testid="due">${euro(order.amount_due)}</strong> due` : ''}</p>
+  return `<div class="lifecycle" data-testid="lifecycle"><h2>${t('Payment and status')}</h2>
+    <p>${t('Paid {paid} of {total}', { paid: `<strong data-testid="paid">${euro(order.paid)}</strong>`, total: euro(order.total) })}${due ? ` · ${t('{amount} due', { amount: `<strong data-testid="due">${euro(order.amount_due)}</strong>` })}` : ''}</p>
     ${paymentsList(order)}
     <div id="lifecycle-alert"></div>
-    ${due ? `<form class="row ship-form" id="payment-form" data-testid="payment-form"><strong>Record a payment</strong>
-      <label>Amount<input name="amount" inputmode="decimal" value="${esc(order.amount_due)}" data-testid="payment-amount" required></label>
-      <label>Received on<input name="date" type="date" value="${today}" max="${today}" data-testid="payment-date" required></label>
-      <label>Reference<input name="reference" data-testid="payment-reference" required></label>
-      <button type="submit" data-testid="record-payment">Record payment</button>
+    ${due ? `<form class="row ship-form" id="payment-form" data-testid="payment-form"><strong>${t('Record a payment')}</strong>
+      <label>${t('Amount')}<input name="amount" inputmode="decimal" value="${esc(formatDecimal(order.amount_due))}" data-testid="payment-amount" required></label>
+      <label>${t('Received on')}<input name="date" type="date" value="${today}" max="${today}" data-testid="payment-date" required></label>
+      <label>${t('Reference')}<input name="reference" data-testid="payment-reference" required></label>
+      <button type="submit" data-testid="record-payment">${t('Record payment')}</button>
       <div class="field-error" data-error-for="amount"></div><div class="field-error" data-error-for="date"></div><div class="field-error" data-error-for="reference"></div>
     </form>` : ''}
     <div class="row">
-      ${order.staff_can_cancel ? `<form class="row" id="cancel-form"><label>Reason for the customer<input name="reason" placeholder="optional" data-testid="cancel-reason"></label>
-        <button type="submit" class="secondary" data-testid="cancel-order">Cancel order (stock goes back)</button></form>` : ''}
-      <button class="secondary" data-testid="complete-order" id="complete-order">Complete order</button>
+      ${order.staff_can_cancel ? `<form class="row" id="cancel-form"><label>${t('Reason for the customer')}<input name="reason" placeholder="${t('optional')}" data-testid="cancel-reason"></label>
+        <button type="submit" class="secondary" data-testid="cancel-order">${t('Cancel order (stock goes back)')}</button></form>` : ''}
+      <button class="secondary" data-testid="complete-order" id="complete-order">${t('Complete order')}</button>
     </div></div>`;
 }
 
@@ -250,13 +251,13 @@ function wireLifecycle(order) {
   });
   document.getElementById('cancel-form')?.addEventListener('submit', (event) => {
     event.preventDefault();
-    if (!window.confirm(`Cancel order ${order.number}? Its stock goes back and the customer is e-mailed.`)) return;
+    if (!window.confirm(t('Cancel order {number}? Its stock goes back and the customer is e-mailed.', { number: order.number }))) return;
     const reason = event.target.reason.value.trim();
     send('cancel', reason ? { reason } : {}, alert);
   });
   document.getElementById('complete-order')?.addEventListener('click', () => {
     const finished = order.shipping_status === 'delivered' && order.payment_status === 'paid';
-    if (!finished && !window.confirm(`Order ${order.number} is ${words(order.shipping_status).toLowerCase()} and ${words(order.payment_status).toLowerCase()}. Complete it anyway?`)) return;
+    if (!finished && !window.confirm(t('Order {number} is {shipping} and {payment}. Complete it anyway?', { number: order.number, shipping: words(order.shipping_status).toLowerCase(), payment: words(order.payment_status).toLowerCase() }))) return;
     send('complete', { even_if_open: !finished }, alert);
   });
 }
@@ -270,23 +271,25 @@ function parcelBlock(order, s) {
   return `<div class="parcel" data-testid="parcel" data-id="${esc(s.id)}">
     <div class="parcel-head"><strong>${esc(s.id)}</strong><span class="status" data-testid="parcel-status">${label(s.status)}</span>
       <span>${esc(s.carrier_name)}${s.tracking_number ? ` · ${esc(s.tracking_number)}` : ''}</span>
-      ${s.tracking_url ? `<a href="${esc(s.tracking_url)}" target="_blank" rel="noopener">tracking</a>` : ''}</div>
-    ${s.ship_to ? `<p class="muted" data-testid="parcel-ship-to">Went to ${esc([s.ship_to.name, s.ship_to.street, `${s.ship_to.postal_code} ${s.ship_to.city}`, s.ship_to.country].join(', '))}</p>` : ''}
+      ${s.tracking_url ? `<a href="${esc(s.tracking_url)}" target="_blank" rel="noopener">${t('tracking')}</a>` : ''}</div>
+    ${s.ship_to ? `<p class="muted" data-testid="parcel-ship-to">${t('Went to {address}', { address: esc([s.ship_to.name, s.ship_to.street, `${s.ship_to.postal_code} ${s.ship_to.city}`, s.ship_to.country].join(', ')) })}</p>` : ''}
     <ul>${s.items.map((i) => `<li>${esc(i.quantity)} × ${esc(i.name)} <span class="muted">${esc(i.line_id)}</span></li>`).join('')}</ul>
-    <ol class="history">${s.history.map((h) => `<li><time>${when(h.at)}</time>${label(h.status)} by ${esc(h.by)}${h.location ? ` · ${esc(h.location)}` : ''}</li>`).join('')}</ol>
+    <ol class="history">${s.history.map((h) => `<li${h.reported ? ' data-testid="parcel-reported"' : ''}><time>${when(h.at)}</time>${h.reported
+    ? `${t('Carrier news, no change: {words}', { words: `<em>${esc(h.reported)}</em>` })}`
+    : label(h.status)} ${t('by {who}', { who: esc(h.by) })}${h.location ? ` · ${esc(h.location)}` : ''}</li>`).join('')}</ol>
     ${final ? '' : `<form class="row status-form" data-shipment="${esc(s.id)}">
-      <label>Status<select name="status" data-testid="parcel-next-status">${next.map((v) => `<option value="${v}">${label(v)}</option>`).join('')}</select></label>
-      <label>Tracking number<input name="tracking_number" value="${esc(s.tracking_number || '')}" data-testid="parcel-tracking"></label>
-      <label>Where<input name="location" placeholder="optional"></label>
-      <label><span><input type="checkbox" name="notify" checked> e-mail the customer</span></label>
-      <button type="submit" data-testid="parcel-set-status">Set status</button>
+      <label>${t('Status')}<select name="status" data-testid="parcel-next-status">${next.map((v) => `<option value="${v}">${label(v)}</option>`).join('')}</select></label>
+      <label>${t('Tracking number')}<input name="tracking_number" value="${esc(s.tracking_number || '')}" data-testid="parcel-tracking"></label>
+      <label>${t('Where')}<input name="location" placeholder="${t('optional')}"></label>
+      <label><span><input type="checkbox" name="notify" checked> ${t('e-mail the customer')}</span></label>
+      <button type="submit" data-testid="parcel-set-status">${t('Set status')}</button>
       <div class="field-error" data-error-for="status"></div><div class="field-error" data-error-for="tracking_number"></div>
     </form>`}
-    ${s.tracking_number ? `<button class="secondary" data-send-tracking="${esc(s.id)}" data-testid="send-tracking">E-mail tracking again</button>` : ''}
-    ${s.status === 'returned_to_sender' && !s.received_back && order.status !== 'cancelled' ? `<div class="row" data-testid="receive-back">Back from the carrier:
-      <button class="secondary" data-receive-back="${esc(s.id)}" data-restock="true" data-testid="receive-back-restock">Take in, back in stock</button>
-      <button class="secondary" data-receive-back="${esc(s.id)}" data-restock="false" data-testid="receive-back-keep">Take in, send again</button></div>` : ''}
-    ${s.received_back ? '<p class="muted">Taken back in from the carrier.</p>' : ''}
+    ${s.tracking_number ? `<button class="secondary" data-send-tracking="${esc(s.id)}" data-testid="send-tracking">${t('E-mail tracking again')}</button>` : ''}
+    ${s.status === 'returned_to_sender' && !s.received_back && order.status !== 'cancelled' ? `<div class="row" data-testid="receive-back">${t('Back from the carrier:')}
+      <button class="secondary" data-receive-back="${esc(s.id)}" data-restock="true" data-testid="receive-back-restock">${t('Take in, back in stock')}</button>
+      <button class="secondary" data-receive-back="${esc(s.id)}" data-restock="false" data-testid="receive-back-keep">${t('Take in, send again')}</button></div>` : ''}
+    ${s.received_back ? `<p class="muted">${t('Taken back in from the carrier.')}</p>` : ''}
   </div>`;
 }
 
@@ -297,15 +300,15 @@ function packForm(order) {
     .filter((l) => order.left_to_pack[l.id] > 0)
     .map((l) => ({ ...l, left: order.left_to_pack[l.id] }));
   if (!left.length) return '';
-  return `<form class="ship-form" id="pack-form" data-testid="pack-form"><strong>Pack a parcel</strong>
-    <table class="lines"><thead><tr><th>Line</th><th>Product</th><th class="num">Left to ship</th><th class="num">In this parcel</th></tr></thead><tbody>
-    ${left.map((l) => `<tr><td>${esc(l.id)}</td><td>${esc(l.name)}${l.backordered ? ` <span class="stock-back">${esc(l.backordered)} backordered</span>` : ''}</td>
-      <td class="num">${esc(l.left)}</td><td class="num"><input type="number" min="0" max="${esc(l.left)}" value="0" name="line-${esc(l.id)}" data-line="${esc(l.id)}" aria-label="Units of ${esc(l.id)}"></td></tr>`).join('')}
+  return `<form class="ship-form" id="pack-form" data-testid="pack-form"><strong>${t('Pack a parcel')}</strong>
+    <table class="lines"><thead><tr><th>${t('Line')}</th><th>${t('Product')}</th><th class="num">${t('Left to ship')}</th><th class="num">${t('In this parcel')}</th></tr></thead><tbody>
+    ${left.map((l) => `<tr><td>${esc(l.id)}</td><td>${esc(l.name)}${l.backordered ? ` <span class="stock-back">${t('{count} backordered', { count: esc(l.backordered) })}</span>` : ''}</td>
+      <td class="num">${esc(l.left)}</td><td class="num"><input type="number" min="0" max="${esc(l.left)}" value="0" name="line-${esc(l.id)}" data-line="${esc(l.id)}" aria-label="${t('Units of {line}', { line: esc(l.id) })}"></td></tr>`).join('')}
     </tbody></table>
     <div class="row">
-      <label>Carrier<select name="carrier" data-testid="pack-carrier">${CARRIERS.map(([v, n]) => `<option value="${v}">${n}</option>`).join('')}</select></label>
-      <label>Tracking number<input name="tracking_number" data-testid="pack-tracking"></label>
-      <button type="submit" data-testid="pack">Pack parcel</button>
+      <label>${t('Carrier')}<select name="carrier" data-testid="pack-carrier">${CARRIERS.map(([v, n]) => `<option value="${v}">${v === 'other' ? t(n) : n}</option>`).join('')}</select></label>
+      <label>${t('Tracking number')}<input name="tracking_number" data-testid="pack-tracking"></label>
+      <button type="submit" data-testid="pack">${t('Pack parcel')}</button>
     </div>
     <div class="field-error" data-testid="pack-error"></div>
   </form>`;
@@ -360,7 +363,7 @@ function wireParcels(order) {
   app.querySelectorAll('[data-send-tracking]').forEach((button) => button.addEventListener('click', async () => {
     try {
       await request('POST', `${base}/${encodeURIComponent(button.dataset.sendTracking)}/send-tracking`);
-      button.textContent = 'Tracking e-mailed';
+      button.textContent = t('Tracking e-mailed');
       button.disabled = true;
     } catch (error) {
       document.getElementById('parcel-alert').innerHTML = `<div class="alert">${esc(error.message)}</div>`;
@@ -372,18 +375,18 @@ const skus = (text) => text.split(/[\s,]+/).map((s) => s.trim().toUpperCase()).f
 
 async function productsView() {
   const products = await request('GET', '/admin/products');
-  app.innerHTML = `<h1>Products</h1><p class="muted">Change a row and save it. If someone else saved the product meanwhile, reload and edit again.</p>
+  app.innerHTML = `<h1>${t('Products')}</h1><p class="muted">${t('Change a row and save it. If someone else saved the product meanwhile, reload and edit again.')}</p>
     <div id="products-alert"></div>
-    <table class="lines" data-testid="products"><thead><tr><th>SKU</th><th>Name</th><th class="num">Price</th><th class="num">Stock</th>
-      <th>Backorder</th><th>Cross-sell</th><th>Checkout-sell</th><th></th></tr></thead><tbody>
+    <table class="lines" data-testid="products"><thead><tr><th>${t('SKU')}</th><th>${t('Name')}</th><th class="num">${t('Price')}</th><th class="num">${t('Stock')}</th>
+      <th>${t('Backorder')}</th><th>${t('Cross-sell')}</th><th>${t('Checkout-sell')}</th><th></th></tr></thead><tbody>
     ${products.map((p) => `<tr data-testid="product-row" data-sku="${esc(p.sku)}" data-version="${esc(p.version)}">
       <td>${esc(p.sku)}</td><td>${esc(p.name)}</td>
-      <td><input name="price" value="${esc(p.price)}" inputmode="decimal" aria-label="Price of ${esc(p.sku)}"><div class="field-error" data-error-for="price"></div></td>
-      <td><input name="stock" type="number" min="0" value="${esc(p.stock)}" aria-label="Stock of ${esc(p.sku)}"><div class="field-error" data-error-for="stock"></div></td>
-      <td><input name="allow_backorder" type="checkbox" ${p.allow_backorder ? 'checked' : ''} aria-label="Backorder ${esc(p.sku)}"></td>
-      <td><input name="cross_sell" value="${esc(p.cross_sell.join(', '))}" aria-label="Cross-sell of ${esc(p.sku)}"><div class="field-error" data-error-for="cross_sell"></div></td>
-      <td><input name="checkout_sell" value="${esc(p.checkout_sell.join(', '))}" aria-label="Checkout-sell of ${esc(p.sku)}"><div class="field-error" data-error-for="checkout_sell"></div></td>
-      <td><button data-save="${esc(p.sku)}" data-testid="save-product">Save</button> <span class="saved" hidden>Saved</span></td></tr>`).join('')}
+      <td><input name="price" value="${esc(p.price)}" inputmode="decimal" aria-label="${t('Price of {sku}', { sku: esc(p.sku) })}"><div class="field-error" data-error-for="price"></div></td>
+      <td><input name="stock" type="number" min="0" value="${esc(p.stock)}" aria-label="${t('Stock of {sku}', { sku: esc(p.sku) })}"><div class="field-error" data-error-for="stock"></div></td>
+      <td><input name="allow_backorder" type="checkbox" ${p.allow_backorder ? 'checked' : ''} aria-label="${t('Backorder {sku}', { sku: esc(p.sku) })}"></td>
+      <td><input name="cross_sell" value="${esc(p.cross_sell.join(', '))}" aria-label="${t('Cross-sell of {sku}', { sku: esc(p.sku) })}"><div class="field-error" data-error-for="cross_sell"></div></td>
+      <td><input name="checkout_sell" value="${esc(p.checkout_sell.join(', '))}" aria-label="${t('Checkout-sell of {sku}', { sku: esc(p.sku) })}"><div class="field-error" data-error-for="checkout_sell"></div></td>
+      <td><button data-save="${esc(p.sku)}" data-testid="save-product">${t('Save')}</button> <span class="saved" hidden>${t('Saved')}</span></td></tr>`).join('')}
     </tbody></table>`;
   app.querySelectorAll('[data-save]').forEach((button) => button.addEventListener('click', () => saveProduct(button.closest('tr'))));
 }
@@ -421,13 +424,12 @@ async function saveProduct(row) {
 async function carriersView() {
   const { version, carriers } = await request('GET', '/admin/carriers');
   let current = version;
-  app.innerHTML = `<h1>Carriers</h1><p class="muted">Where customers follow their parcels: the carrier's tracking page,
-      with <code>{tracking}</code> where the number goes. Leave empty for no link.</p>
+  app.innerHTML = `<h1>${t('Carriers')}</h1><p class="muted">${t("Where customers follow their parcels: the carrier's tracking page, with {placeholder} where the number goes. Leave empty for no link.", { placeholder: '<code>{tracking}</code>' })}</p>
     <form id="carriers-form" class="ship-form" data-testid="carriers-form">
-      ${carriers.map((c) => `<div class="row"><label style="flex:1">${esc(c.name === 'the carrier' ? 'Other' : c.name)}
+      ${carriers.map((c) => `<div class="row"><label style="flex:1">${esc(c.name === 'the carrier' ? t('Other') : c.name)}
         <input name="${esc(c.carrier)}" value="${esc(c.url_template)}" style="width:100%" data-testid="carrier-${esc(c.carrier)}"></label>
         <div class="field-error" data-error-for="templates.${esc(c.carrier)}"></div></div>`).join('')}
-      <div class="row"><button type="submit" data-testid="save-carriers">Save</button> <span class="saved" hidden>Saved</span></div>
+      <div class="row"><button type="submit" data-testid="save-carriers">${t('Save')}</button> <span class="saved" hidden>${t('Saved')}</span></div>
     </form>`;
   const form = document.getElementById('carriers-form');
   form.addEventListener('submit', async (event) => {
@@ -448,18 +450,18 @@ async function carriersView() {
 
 async function outboxView() {
   const mails = await request('GET', '/admin/outbox');
-  app.innerHTML = `<h1>Mail outbox</h1><p class="muted">Every e-mail the local shop sent, newest first (in the cloud, mail goes out through SES).</p>
+  app.innerHTML = `<h1>${t('Mail outbox')}</h1><p class="muted">${t('Every e-mail the local shop sent, newest first (in the cloud, mail goes out through SES).')}</p>
     ${mails.length ? mails.map((m) => `<div class="mail" data-testid="mail"><strong>${esc(m.subject)}</strong>
-      <div class="muted">to ${esc(m.to)} · ${when(m.sent_at)}</div>
-      <details><summary>Text</summary><pre>${esc(m.text)}</pre></details></div>`).join('')
-    : '<p class="muted">No e-mails yet.</p>'}`;
+      <div class="muted">${t('to {address}', { address: esc(m.to) })} · ${when(m.sent_at)}</div>
+      <details><summary>${t('Text')}</summary><pre>${esc(m.text)}</pre></details></div>`).join('')
+    : `<p class="muted">${t('No e-mails yet.')}</p>`}`;
 }
 
 function updateAccount() {
   const slot = document.getElementById('account');
   const signedIn = session.current();
   slot.innerHTML = signedIn
-    ? `<span data-testid="staff-email">${esc(signedIn.email)}</span> <button class="link" id="sign-out">Sign out</button>`
+    ? `<span data-testid="staff-email">${esc(signedIn.email)}</span> <button class="link" id="sign-out">${t('Sign out')}</button>`
     : '';
   document.getElementById('sign-out')?.addEventListener('click', () => {
     session.signOut();

@@ -6,57 +6,59 @@
 // newer order (409) is shown as it is now.
 
 import { request, ApiError } from '/js/api.js';
-import { esc, money } from '/js/format.js';
+import { esc, money, words } from '/js/format.js';
+import { formatDateTime, formatDecimal, t } from '/js/i18n.js';
 
 const STALE = 'urn:kontor:problem:stale-version';
+const ACTIONS = { refund: 'refund', replacement: 'replacement', exchange: 'exchange' };
 
 export function returnsBlock(order) {
   const returnable = order.lines.filter((l) => order.returnable[l.id] > 0);
   if (!order.returns.length && !returnable.length) return '';
   const options = order.return_options;
-  return `<div class="returns" data-testid="returns"><h2>Returns</h2><div id="returns-alert"></div>
+  return `<div class="returns" data-testid="returns"><h2>${t('Returns')}</h2><div id="returns-alert"></div>
     ${order.returns.map((r) => returnCard(order, r)).join('')}
-    ${returnable.length && order.status !== 'cancelled' ? `<details class="ship-form"><summary data-testid="record-return">Record a return for the customer</summary>
+    ${returnable.length && order.status !== 'cancelled' ? `<details class="ship-form"><summary data-testid="record-return">${t('Record a return for the customer')}</summary>
       <form id="staff-return-form" data-testid="staff-return-form">
-        <table class="lines"><thead><tr><th>Line</th><th class="num">Returnable</th><th class="num">Units</th><th>Reason</th><th>Exchange for (SKU)</th></tr></thead><tbody>
+        <table class="lines"><thead><tr><th>${t('Line')}</th><th class="num">${t('Returnable')}</th><th class="num">${t('Units')}</th><th>${t('Reason')}</th><th>${t('Exchange for (SKU)')}</th></tr></thead><tbody>
         ${returnable.map((l) => `<tr><td>${esc(l.id)} ${esc(l.name)}</td><td class="num">${esc(order.returnable[l.id])}</td>
-          <td class="num"><input type="number" min="0" max="${esc(order.returnable[l.id])}" value="0" data-line="${esc(l.id)}" aria-label="Units of ${esc(l.id)}"></td>
-          <td><select data-reason="${esc(l.id)}" aria-label="Reason for ${esc(l.id)}">${options.reasons.map((r) => `<option>${esc(r)}</option>`).join('')}</select></td>
-          <td><input data-exchange="${esc(l.id)}" placeholder="same product" size="14" aria-label="Exchange ${esc(l.id)} for"></td></tr>`).join('')}
+          <td class="num"><input type="number" min="0" max="${esc(order.returnable[l.id])}" value="0" data-line="${esc(l.id)}" aria-label="${t('Units of {line}', { line: esc(l.id) })}"></td>
+          <td><select data-reason="${esc(l.id)}" aria-label="${t('Reason for {line}', { line: esc(l.id) })}">${options.reasons.map((r) => `<option value="${esc(r)}">${esc(t(r))}</option>`).join('')}</select></td>
+          <td><input data-exchange="${esc(l.id)}" placeholder="${t('same product')}" size="14" aria-label="${t('Exchange {line} for', { line: esc(l.id) })}"></td></tr>`).join('')}
         </tbody></table>
-        <div class="row"><label>Customer wants<select name="action">${options.actions.map((a) => `<option>${esc(a)}</option>`).join('')}</select></label>
-          <label><span><input type="checkbox" name="override_window"> accept after the ${esc(options.window_days)}-day window</span></label>
-          <button type="submit">Record return</button></div>
+        <div class="row"><label>${t('Customer wants')}<select name="action">${options.actions.map((a) => `<option value="${esc(a)}">${esc(t(ACTIONS[a] || a))}</option>`).join('')}</select></label>
+          <label><span><input type="checkbox" name="override_window"> ${t('accept after the {days}-day window', { days: esc(options.window_days) })}</span></label>
+          <button type="submit">${t('Record return')}</button></div>
         <div class="field-error" data-error-for="form"></div>
       </form></details>` : ''}</div>`;
 }
 
 function returnCard(order, r) {
   const steps = {
-    requested: `<div class="row"><button data-step="approve" data-testid="return-approve">Approve</button>
-        <input name="reject_reason" placeholder="Reason the customer reads" aria-label="Reason to reject ${esc(r.id)}">
-        <button class="secondary" data-step="reject" data-testid="return-reject">Reject</button></div>`,
-    approved: `<table class="lines"><thead><tr><th>Line</th><th class="num">Expected</th><th class="num">Arrived</th><th>Back in stock</th></tr></thead><tbody>
+    requested: `<div class="row"><button data-step="approve" data-testid="return-approve">${t('Approve')}</button>
+        <input name="reject_reason" placeholder="${t('Reason the customer reads')}" aria-label="${t('Reason to reject {id}', { id: esc(r.id) })}">
+        <button class="secondary" data-step="reject" data-testid="return-reject">${t('Reject')}</button></div>`,
+    approved: `<table class="lines"><thead><tr><th>${t('Line')}</th><th class="num">${t('Expected')}</th><th class="num">${t('Arrived')}</th><th>${t('Back in stock')}</th></tr></thead><tbody>
         ${r.lines.map((l) => `<tr><td>${esc(l.line_id)} ${esc(l.name)}</td><td class="num">${esc(l.quantity)}</td>
-          <td class="num"><input type="number" min="0" max="${esc(l.quantity)}" value="${esc(l.quantity)}" data-arrived="${esc(l.line_id)}" aria-label="Arrived of ${esc(l.line_id)}"></td>
-          <td><input type="checkbox" checked data-restock="${esc(l.line_id)}" aria-label="Restock ${esc(l.line_id)}" data-testid="return-restock"></td></tr>`).join('')}
-        </tbody></table><button data-step="receive" data-testid="return-receive">Record what arrived</button>`,
+          <td class="num"><input type="number" min="0" max="${esc(l.quantity)}" value="${esc(l.quantity)}" data-arrived="${esc(l.line_id)}" aria-label="${t('Arrived of {line}', { line: esc(l.line_id) })}"></td>
+          <td><input type="checkbox" checked data-restock="${esc(l.line_id)}" aria-label="${t('Restock {line}', { line: esc(l.line_id) })}" data-testid="return-restock"></td></tr>`).join('')}
+        </tbody></table><button data-step="receive" data-testid="return-receive">${t('Record what arrived')}</button>`,
     received: r.requested_action === 'refund'
-      ? `<p data-testid="refund-preview" class="muted">Working out the refund…</p>
-        <div class="row"><label>Refund<input name="amount" inputmode="decimal" aria-label="Refund amount" data-testid="refund-amount"></label>
-          <label>Why less<input name="refund_reason" placeholder="only when refunding less" aria-label="Why less"></label>
-          <button data-step="refund" data-testid="return-refund">Refund</button></div>`
-      : '<button data-step="close" data-testid="return-close">Close (replacement sent)</button>',
+      ? `<p data-testid="refund-preview" class="muted">${t('Working out the refund…')}</p>
+        <div class="row"><label>${t('Refund')}<input name="amount" inputmode="decimal" aria-label="${t('Refund amount')}" data-testid="refund-amount"></label>
+          <label>${t('Why less')}<input name="refund_reason" placeholder="${t('only when refunding less')}" aria-label="${t('Why less')}"></label>
+          <button data-step="refund" data-testid="return-refund">${t('Refund')}</button></div>`
+      : `<button data-step="close" data-testid="return-close">${t('Close (replacement sent)')}</button>`,
   };
   return `<div class="parcel" data-testid="return" data-id="${esc(r.id)}" data-status="${esc(r.status)}">
-    <div class="parcel-head"><strong>${esc(r.id)}</strong><span class="status" data-testid="return-status">${esc(r.status)}</span>
-      <span>${esc(r.requested_action)}</span><span class="muted">${esc(new Date(r.requested_at).toLocaleString())}</span></div>
-    <ul>${r.lines.map((l) => `<li>${esc(l.quantity)} × ${esc(l.name)} <span class="muted">${esc(l.line_id)}</span> — ${esc(l.reason)}</li>`).join('')}</ul>
+    <div class="parcel-head"><strong>${esc(r.id)}</strong><span class="status" data-testid="return-status">${words(r.status)}</span>
+      <span>${esc(t(ACTIONS[r.requested_action] || r.requested_action))}</span><span class="muted">${esc(formatDateTime(r.requested_at))}</span></div>
+    <ul>${r.lines.map((l) => `<li>${esc(l.quantity)} × ${esc(l.name)} <span class="muted">${esc(l.line_id)}</span> — ${esc(t(l.reason))}</li>`).join('')}</ul>
     ${r.comment ? `<p class="muted">“${esc(r.comment)}”</p>` : ''}
-    ${r.rejection_reason ? `<p>Rejected: ${esc(r.rejection_reason)}</p>` : ''}
-    ${r.received.length ? `<p class="muted">Arrived: ${r.received.map((l) => `${esc(l.quantity)} × ${esc(l.line_id)}${l.restocked ? ' (restocked)' : ''}`).join(', ')}</p>` : ''}
-    ${r.refund ? `<p data-testid="return-refund-done">Refunded ${money(r.refund.amount)} · credit note <strong>${esc(r.refund.credit_note)}</strong> · paid back ${money(r.refund.money_out)} · credited ${money(r.refund.credit)}
-      · ${r.refund.taxes.map((t) => `${esc(t.rate)} % VAT ${money(t.tax)}`).join(', ')}</p>` : ''}
+    ${r.rejection_reason ? `<p>${t('Rejected: {reason}', { reason: esc(r.rejection_reason) })}</p>` : ''}
+    ${r.received.length ? `<p class="muted">${t('Arrived:')} ${r.received.map((l) => `${esc(l.quantity)} × ${esc(l.line_id)}${l.restocked ? ` ${t('(restocked)')}` : ''}`).join(', ')}</p>` : ''}
+    ${r.refund ? `<p data-testid="return-refund-done">${t('Refunded {amount} · credit note {note} · paid back {out} · credited {credit}', { amount: money(r.refund.amount), note: `<strong>${esc(r.refund.credit_note)}</strong>`, out: money(r.refund.money_out), credit: money(r.refund.credit) })}
+      · ${r.refund.taxes.map((tax) => `${esc(tax.rate)} % ${t('VAT')} ${money(tax.tax)}`).join(', ')}</p>` : ''}
     ${order.status !== 'cancelled' && steps[r.status] ? `<div class="return-step">${steps[r.status]}<div class="field-error" data-error-for="step"></div></div>` : ''}
   </div>`;
 }
@@ -76,9 +78,9 @@ export function wireReturns(order, reload) {
       request('POST', `${base}/${encodeURIComponent(id)}/refund?dry_run=true`, { version: order.version })
         .then((answer) => {
           const refund = answer.return.refund;
-          card.querySelector('[data-testid=refund-preview]').innerHTML = `Refundable: <strong data-testid="refundable">${money(refund.amount)}</strong>
-            (${money(refund.money_out)} paid back, ${money(refund.credit)} off what is due${Number(refund.shipping) ? `, shipping ${money(refund.shipping)} included` : ''})`;
-          card.querySelector('[name=amount]').value = refund.amount;
+          card.querySelector('[data-testid=refund-preview]').innerHTML = `${t('Refundable: {amount}', { amount: `<strong data-testid="refundable">${money(refund.amount)}</strong>` })}
+            (${t('{out} paid back, {credit} off what is due', { out: money(refund.money_out), credit: money(refund.credit) })}${Number(refund.shipping) ? `, ${t('shipping {amount} included', { amount: money(refund.shipping) })}` : ''})`;
+          card.querySelector('[name=amount]').value = formatDecimal(refund.amount);
         })
         .catch((error) => failed(slot, error));
     }
@@ -136,12 +138,12 @@ export function wireReturns(order, reload) {
 // The shop's credit notes, newest first: the ledger the accountant reads.
 export async function creditNotesView(app) {
   const notes = await request('GET', '/admin/credit-notes');
-  app.innerHTML = `<h1>Credit notes</h1>
-    ${notes.length ? `<table class="lines" data-testid="credit-notes"><thead><tr><th>Credit note</th><th>Issued</th><th>Order</th><th>Return</th>
-      <th class="num">Amount</th><th class="num">Paid back</th><th class="num">Credited</th><th>VAT</th></tr></thead><tbody>
-      ${notes.map((n) => `<tr data-testid="credit-note"><td>${esc(n.credit_note)}</td><td>${esc(new Date(n.at).toLocaleString())}</td>
+  app.innerHTML = `<h1>${t('Credit notes')}</h1>
+    ${notes.length ? `<table class="lines" data-testid="credit-notes"><thead><tr><th>${t('Credit note')}</th><th>${t('Issued')}</th><th>${t('Order')}</th><th>${t('Return')}</th>
+      <th class="num">${t('Amount')}</th><th class="num">${t('Paid back')}</th><th class="num">${t('Credited')}</th><th>${t('VAT')}</th></tr></thead><tbody>
+      ${notes.map((n) => `<tr data-testid="credit-note"><td>${esc(n.credit_note)}</td><td>${esc(formatDateTime(n.at))}</td>
         <td><a href="#/orders/${encodeURIComponent(n.order_id)}">${esc(n.order_number)}</a></td><td>${esc(n.return_id)}</td>
         <td class="num">${money(n.amount)}</td><td class="num">${money(n.money_out)}</td><td class="num">${money(n.credit)}</td>
-        <td>${n.taxes.map((t) => `${esc(t.rate)} %: ${money(t.tax)}`).join(', ')}</td></tr>`).join('')}</tbody></table>`
-    : '<p class="muted">No refunds yet.</p>'}`;
+        <td>${n.taxes.map((tax) => `${esc(tax.rate)} %: ${money(tax.tax)}`).join(', ')}</td></tr>`).join('')}</tbody></table>`
+    : `<p class="muted">${t('No refunds yet.')}</p>`}`;
 }

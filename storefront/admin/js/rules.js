@@ -6,7 +6,8 @@
 // rules ask about). Every save sends the version on screen; a 409 reloads.
 
 import { request, ApiError } from '/js/api.js';
-import { esc, money } from '/js/format.js';
+import { esc, money, words } from '/js/format.js';
+import { formatDate, t } from '/js/i18n.js';
 
 const STALE = 'urn:kontor:problem:stale-version';
 
@@ -33,9 +34,13 @@ const OPERATORS = {
 };
 const PAYMENT = ['prepayment', 'invoice', 'cash_on_delivery'];
 const isList = (op) => op === 'in' || op === 'not_in';
+// What a discount gives, in words.
+const KIND_WORDS = { percent: 'percent', fixed: 'fixed', free_shipping: 'free shipping', free_item: 'free item' };
+// A trace step's node as the editor names it.
+const NODE_WORDS = { all: 'all of', any: 'any of', not: 'not', condition: 'condition' };
 
 function problemText(error) {
-  return error instanceof ApiError ? error.message : 'The shop cannot be reached. Please try again.';
+  return error instanceof ApiError ? error.message : t('The shop cannot be reached. Please try again.');
 }
 
 // ---- Discounts -----------------------------------------------------------
@@ -44,29 +49,29 @@ function discountValue(d) {
   if (d.kind === 'percent') return `${esc(d.percent)} %`;
   if (d.kind === 'fixed') return money(d.amount);
   if (d.kind === 'free_item') return `${esc(d.quantity || 1)} × ${esc(d.sku)}`;
-  return 'free shipping';
+  return t('free shipping');
 }
 
 function requirementText(d) {
-  if (!d.requirement) return 'every cart';
-  if (d.requirement.rule_set) return `rule set <a href="#/rules/${encodeURIComponent(d.requirement.rule_set)}">${esc(d.requirement.rule_set)}</a>`;
-  return 'own rule';
+  if (!d.requirement) return t('every cart');
+  if (d.requirement.rule_set) return `${t('rule set')} <a href="#/rules/${encodeURIComponent(d.requirement.rule_set)}">${esc(d.requirement.rule_set)}</a>`;
+  return t('own rule');
 }
 
 export async function discountsView(app, showError, editing) {
   const [discounts, sets] = await Promise.all([request('GET', '/admin/discounts'), request('GET', '/admin/rule-sets')]);
   const current = discounts.find((d) => d.id === editing);
-  app.innerHTML = `<h1>Discounts</h1>
-    <p class="muted">Considered from the highest priority down; one that does not stack applies alone. An order gets at most three.</p>
-    <table class="lines" data-testid="discounts"><thead><tr><th>Discount</th><th>Gives</th><th>To</th><th>Coupon</th><th>Until</th><th class="num">Uses</th><th class="num">Priority</th><th></th></tr></thead><tbody>
+  app.innerHTML = `<h1>${t('Discounts')}</h1>
+    <p class="muted">${t('Considered from the highest priority down; one that does not stack applies alone. An order gets at most three.')}</p>
+    <table class="lines" data-testid="discounts"><thead><tr><th>${t('Discount')}</th><th>${t('Gives')}</th><th>${t('To')}</th><th>${t('Coupon')}</th><th>${t('Until')}</th><th class="num">${t('Uses')}</th><th class="num">${t('Priority')}</th><th></th></tr></thead><tbody>
     ${discounts.map((d) => `<tr data-testid="discount-row" data-id="${esc(d.id)}" class="${d.active ? '' : 'muted'}">
-      <td><strong>${esc(d.name)}</strong><div class="muted">${esc(d.id)}${d.stacks ? '' : ' · does not stack'}${d.active ? '' : ' · paused'}</div></td>
+      <td><strong>${esc(d.name)}</strong><div class="muted">${esc(d.id)}${d.stacks ? '' : ` · ${t('does not stack')}`}${d.active ? '' : ` · ${t('paused')}`}</div></td>
       <td>${discountValue(d)}</td><td>${requirementText(d)}</td><td>${esc(d.coupon || '')}</td>
-      <td>${d.ends_at ? esc(new Date(d.ends_at).toLocaleDateString()) : ''}</td>
+      <td>${d.ends_at ? esc(formatDate(d.ends_at)) : ''}</td>
       <td class="num" data-testid="discount-uses">${esc(d.uses)}${d.usage_limit ? ` / ${esc(d.usage_limit)}` : ''}</td>
-      <td class="num">${esc(d.priority)}</td><td><a href="#/discounts/${encodeURIComponent(d.id)}">Edit</a></td></tr>`).join('')}
+      <td class="num">${esc(d.priority)}</td><td><a href="#/discounts/${encodeURIComponent(d.id)}">${t('Edit')}</a></td></tr>`).join('')}
     </tbody></table>
-    <h2>${current ? `Change “${esc(current.name)}”` : 'New discount'}</h2>
+    <h2>${current ? t('Change “{name}”', { name: esc(current.name) }) : t('New discount')}</h2>
     ${discountForm(current, sets)}`;
   wireDiscountForm(app, current, () => discountsView(app, showError, editing).catch(showError), showError);
 }
@@ -74,30 +79,30 @@ export async function discountsView(app, showError, editing) {
 function discountForm(d = {}, sets) {
   const kind = d.kind || 'percent';
   const requirement = !d.requirement ? '' : d.requirement.rule_set ? `set:${d.requirement.rule_set}` : 'custom';
-  const field = (name, text, value, attrs = '') => `<label>${text}<input name="${name}" value="${esc(value ?? '')}" ${attrs}></label>`;
+  const field = (name, text, value, attrs = '') => `<label>${t(text)}<input name="${name}" value="${esc(value ?? '')}" ${attrs}></label>`;
   return `<form id="discount-form" class="ship-form" data-testid="discount-form" novalidate>
-    <div class="row">${field('id', 'Id', d.id, d.id ? 'readonly' : 'placeholder="winter-sale"')}${field('name', 'Name', d.name, 'placeholder="Shown in the cart"')}</div>
-    <div class="row"><label>Gives<select name="kind">${['percent', 'fixed', 'free_shipping', 'free_item'].map((k) => `<option value="${k}" ${k === kind ? 'selected' : ''}>${k.replace('_', ' ')}</option>`).join('')}</select></label>
+    <div class="row">${field('id', 'Id', d.id, d.id ? 'readonly' : 'placeholder="winter-sale"')}${field('name', 'Name', d.name, `placeholder="${t('Shown in the cart')}"`)}</div>
+    <div class="row"><label>${t('Gives')}<select name="kind">${Object.entries(KIND_WORDS).map(([k, text]) => `<option value="${k}" ${k === kind ? 'selected' : ''}>${t(text)}</option>`).join('')}</select></label>
       ${field('percent', 'Percent', d.percent, 'inputmode="decimal" data-kind="percent"')}
       ${field('amount', 'Amount (€)', d.amount, 'inputmode="decimal" data-kind="fixed"')}
       ${field('sku', 'Free product (SKU)', d.sku, 'data-kind="free_item"')}
       ${field('quantity', 'How many', d.quantity || 1, 'type="number" min="1" max="999" data-kind="free_item"')}</div>
-    <div class="row"><label>On<select name="applies_to">${['order', 'products', 'categories', 'shipping'].map((a) => `<option ${a === (d.applies_to || 'order') ? 'selected' : ''}>${a}</option>`).join('')}</select></label>
+    <div class="row"><label>${t('On')}<select name="applies_to">${['order', 'products', 'categories', 'shipping'].map((a) => `<option value="${a}" ${a === (d.applies_to || 'order') ? 'selected' : ''}>${t(a)}</option>`).join('')}</select></label>
       ${field('skus', 'SKUs (comma separated)', (d.skus || []).join(', '))}${field('categories', 'Categories (comma separated)', (d.categories || []).join(', '))}</div>
-    <div class="row"><label>Requirement<select name="requirement" data-testid="discount-requirement"><option value="">none: every cart</option>
-        ${sets.map((s) => `<option value="set:${esc(s.id)}" ${requirement === `set:${s.id}` ? 'selected' : ''}>rule set: ${esc(s.name)}</option>`).join('')}
-        <option value="custom" ${requirement === 'custom' ? 'selected' : ''}>own rule (JSON)</option></select></label>
-      <label class="wide">Own rule<textarea name="custom_rule" rows="2">${requirement === 'custom' ? esc(JSON.stringify(d.requirement)) : ''}</textarea></label></div>
-    <div class="row">${field('coupon', 'Coupon code', d.coupon, 'maxlength="64" placeholder="optional"')}
+    <div class="row"><label>${t('Requirement')}<select name="requirement" data-testid="discount-requirement"><option value="">${t('none: every cart')}</option>
+        ${sets.map((s) => `<option value="set:${esc(s.id)}" ${requirement === `set:${s.id}` ? 'selected' : ''}>${t('rule set: {name}', { name: esc(s.name) })}</option>`).join('')}
+        <option value="custom" ${requirement === 'custom' ? 'selected' : ''}>${t('own rule (JSON)')}</option></select></label>
+      <label class="wide">${t('Own rule')}<textarea name="custom_rule" rows="2">${requirement === 'custom' ? esc(JSON.stringify(d.requirement)) : ''}</textarea></label></div>
+    <div class="row">${field('coupon', 'Coupon code', d.coupon, `maxlength="64" placeholder="${t('optional')}"`)}
       ${field('starts_at', 'From', d.starts_at, 'placeholder="2026-12-01T00:00:00+01:00"')}${field('ends_at', 'Until', d.ends_at, 'placeholder="2027-01-31T23:59:59+01:00"')}</div>
-    <div class="row">${field('usage_limit', 'Uses in all', d.usage_limit, 'type="number" min="1" placeholder="no limit"')}
-      ${field('per_customer_limit', 'Uses per customer', d.per_customer_limit, 'type="number" min="1" placeholder="no limit"')}
+    <div class="row">${field('usage_limit', 'Uses in all', d.usage_limit, `type="number" min="1" placeholder="${t('no limit')}"`)}
+      ${field('per_customer_limit', 'Uses per customer', d.per_customer_limit, `type="number" min="1" placeholder="${t('no limit')}"`)}
       ${field('priority', 'Priority', d.priority ?? 0, 'type="number" min="-1000" max="1000"')}
-      <label><span><input type="checkbox" name="stacks" ${d.stacks === false ? '' : 'checked'}> adds to other discounts</span></label>
-      <label><span><input type="checkbox" name="active" ${d.active === false ? '' : 'checked'}> active</span></label></div>
+      <label><span><input type="checkbox" name="stacks" ${d.stacks === false ? '' : 'checked'}> ${t('adds to other discounts')}</span></label>
+      <label><span><input type="checkbox" name="active" ${d.active === false ? '' : 'checked'}> ${t('active')}</span></label></div>
     <div class="field-error" data-testid="discount-error" data-error-for="form"></div>
-    <div class="row"><button type="submit" data-testid="discount-save">${d.id ? 'Save' : 'Create'}</button>
-      ${d.id ? '<button type="button" class="secondary" data-testid="discount-delete" id="discount-delete">Delete</button> <a href="#/discounts">New discount</a>' : ''}</div>
+    <div class="row"><button type="submit" data-testid="discount-save">${d.id ? t('Save') : t('Create')}</button>
+      ${d.id ? `<button type="button" class="secondary" data-testid="discount-delete" id="discount-delete">${t('Delete')}</button> <a href="#/discounts">${t('New discount')}</a>` : ''}</div>
   </form>`;
 }
 
@@ -125,7 +130,7 @@ function wireDiscountForm(app, current, reload, showError) {
       if (chosen.startsWith('set:')) requirement = { rule_set: chosen.slice(4) };
       else if (chosen === 'custom') requirement = JSON.parse(text('custom_rule') || 'null');
     } catch {
-      form.querySelector('[data-error-for="form"]').textContent = 'The own rule is not JSON.';
+      form.querySelector('[data-error-for="form"]').textContent = t('The own rule is not JSON.');
       return;
     }
     const kind = text('kind');
@@ -178,40 +183,40 @@ function pathText(path) {
 
 function valueInput(type, op, value, path) {
   const key = `data-value="${esc(pathText(path))}"`;
-  if (type === 'boolean') return `<select ${key} aria-label="Value"><option ${value === true ? 'selected' : ''}>true</option><option ${value === false ? 'selected' : ''}>false</option></select>`;
-  if (type === 'payment' && !isList(op)) return `<select ${key} aria-label="Value">${PAYMENT.map((p) => `<option ${p === value ? 'selected' : ''}>${p}</option>`).join('')}</select>`;
+  if (type === 'boolean') return `<select ${key} aria-label="${t('Value')}"><option value="true" ${value === true ? 'selected' : ''}>${t('yes')}</option><option value="false" ${value === false ? 'selected' : ''}>${t('no')}</option></select>`;
+  if (type === 'payment' && !isList(op)) return `<select ${key} aria-label="${t('Value')}">${PAYMENT.map((p) => `<option ${p === value ? 'selected' : ''}>${p}</option>`).join('')}</select>`;
   const shown = Array.isArray(value) ? value.join(', ') : (value ?? '');
-  const hint = isList(op) ? 'comma separated' : { money: '50.00', integer: '2', date_time: '2027-01-31T23:59:59+01:00', country: 'AT', names: 'vip', skus: 'TR-CHINO-BEIGE', email: 'anna@example.de', coupon: 'WINTER', payment: 'invoice' }[type];
+  const hint = isList(op) ? t('comma separated') : { money: '50.00', integer: '2', date_time: '2027-01-31T23:59:59+01:00', country: 'AT', names: 'vip', skus: 'TR-CHINO-BEIGE', email: 'anna@example.de', coupon: 'WINTER', payment: 'invoice' }[type];
   const mode = (type === 'integer' || type === 'money') && !isList(op) ? 'inputmode="decimal"' : '';
-  return `<input ${key} ${mode} value="${esc(shown)}" placeholder="${esc(hint)}" aria-label="Value" size="22">`;
+  return `<input ${key} ${mode} value="${esc(shown)}" placeholder="${esc(hint)}" aria-label="${t('Value')}" size="22">`;
 }
 
 function renderNode(node, path, sets, errors) {
   const here = pathText(path);
   const error = errors[here] ? `<div class="field-error" data-testid="rule-error">${esc(errors[here])}</div>` : '';
-  const remove = path.length ? `<button type="button" class="link" data-remove-node="${esc(here)}" aria-label="Remove">✕</button>` : '';
+  const remove = path.length ? `<button type="button" class="link" data-remove-node="${esc(here)}" aria-label="${t('Remove')}">✕</button>` : '';
   if (node.all || node.any) {
     const kind = node.all ? 'all' : 'any';
     return `<div class="rule-group" data-node="${esc(here)}">
-      <div class="row"><select data-group="${esc(here)}" aria-label="Combine"><option value="all" ${kind === 'all' ? 'selected' : ''}>all of</option><option value="any" ${kind === 'any' ? 'selected' : ''}>any of</option></select>${remove}</div>
+      <div class="row"><select data-group="${esc(here)}" aria-label="${t('Combine')}"><option value="all" ${kind === 'all' ? 'selected' : ''}>${t('all of')}</option><option value="any" ${kind === 'any' ? 'selected' : ''}>${t('any of')}</option></select>${remove}</div>
       <div class="rule-children">${node[kind].map((child, i) => renderNode(child, [...path, [kind, i]], sets, errors)).join('')}</div>
-      <div class="row"><button type="button" class="secondary" data-add-condition="${esc(here)}">+ condition</button>
-        <button type="button" class="secondary" data-add-group="${esc(here)}">+ group</button>
-        <button type="button" class="secondary" data-add-not="${esc(here)}">+ not</button>
-        ${sets.length ? `<button type="button" class="secondary" data-add-set="${esc(here)}">+ rule set</button>` : ''}</div>${error}</div>`;
+      <div class="row"><button type="button" class="secondary" data-add-condition="${esc(here)}">+ ${t('condition')}</button>
+        <button type="button" class="secondary" data-add-group="${esc(here)}">+ ${t('group')}</button>
+        <button type="button" class="secondary" data-add-not="${esc(here)}">+ ${t('not')}</button>
+        ${sets.length ? `<button type="button" class="secondary" data-add-set="${esc(here)}">+ ${t('rule set')}</button>` : ''}</div>${error}</div>`;
   }
   if (node.not) {
-    return `<div class="rule-group" data-node="${esc(here)}"><div class="row"><strong>not</strong>${remove}</div>
+    return `<div class="rule-group" data-node="${esc(here)}"><div class="row"><strong>${t('not')}</strong>${remove}</div>
       <div class="rule-children">${renderNode(node.not, [...path, 'not'], sets, errors)}</div>${error}</div>`;
   }
   if (node.rule_set !== undefined) {
-    return `<div class="rule-condition row" data-node="${esc(here)}">rule set <select data-set="${esc(here)}" aria-label="Rule set">
+    return `<div class="rule-condition row" data-node="${esc(here)}">${t('rule set')} <select data-set="${esc(here)}" aria-label="${t('Rule set')}">
       ${sets.map((s) => `<option value="${esc(s.id)}" ${s.id === node.rule_set ? 'selected' : ''}>${esc(s.name)}</option>`).join('')}</select>${remove}${error}</div>`;
   }
   const type = FIELDS[node.field] || 'money';
   return `<div class="rule-condition row" data-node="${esc(here)}" data-testid="rule-condition">
-    <select data-field="${esc(here)}" aria-label="Field">${Object.keys(FIELDS).map((f) => `<option ${f === node.field ? 'selected' : ''}>${f}</option>`).join('')}</select>
-    <select data-op="${esc(here)}" aria-label="Operator">${OPERATORS[type].map((o) => `<option ${o === node.op ? 'selected' : ''}>${o}</option>`).join('')}</select>
+    <select data-field="${esc(here)}" aria-label="${t('Field')}">${Object.keys(FIELDS).map((f) => `<option ${f === node.field ? 'selected' : ''}>${f}</option>`).join('')}</select>
+    <select data-op="${esc(here)}" aria-label="${t('Operator')}">${OPERATORS[type].map((o) => `<option ${o === node.op ? 'selected' : ''}>${o}</option>`).join('')}</select>
     ${valueInput(type, node.op, node.value, path)}${remove}${error}</div>`;
 }
 
@@ -241,28 +246,28 @@ export async function rulesView(app, showError, id) {
   const current = sets.find((s) => s.id === id);
   let rule = current ? structuredClone(current.rule) : { all: [emptyCondition()] };
   let errors = {};
-  app.innerHTML = `<h1>Rules</h1><div class="two-col">
+  app.innerHTML = `<h1>${t('Rules')}</h1><div class="two-col">
     <div><ul class="rule-sets" data-testid="rule-sets">${sets.map((s) => `<li><a href="#/rules/${encodeURIComponent(s.id)}" class="${s.id === id ? 'active' : ''}">${esc(s.name)}</a>
-      <span class="muted">${esc(s.id)}${s.used_by.length ? ` · used by ${esc(s.used_by.join(', '))}` : ''}</span></li>`).join('')}
-      <li><a href="#/rules">+ New rule set</a></li></ul>
+      <span class="muted">${esc(s.id)}${s.used_by.length ? ` · ${t('used by {ids}', { ids: esc(s.used_by.join(', ')) })}` : ''}</span></li>`).join('')}
+      <li><a href="#/rules">+ ${t('New rule set')}</a></li></ul>
       <form id="rule-form" novalidate data-testid="rule-form">
-        <div class="row"><label>Id<input name="id" value="${esc(current?.id || '')}" ${current ? 'readonly' : ''} placeholder="vip-austria"></label>
-          <label>Name<input name="name" value="${esc(current?.name || '')}" placeholder="VIPs in Austria"></label></div>
+        <div class="row"><label>${t('Id')}<input name="id" value="${esc(current?.id || '')}" ${current ? 'readonly' : ''} placeholder="vip-austria"></label>
+          <label>${t('Name')}<input name="name" value="${esc(current?.name || '')}" placeholder="${t('VIPs in Austria')}"></label></div>
         <div id="rule-tree" data-testid="rule-tree"></div>
         <div class="field-error" data-error-for="form" data-testid="rule-form-error"></div>
-        <div class="row"><button type="submit" data-testid="rule-save">${current ? 'Save' : 'Create'}</button>
-          ${current ? '<button type="button" class="secondary" id="rule-delete">Delete</button>' : ''}</div>
+        <div class="row"><button type="submit" data-testid="rule-save">${current ? t('Save') : t('Create')}</button>
+          ${current ? `<button type="button" class="secondary" id="rule-delete">${t('Delete')}</button>` : ''}</div>
       </form></div>
-    <div><h2>Simulate</h2>${current ? '' : '<p class="muted">Save the rule set to try it here.</p>'}
+    <div><h2>${t('Simulate')}</h2>${current ? '' : `<p class="muted">${t('Save the rule set to try it here.')}</p>`}
       <form id="simulate-form" class="ship-form" novalidate data-testid="simulate-form" ${current ? '' : 'hidden'}>
-        <label>Cart (one “SKU quantity” per line)<textarea name="lines" rows="3">TR-CHINO-BEIGE 2</textarea></label>
-        <div class="row"><label>Ships to<input name="shipping_country" value="DE" size="3"></label>
-          <label>Coupon<input name="coupon" size="10"></label>
-          <label>Payment<select name="payment_method"><option value="">any</option>${PAYMENT.map((p) => `<option>${p}</option>`).join('')}</select></label></div>
-        <div class="row"><label>Earlier orders<input name="order_count" type="number" min="0" value="0" size="4"></label>
-          <label>Groups<input name="groups" placeholder="vip, wholesale"></label>
-          <label>E-mail<input name="email" placeholder="anna@example.de"></label></div>
-        <button type="submit" data-testid="simulate">Simulate the rule as edited</button>
+        <label>${t('Cart (one “SKU quantity” per line)')}<textarea name="lines" rows="3">TR-CHINO-BEIGE 2</textarea></label>
+        <div class="row"><label>${t('Ships to')}<input name="shipping_country" value="DE" size="3"></label>
+          <label>${t('Coupon')}<input name="coupon" size="10"></label>
+          <label>${t('Payment')}<select name="payment_method"><option value="">${t('any')}</option>${PAYMENT.map((p) => `<option value="${p}">${esc(words(p))}</option>`).join('')}</select></label></div>
+        <div class="row"><label>${t('Earlier orders')}<input name="order_count" type="number" min="0" value="0" size="4"></label>
+          <label>${t('Groups')}<input name="groups" placeholder="vip, wholesale"></label>
+          <label>${t('E-mail')}<input name="email" placeholder="anna@example.de"></label></div>
+        <button type="submit" data-testid="simulate">${t('Simulate the rule as edited')}</button>
         <div class="field-error" data-error-for="simulate"></div>
       </form><div id="simulation" data-testid="simulation"></div></div></div>`;
 
@@ -275,40 +280,40 @@ export async function rulesView(app, showError, id) {
     return [nodeAt(rule, path.slice(0, -1)), last];
   };
   tree.addEventListener('change', (event) => {
-    const t = event.target;
-    if (t.dataset.group !== undefined) {
-      const node = nodeAt(rule, parsePath(t.dataset.group));
+    const target = event.target;
+    if (target.dataset.group !== undefined) {
+      const node = nodeAt(rule, parsePath(target.dataset.group));
       const children = node.all || node.any;
       delete node.all; delete node.any;
-      node[t.value] = children;
-    } else if (t.dataset.field !== undefined) {
-      const node = nodeAt(rule, parsePath(t.dataset.field));
-      node.field = t.value;
+      node[target.value] = children;
+    } else if (target.dataset.field !== undefined) {
+      const node = nodeAt(rule, parsePath(target.dataset.field));
+      node.field = target.value;
       const type = FIELDS[node.field];
       if (!OPERATORS[type].includes(node.op)) node.op = OPERATORS[type][0];
       node.value = type === 'boolean' ? true : (isList(node.op) ? [] : '');
-    } else if (t.dataset.op !== undefined) {
-      const node = nodeAt(rule, parsePath(t.dataset.op));
+    } else if (target.dataset.op !== undefined) {
+      const node = nodeAt(rule, parsePath(target.dataset.op));
       const type = FIELDS[node.field];
       const text = Array.isArray(node.value) ? node.value.join(', ') : String(node.value ?? '');
-      node.op = t.value;
+      node.op = target.value;
       node.value = typedValue(type, node.op, text);
-    } else if (t.dataset.value !== undefined) {
-      const node = nodeAt(rule, parsePath(t.dataset.value));
-      node.value = typedValue(FIELDS[node.field], node.op, t.value);
+    } else if (target.dataset.value !== undefined) {
+      const node = nodeAt(rule, parsePath(target.dataset.value));
+      node.value = typedValue(FIELDS[node.field], node.op, target.value);
       return;
-    } else if (t.dataset.set !== undefined) {
-      nodeAt(rule, parsePath(t.dataset.set)).rule_set = t.value;
+    } else if (target.dataset.set !== undefined) {
+      nodeAt(rule, parsePath(target.dataset.set)).rule_set = target.value;
       return;
     }
     draw();
   });
   tree.addEventListener('click', (event) => {
-    const t = event.target.closest('button');
-    if (!t) return;
+    const button = event.target.closest('button');
+    if (!button) return;
     const add = (attr, node) => {
-      if (t.dataset[attr] === undefined) return false;
-      const group = nodeAt(rule, parsePath(t.dataset[attr]));
+      if (button.dataset[attr] === undefined) return false;
+      const group = nodeAt(rule, parsePath(button.dataset[attr]));
       (group.all || group.any).push(node);
       return true;
     };
@@ -318,8 +323,8 @@ export async function rulesView(app, showError, id) {
       draw();
       return;
     }
-    if (t.dataset.removeNode !== undefined) {
-      const [parent, key] = parentAndKey(parsePath(t.dataset.removeNode));
+    if (button.dataset.removeNode !== undefined) {
+      const [parent, key] = parentAndKey(parsePath(button.dataset.removeNode));
       if (key === 'not') { Object.keys(parent).forEach((k) => delete parent[k]); Object.assign(parent, emptyCondition()); } else parent[key[0]].splice(key[1], 1);
       draw();
     }
@@ -372,10 +377,10 @@ export async function rulesView(app, showError, id) {
     simulate.querySelector('[data-error-for="simulate"]').textContent = '';
     try {
       const answer = await request('POST', `/admin/rule-sets/${encodeURIComponent(current.id)}/simulate`, body);
-      out.innerHTML = `<p data-testid="simulation-result" class="${answer.result ? 'stock-ok' : 'stock-low'}"><strong>${answer.result ? 'Applies' : 'Does not apply'}</strong></p>
-        <table class="lines trace" data-testid="trace"><thead><tr><th>Where</th><th>Checks</th><th>Expected</th><th>Saw</th><th></th></tr></thead><tbody>
+      out.innerHTML = `<p data-testid="simulation-result" class="${answer.result ? 'stock-ok' : 'stock-low'}"><strong>${answer.result ? t('Applies') : t('Does not apply')}</strong></p>
+        <table class="lines trace" data-testid="trace"><thead><tr><th>${t('Where')}</th><th>${t('Checks')}</th><th>${t('Expected')}</th><th>${t('Saw')}</th><th></th></tr></thead><tbody>
         ${answer.trace.map((s) => `<tr data-testid="trace-step" class="${s.result ? 'pass' : 'fail'}"><td><code>${esc(s.path)}</code></td>
-          <td>${s.node === 'condition' ? `${esc(s.field)} ${esc(s.op)}` : esc(s.node === 'rule_set' ? `rule set ${s.rule_set}` : s.node)}</td>
+          <td>${s.node === 'condition' ? `${esc(s.field)} ${esc(s.op)}` : esc(s.node === 'rule_set' ? `${t('rule set')} ${s.rule_set}` : t(NODE_WORDS[s.node] || s.node))}</td>
           <td>${s.expected === undefined || s.expected === null ? '' : esc(JSON.stringify(s.expected))}</td>
           <td>${s.node === 'condition' ? esc(JSON.stringify(s.seen)) : ''}</td><td>${s.result ? '✓' : '✗'}</td></tr>`).join('')}</tbody></table>`;
     } catch (error) {
@@ -394,20 +399,20 @@ export async function customersView(app, showError, params) {
     try {
       found = await request('GET', `/admin/customers?email=${encodeURIComponent(email)}`);
     } catch (error) {
-      if (error.status === 404 || error.status === 422) missing = error.status === 404 ? 'No registered customer with this address has ordered yet.' : problemText(error);
+      if (error.status === 404 || error.status === 422) missing = error.status === 404 ? t('No registered customer with this address has ordered yet.') : problemText(error);
       else throw error;
     }
   }
-  app.innerHTML = `<h1>Customers</h1>
-    <form id="customer-search" class="row" novalidate><label>E-mail<input name="email" type="email" value="${esc(email)}" data-testid="customer-email"></label>
-      <button type="submit">Find</button></form>
+  app.innerHTML = `<h1>${t('Customers')}</h1>
+    <form id="customer-search" class="row" novalidate><label>${t('E-mail')}<input name="email" type="email" value="${esc(email)}" data-testid="customer-email"></label>
+      <button type="submit">${t('Find')}</button></form>
     ${missing ? `<p class="muted" data-testid="customer-missing">${esc(missing)}</p>` : ''}
     ${found ? `<div class="parcel" data-testid="customer"><div class="parcel-head"><strong>${esc(found.email)}</strong>
-        <span class="muted">${esc(found.order_count)} order(s) · ${esc(found.id)}</span></div>
-      <form id="groups-form" class="row" novalidate><label>Groups (comma separated)<input name="groups" value="${esc(found.groups.join(', '))}" data-testid="customer-groups"></label>
-        <button type="submit" data-testid="save-groups">Save groups</button></form>
+        <span class="muted">${t('{count} order(s)', { count: esc(found.order_count) })} · ${esc(found.id)}</span></div>
+      <form id="groups-form" class="row" novalidate><label>${t('Groups (comma separated)')}<input name="groups" value="${esc(found.groups.join(', '))}" data-testid="customer-groups"></label>
+        <button type="submit" data-testid="save-groups">${t('Save groups')}</button></form>
       <div class="field-error" data-error-for="groups"></div>
-      <p class="muted">Rules ask about groups with <code>customer.groups</code>; they apply from the customer's next cart.</p></div>` : ''}`;
+      <p class="muted">${t("Rules ask about groups with {field}; they apply from the customer's next cart.", { field: '<code>customer.groups</code>' })}</p></div>` : ''}`;
   document.getElementById('customer-search').addEventListener('submit', (event) => {
     event.preventDefault();
     location.hash = `#/customers?email=${encodeURIComponent(event.target.email.value.trim())}`;
