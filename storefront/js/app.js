@@ -11,7 +11,7 @@
 
 import { api, ApiError } from './api.js';
 import { esc, money, paymentWords, words } from './format.js';
-import { formatDateTime, language, t } from './i18n.js';
+import { formatDateTime, language, shopText, t } from './i18n.js';
 import * as cart from './cart.js';
 import * as session from './session.js';
 
@@ -57,7 +57,7 @@ async function renderCategories(active) {
   const nav = document.getElementById('categories');
   const { categories } = await api.products();
   nav.innerHTML = [`<a href="#/" class="${active ? '' : 'active'}">${t('All')}</a>`]
-    .concat(categories.map((c) => `<a href="#/?category=${encodeURIComponent(c)}" class="${c === active ? 'active' : ''}">${esc(c)}</a>`))
+    .concat(categories.map((c) => `<a href="#/?category=${encodeURIComponent(c)}" class="${c === active ? 'active' : ''}">${esc(shopText(c))}</a>`))
     .join('');
 }
 
@@ -84,12 +84,12 @@ async function catalogView(params) {
   const category = params.get('category') || '';
   const q = params.get('q') || '';
   describePage(
-    q ? t('Results for {query}', { query: q }) : category ? category.replace(/^./, (c) => c.toUpperCase()) : '',
-    category ? t('The {category} of the Kontor demo shop, with their prices and stock.', { category }) : SHOP_DESCRIPTION,
+    q ? t('Results for {query}', { query: q }) : category ? shopText(category).replace(/^./, (c) => c.toUpperCase()) : '',
+    category ? t('The {category} of the Kontor demo shop, with their prices and stock.', { category: shopText(category) }) : SHOP_DESCRIPTION,
   );
   document.getElementById('search-input').value = q;
   const [{ products }] = await Promise.all([api.products({ q, category }), renderCategories(category)]);
-  const heading = q ? t('Results for “{query}”', { query: esc(q) }) : category ? esc(category) : t('All products');
+  const heading = q ? t('Results for “{query}”', { query: esc(q) }) : category ? esc(shopText(category)) : t('All products');
   app.innerHTML = `<h1 style="text-transform:capitalize">${heading}</h1>
     ${products.length ? `<div class="grid">${products.map(productCard).join('')}</div>` : `<p class="muted">${t('Nothing found.')}</p>`}`;
 }
@@ -101,7 +101,7 @@ async function productView(sku) {
   const orderable = product.available;
   app.innerHTML = `<div class="product">
       <img src="${esc(product.image || '')}" alt="${esc(product.name)}" width="200" height="200">
-      <div><p class="muted" style="text-transform:capitalize">${esc(product.category)}</p>
+      <div><p class="muted" style="text-transform:capitalize">${esc(shopText(product.category))}</p>
         <h1>${esc(product.name)}</h1>
         <p class="price" style="font-size:1.5rem">${euro(product.price)}</p>
         <p class="muted">${t('incl. {rate} % VAT, plus shipping', { rate: product.tax_class === 'reduced' ? '7' : '19' })}</p>
@@ -447,7 +447,7 @@ function returnsBlock(order) {
     ${order.returns.map((r) => `<div class="parcel" data-testid="return" data-id="${esc(r.id)}">
       <div class="parcel-head"><strong>${t('Return {id}', { id: esc(r.id) })}</strong> <span class="muted">${t('for order {number}', { number: esc(order.number) })}</span>
         <span class="status" data-testid="return-status">${esc(RETURN_STATUS[r.status] ? t(RETURN_STATUS[r.status]) : r.status)}</span></div>
-      <ul>${r.lines.map((l) => `<li>${esc(l.quantity)} × ${esc(l.name)} — ${esc(t(l.reason))}</li>`).join('')}</ul>
+      <ul>${r.lines.map((l) => `<li>${esc(l.quantity)} × ${esc(l.name)} — ${esc(shopText(l.reason))}</li>`).join('')}</ul>
       ${r.rejection_reason ? `<p>${t('Reason: {reason}', { reason: esc(r.rejection_reason) })}</p>` : ''}
       ${r.refund ? `<p data-testid="return-refund">${t('{amount} refunded (credit note {note})', { amount: money(r.refund.amount, order.currency), note: esc(r.refund.credit_note) })}${Number(r.refund.credit) ? t(', {amount} of it off what you owed', { amount: money(r.refund.credit, order.currency) }) : ''}</p>` : ''}
     </div>`).join('')}
@@ -457,7 +457,7 @@ function returnsBlock(order) {
         <table class="lines"><thead><tr><th>${t('Product')}</th><th class="num">${t('Send back')}</th><th>${t('Why')}</th></tr></thead><tbody>
         ${lines.map((l) => `<tr><td>${esc(l.name)}</td>
           <td class="num"><input type="number" min="0" max="${esc(order.returnable[l.id])}" value="0" data-return-line="${esc(l.id)}" aria-label="${t('Units of {name} to send back', { name: esc(l.name) })}"></td>
-          <td><select data-return-reason="${esc(l.id)}" aria-label="${t('Why {name} goes back', { name: esc(l.name) })}">${options.reasons.map((r) => `<option value="${esc(r)}">${esc(t(r))}</option>`).join('')}</select></td></tr>`).join('')}
+          <td><select data-return-reason="${esc(l.id)}" aria-label="${t('Why {name} goes back', { name: esc(l.name) })}">${options.reasons.map((r) => `<option value="${esc(r)}">${esc(shopText(r))}</option>`).join('')}</select></td></tr>`).join('')}
         </tbody></table>
         <label for="return-action">${t('What would you like?')}</label>
         <select id="return-action" name="action">${options.actions.map((a) => `<option value="${esc(a)}">${esc(t({ refund: 'My money back', replacement: 'The same item again', exchange: 'Another item instead' }[a] || a))}</option>`).join('')}</select>

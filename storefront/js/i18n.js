@@ -49,6 +49,12 @@ export function t(text, values = {}) {
   return template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
+// A text from the shop's own data (a category, a return reason): its
+// translation where the message file has one, else as the shop wrote it.
+export function shopText(text) {
+  return messages[text] ?? text;
+}
+
 // Money in its currency, the language's way.
 export function formatMoney(amount, currency = 'EUR') {
   return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(Number(amount));

@@ -43,9 +43,11 @@ test('every text the modules pass to t() has its German, with the same placehold
   assert.deepEqual(english, {}, 'English is the key itself');
 });
 
-// Texts that come from the shop's data rather than the modules: the
-// default return policy's reasons (the API's `return_options.reasons`).
-const SHOP_TEXTS = ['too small', 'too large', 'not as described', 'damaged', 'wrong item', 'changed my mind'];
+// Texts that come from the shop's data rather than the modules (shown
+// through `shopText`): the default return policy's reasons (the API's
+// `return_options.reasons`) and the demo catalog's categories.
+const SHOP_TEXTS = ['too small', 'too large', 'not as described', 'damaged', 'wrong item', 'changed my mind',
+  'belts', 'care', 'jackets', 'shirts', 'socks', 'trousers'];
 
 test('no German is left over: each one translates a text the pages use', () => {
   const everything = sources.join('\n') + pages.join('\n');

@@ -93,8 +93,8 @@ fn accepted(outcome: Outcome) -> (StatusCode, Json<WebhookAnswer>) {
     (status, Json(WebhookAnswer { outcome }))
 }
 
-fn refused(sender: &dyn std::fmt::Display, error: SignatureError) -> Problem {
-    tracing::warn!(%sender, %error, "refused a webhook");
+fn refused(carrier: Carrier, error: SignatureError) -> Problem {
+    tracing::warn!(%carrier, %error, "refused a carrier webhook");
     Problem::new(
         StatusCode::UNAUTHORIZED,
         "bad-signature",
@@ -136,7 +136,7 @@ async fn carrier_webhook(
         &body,
         state.clock.now().unix_timestamp(),
     )
-    .map_err(|error| refused(&carrier, error))?;
+    .map_err(|error| refused(carrier, error))?;
     let message: CarrierMessage = parse_json(&body)?.value;
     let event_id = checked_event_id(&message.event_id, "event_id")?;
     let code = message.status.trim();

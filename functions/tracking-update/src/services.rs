@@ -18,12 +18,12 @@ use kontor_domain::command::MessageSource;
 use kontor_domain::shipment::TrackingNumber;
 use kontor_http::extract::parse_json;
 use kontor_http::{AppState, Problem};
-use kontor_platform::webhooks::{self, Sender};
+use kontor_platform::webhooks::{self, Sender, SignatureError};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::{accepted, apply, checked_event_id, refused, News, Outcome, WebhookAnswer};
+use crate::{accepted, apply, checked_event_id, News, Outcome, WebhookAnswer};
 
 /// AfterShip's webhook body (the fields Kontor reads).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -97,7 +97,22 @@ fn verify(
         .settings
         .webhook_secrets
         .for_sender(Sender::Service(service));
-    webhooks::verify_body(service, header, secret, body).map_err(|error| refused(&service, error))
+    webhooks::verify_body(service, header, secret, body).map_err(|error| {
+        let name = webhooks::service_signature_header(service);
+        // The carriers' words name Kontor's own header; a service has its own.
+        let detail = match error {
+            SignatureError::Missing => format!("the request has no {name} header"),
+            SignatureError::Malformed => format!("the {name} header is not a signature"),
+            _ => error.to_string(),
+        };
+        tracing::warn!(%service, %error, "refused a webhook");
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "bad-signature",
+            "Bad signature",
+            detail,
+        )
+    })
 }
 
 /// A number as the service posts it; one that cannot be a tracking number

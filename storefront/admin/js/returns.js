@@ -7,7 +7,7 @@
 
 import { request, ApiError } from '/js/api.js';
 import { esc, money, words } from '/js/format.js';
-import { formatDateTime, formatDecimal, t } from '/js/i18n.js';
+import { formatDateTime, formatDecimal, shopText, t } from '/js/i18n.js';
 
 const STALE = 'urn:kontor:problem:stale-version';
 const ACTIONS = { refund: 'refund', replacement: 'replacement', exchange: 'exchange' };
@@ -23,7 +23,7 @@ export function returnsBlock(order) {
         <table class="lines"><thead><tr><th>${t('Line')}</th><th class="num">${t('Returnable')}</th><th class="num">${t('Units')}</th><th>${t('Reason')}</th><th>${t('Exchange for (SKU)')}</th></tr></thead><tbody>
         ${returnable.map((l) => `<tr><td>${esc(l.id)} ${esc(l.name)}</td><td class="num">${esc(order.returnable[l.id])}</td>
           <td class="num"><input type="number" min="0" max="${esc(order.returnable[l.id])}" value="0" data-line="${esc(l.id)}" aria-label="${t('Units of {line}', { line: esc(l.id) })}"></td>
-          <td><select data-reason="${esc(l.id)}" aria-label="${t('Reason for {line}', { line: esc(l.id) })}">${options.reasons.map((r) => `<option value="${esc(r)}">${esc(t(r))}</option>`).join('')}</select></td>
+          <td><select data-reason="${esc(l.id)}" aria-label="${t('Reason for {line}', { line: esc(l.id) })}">${options.reasons.map((r) => `<option value="${esc(r)}">${esc(shopText(r))}</option>`).join('')}</select></td>
           <td><input data-exchange="${esc(l.id)}" placeholder="${t('same product')}" size="14" aria-label="${t('Exchange {line} for', { line: esc(l.id) })}"></td></tr>`).join('')}
         </tbody></table>
         <div class="row"><label>${t('Customer wants')}<select name="action">${options.actions.map((a) => `<option value="${esc(a)}">${esc(t(ACTIONS[a] || a))}</option>`).join('')}</select></label>
@@ -53,7 +53,7 @@ function returnCard(order, r) {
   return `<div class="parcel" data-testid="return" data-id="${esc(r.id)}" data-status="${esc(r.status)}">
     <div class="parcel-head"><strong>${esc(r.id)}</strong><span class="status" data-testid="return-status">${words(r.status)}</span>
       <span>${esc(t(ACTIONS[r.requested_action] || r.requested_action))}</span><span class="muted">${esc(formatDateTime(r.requested_at))}</span></div>
-    <ul>${r.lines.map((l) => `<li>${esc(l.quantity)} × ${esc(l.name)} <span class="muted">${esc(l.line_id)}</span> — ${esc(t(l.reason))}</li>`).join('')}</ul>
+    <ul>${r.lines.map((l) => `<li>${esc(l.quantity)} × ${esc(l.name)} <span class="muted">${esc(l.line_id)}</span> — ${esc(shopText(l.reason))}</li>`).join('')}</ul>
     ${r.comment ? `<p class="muted">“${esc(r.comment)}”</p>` : ''}
     ${r.rejection_reason ? `<p>${t('Rejected: {reason}', { reason: esc(r.rejection_reason) })}</p>` : ''}
     ${r.received.length ? `<p class="muted">${t('Arrived:')} ${r.received.map((l) => `${esc(l.quantity)} × ${esc(l.line_id)}${l.restocked ? ` ${t('(restocked)')}` : ''}`).join(', ')}</p>` : ''}
