@@ -702,7 +702,10 @@ async fn tracking_services(store: Arc<dyn Store>) {
     }
     let unsigned = shop.service_webhook(AfterShip, None, &delivered).await;
     let problem = unsigned.assert_problem(401, None);
-    assert_eq!(problem["detail"], "the request has no aftership-hmac-sha256 header");
+    assert_eq!(
+        problem["detail"],
+        "the request has no aftership-hmac-sha256 header"
+    );
     // Signed right but in the other service's header and encoding.
     let sendcloud_style =
         body_signature(Sendcloud, AFTERSHIP_SECRET.as_bytes(), delivered.as_bytes());

@@ -145,8 +145,8 @@ def main():
             {"ParameterKey": "OrderLinkKey", "ParameterValue": "moto-order-link-key-0123456789abcdef"},
         ]
         + [
-            {"ParameterKey": f"WebhookSecret{carrier}", "ParameterValue": "local-webhook-secret"}
-            for carrier in ["Dhl", "Dpd", "Ups", "Gls", "Hermes", "Other"]
+            {"ParameterKey": f"WebhookSecret{sender}", "ParameterValue": "local-webhook-secret"}
+            for sender in ["Dhl", "Dpd", "Ups", "Gls", "Hermes", "Other", "AfterShip", "Sendcloud"]
         ],
         Capabilities=["CAPABILITY_IAM"],
     )

@@ -3,24 +3,13 @@
 // e-mail and by its number, reads it whole, and changes a product's stock,
 // which the storefront then shows.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startRuntime, launchBrowser, screenshots } from './runtime.mjs';
+import { screenshots, shopForTests } from './runtime.mjs';
 
-let runtime;
-let browser;
+const shop = shopForTests();
 let orderNumber;
-
-before(async () => {
-  runtime = await startRuntime();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
 
 function watchErrors(page) {
   const errors = [];
@@ -29,10 +18,10 @@ function watchErrors(page) {
 }
 
 test('a customer signs in, buys, and finds the order in the account', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await shop.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = watchErrors(page);
 
-  await page.goto(`${runtime.base}/`);
+  await page.goto(`${shop.runtime.base}/`);
   await page.getByTestId('sign-in-link').click();
   await page.getByLabel('E-mail').fill('eva@example.de');
   await page.getByTestId('sign-in').click();
@@ -40,7 +29,7 @@ test('a customer signs in, buys, and finds the order in the account', async () =
   assert.equal(await page.getByTestId('account-email').textContent(), 'eva@example.de');
   assert.match(await page.locator('#app').textContent(), /No orders yet/);
 
-  await page.goto(`${runtime.base}/#/product/SH-OXFORD-WHITE`);
+  await page.goto(`${shop.runtime.base}/#/product/SH-OXFORD-WHITE`);
   await page.getByTestId('add-to-cart').click();
   await page.getByText('Added to your cart').waitFor();
   await page.getByTestId('cart-link').click();
@@ -70,10 +59,10 @@ test('a customer signs in, buys, and finds the order in the account', async () =
 
 test('staff find the order by e-mail and number and change a product\'s stock', async () => {
   assert.ok(orderNumber, 'the customer test placed an order');
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const page = await shop.browser.newPage({ viewport: { width: 1400, height: 900 } });
   const errors = watchErrors(page);
 
-  await page.goto(`${runtime.base}/admin/`);
+  await page.goto(`${shop.runtime.base}/admin/`);
   await page.getByTestId('staff-sign-in').waitFor();
   await page.getByLabel('E-mail').fill('lena@kontor.example');
   await page.getByTestId('staff-sign-in').click();
@@ -98,7 +87,7 @@ test('staff find the order by e-mail and number and change a product\'s stock', 
   await page.screenshot({ path: join(screenshots, 'admin-order.png'), fullPage: true });
 
   // Filters: no order is paid yet.
-  await page.goto(`${runtime.base}/admin/#/orders?payment_status=paid`);
+  await page.goto(`${shop.runtime.base}/admin/#/orders?payment_status=paid`);
   await page.getByTestId('no-orders').waitFor();
 
   await page.getByRole('link', { name: 'Products' }).click();
@@ -115,9 +104,9 @@ test('staff find the order by e-mail and number and change a product\'s stock', 
   await belt.locator('[data-error-for=cross_sell]').getByText(/no product has the sku/).waitFor();
 
   // The storefront shows the new stock.
-  const shop = await browser.newPage();
-  await shop.goto(`${runtime.base}/#/product/BE-LEATHER-BROWN`);
-  await shop.getByText('Only 3 left').waitFor();
+  const storefront = await shop.browser.newPage();
+  await storefront.goto(`${shop.runtime.base}/#/product/BE-LEATHER-BROWN`);
+  await storefront.getByText('Only 3 left').waitFor();
 
   await page.getByRole('link', { name: 'Mail outbox' }).click();
   await page.getByTestId('mail').first().waitFor();

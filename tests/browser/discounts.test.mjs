@@ -7,23 +7,12 @@
 // simulated with its trace; and a customer given the group `vip` on the
 // Customers tab gets the free socks in the next cart.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startRuntime, launchBrowser, screenshots } from './runtime.mjs';
+import { screenshots, shopForTests } from './runtime.mjs';
 
-let runtime;
-let browser;
-
-before(async () => {
-  runtime = await startRuntime({ env: { KONTOR_DEMO_DISCOUNTS: 'on' } });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+const shop = shopForTests({ env: { KONTOR_DEMO_DISCOUNTS: 'on' } });
 
 function watch(page) {
   const errors = [];
@@ -33,10 +22,10 @@ function watch(page) {
 }
 
 async function staffPage() {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  const page = await shop.browser.newPage({ viewport: { width: 1400, height: 1100 } });
   const errors = watch(page);
   page.on('dialog', (dialog) => dialog.accept());
-  await page.goto(`${runtime.base}/admin/`);
+  await page.goto(`${shop.runtime.base}/admin/`);
   await page.getByLabel('E-mail').fill('lena@kontor.example');
   await page.getByTestId('staff-sign-in').click();
   await page.getByTestId('order-search').waitFor();
@@ -44,9 +33,9 @@ async function staffPage() {
 }
 
 test('a new shopper: 10 %, a coupon, free shipping to Austria, the total charged as shown', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const page = await shop.browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const errors = watch(page);
-  await page.goto(`${runtime.base}/#/product/SO-COTTON-3PK`);
+  await page.goto(`${shop.runtime.base}/#/product/SO-COTTON-3PK`);
   await page.getByTestId('add-to-cart').click();
   await page.getByText('Added to your cart').waitFor();
   await page.getByTestId('cart-link').click();
@@ -88,7 +77,7 @@ test('a new shopper: 10 %, a coupon, free shipping to Austria, the total charged
   assert.deepEqual(errors, []);
 
   // The same mailbox is not new any more: no 10 % on the next cart.
-  const again = await fetch(`${runtime.base}/cart/evaluate`, {
+  const again = await fetch(`${shop.runtime.base}/cart/evaluate`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ lines: [{ sku: 'SO-COTTON-3PK', quantity: 1 }], shipping_country: 'DE', email: 'Neu+2@Example.at' }),
@@ -98,7 +87,7 @@ test('a new shopper: 10 %, a coupon, free shipping to Austria, the total charged
 
 test('staff: discounts with their uses, a rule set built and simulated, a VIP gets free socks', async () => {
   const { page, errors } = await staffPage();
-  await page.goto(`${runtime.base}/admin/#/discounts`);
+  await page.goto(`${shop.runtime.base}/admin/#/discounts`);
   await page.locator('[data-testid=discount-row][data-id=welcome]').waitFor();
   assert.equal(await page.getByTestId('discount-row').count(), 4);
   assert.match(await page.locator('[data-testid=discount-row][data-id=welcome] [data-testid=discount-uses]').textContent(), /^1/);
@@ -110,7 +99,7 @@ test('staff: discounts with their uses, a rule set built and simulated, a VIP ge
   await page.getByTestId('discount-error').getByText(/percent/).waitFor();
 
   // A rule set in the tree editor: one condition, Austria.
-  await page.goto(`${runtime.base}/admin/#/rules`);
+  await page.goto(`${shop.runtime.base}/admin/#/rules`);
   await page.getByTestId('rule-form').waitFor();
   await page.locator('#rule-form').getByLabel('Id').fill('austria');
   await page.locator('#rule-form').getByLabel('Name').fill('Ships to Austria');
@@ -137,10 +126,10 @@ test('staff: discounts with their uses, a rule set built and simulated, a VIP ge
   await page.screenshot({ path: join(screenshots, 'admin-rules.png'), fullPage: true });
 
   // Vera orders signed in (her record starts), staff make her a VIP.
-  const token = await fetch(`${runtime.base}/local/token`, {
+  const token = await fetch(`${shop.runtime.base}/local/token`, {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: 'vera@example.de' }),
   }).then((r) => r.json());
-  const placed = await fetch(`${runtime.base}/me/checkout`, {
+  const placed = await fetch(`${shop.runtime.base}/me/checkout`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token.token}`, 'Idempotency-Key': 'vera-1' },
     body: JSON.stringify({
@@ -149,7 +138,7 @@ test('staff: discounts with their uses, a rule set built and simulated, a VIP ge
     }),
   });
   assert.equal(placed.status, 201);
-  await page.goto(`${runtime.base}/admin/#/customers`);
+  await page.goto(`${shop.runtime.base}/admin/#/customers`);
   await page.getByTestId('customer-email').fill('vera@example.de');
   await page.getByRole('button', { name: 'Find' }).click();
   await page.getByTestId('customer-groups').fill('vip');
@@ -159,13 +148,13 @@ test('staff: discounts with their uses, a rule set built and simulated, a VIP ge
   assert.deepEqual(errors, []);
 
   // Her next cart with two trousers carries the free socks.
-  const shopper = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  await shopper.goto(`${runtime.base}/`);
+  const shopper = await shop.browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  await shopper.goto(`${shop.runtime.base}/`);
   await shopper.getByTestId('sign-in-link').click();
   await shopper.getByLabel('E-mail').fill('vera@example.de');
   await shopper.getByTestId('sign-in').click();
   await shopper.getByTestId('account-email').waitFor();
-  await shopper.goto(`${runtime.base}/#/product/TR-CHINO-BEIGE`);
+  await shopper.goto(`${shop.runtime.base}/#/product/TR-CHINO-BEIGE`);
   await shopper.getByTestId('add-to-cart').click();
   await shopper.getByText('Added to your cart').waitFor();
   await shopper.getByTestId('add-to-cart').click();

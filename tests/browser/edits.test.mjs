@@ -5,26 +5,15 @@
 // internal. Two staff on one order: the one on an old version gets the
 // order reloaded. And an order taken on the phone.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startRuntime, launchBrowser, screenshots } from './runtime.mjs';
+import { screenshots, shopForTests } from './runtime.mjs';
 
-let runtime;
-let browser;
-
-before(async () => {
-  runtime = await startRuntime();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+const shop = shopForTests();
 
 async function placeOrder(key) {
-  const response = await fetch(`${runtime.base}/checkout`, {
+  const response = await fetch(`${shop.runtime.base}/checkout`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
     body: JSON.stringify({
@@ -40,16 +29,16 @@ async function placeOrder(key) {
 }
 
 async function stockOf(sku) {
-  const response = await fetch(`${runtime.base}/catalog/products/${sku}`);
+  const response = await fetch(`${shop.runtime.base}/catalog/products/${sku}`);
   return (await response.json()).stock;
 }
 
 async function staffPage(email = 'lena@kontor.example') {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  const page = await shop.browser.newPage({ viewport: { width: 1400, height: 1100 } });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('dialog', (dialog) => dialog.accept());
-  await page.goto(`${runtime.base}/admin/`);
+  await page.goto(`${shop.runtime.base}/admin/`);
   await page.getByLabel('E-mail').fill(email);
   await page.getByTestId('staff-sign-in').click();
   await page.getByTestId('order-search').waitFor();
@@ -57,7 +46,7 @@ async function staffPage(email = 'lena@kontor.example') {
 }
 
 async function openOrder(page, order) {
-  await page.goto(`${runtime.base}/admin/#/orders/${order.id}`);
+  await page.goto(`${shop.runtime.base}/admin/#/orders/${order.id}`);
   await page.getByTestId('edits').waitFor();
 }
 
@@ -82,7 +71,7 @@ test('a free belt, goodwill −10 €, an internal and a visible note', async ()
   const adjust = page.getByTestId('adjustment-form');
   await adjust.getByTestId('adjustment-amount').fill('-10,00');
   await adjust.getByTestId('adjustment-preview').getByText('109.80').waitFor();
-  const unsaved = await (await fetch(`${runtime.base}/orders/${order.id}?token=${order.access_token}`)).json();
+  const unsaved = await (await fetch(`${shop.runtime.base}/orders/${order.id}?token=${order.access_token}`)).json();
   assert.equal(unsaved.total, '119.80', 'a preview writes nothing');
   await adjust.getByTestId('adjustment-reason').fill('parcel was late');
   await adjust.getByTestId('adjustment-notify').check();
@@ -103,8 +92,8 @@ test('a free belt, goodwill −10 €, an internal and a visible note', async ()
   await page.screenshot({ path: join(screenshots, 'admin-order-edits.png'), fullPage: true });
 
   // The shopper sees the gift, the credit and their note; nothing internal.
-  const shopper = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await shopper.goto(`${runtime.base}/#/order/${order.id}?token=${order.access_token}`);
+  const shopper = await shop.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await shopper.goto(`${shop.runtime.base}/#/order/${order.id}?token=${order.access_token}`);
   await shopper.getByTestId('notes').waitFor();
   assert.match(await shopper.getByTestId('total').textContent(), /109\.80/);
   assert.match(await shopper.getByTestId('adjustments').textContent(), /Credit/);

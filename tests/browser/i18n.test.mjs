@@ -5,11 +5,11 @@
 // follows the page's language, and the switch in the header is
 // remembered.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startRuntime, launchBrowser, screenshots } from './runtime.mjs';
+import { screenshots, shopForTests } from './runtime.mjs';
 
 const storefront = resolve(import.meta.dirname, '..', '..', 'storefront');
 const german = JSON.parse(readFileSync(join(storefront, 'i18n', 'de.json'), 'utf8'));
@@ -56,22 +56,11 @@ test('no German is left over: each one translates a text the pages use', () => {
   assert.deepEqual(unused, []);
 });
 
-let runtime;
-let browser;
-
-before(async () => {
-  runtime = await startRuntime();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+const shop = shopForTests();
 
 // The e-mail sent to `address`, once the local bus has delivered it.
 async function mailTo(address) {
-  const login = await fetch(`${runtime.base}/local/token`, {
+  const login = await fetch(`${shop.runtime.base}/local/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email: 'lena@kontor.example', staff: true }),
@@ -79,7 +68,7 @@ async function mailTo(address) {
   const { token } = await login.json();
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const answer = await fetch(`${runtime.base}/admin/outbox`, { headers: { authorization: `Bearer ${token}` } });
+    const answer = await fetch(`${shop.runtime.base}/admin/outbox`, { headers: { authorization: `Bearer ${token}` } });
     const mail = (await answer.json()).find((m) => m.to === address);
     if (mail || Date.now() > deadline) return mail;
     await new Promise((r) => setTimeout(r, 100));
@@ -89,10 +78,10 @@ async function mailTo(address) {
 // Buys the chino as a guest with the page's labels in `words`, and answers
 // the order number.
 async function buyChino(page, words, email) {
-  await page.goto(`${runtime.base}/#/product/TR-CHINO-BEIGE`);
+  await page.goto(`${shop.runtime.base}/#/product/TR-CHINO-BEIGE`);
   await page.getByRole('button', { name: words.addToCart }).click();
   await page.getByText(words.added).waitFor();
-  await page.goto(`${runtime.base}/#/checkout`);
+  await page.goto(`${shop.runtime.base}/#/checkout`);
   await page.getByLabel(words.email, { exact: true }).fill(email);
   await page.getByLabel(words.name).fill('Anna Muster');
   await page.getByLabel(words.street).fill('Hauptstraße 1');
@@ -104,10 +93,10 @@ async function buyChino(page, words, email) {
 }
 
 test('a guest buys in German, the shop\'s default: labels, money, dates and the e-mail in German', async () => {
-  const page = await browser.newPage({ language: null, viewport: { width: 1280, height: 900 } });
+  const page = await shop.browser.newPage({ language: null, viewport: { width: 1280, height: 900 } });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${runtime.base}/`);
+  await page.goto(`${shop.runtime.base}/`);
   await page.locator('[data-testid=product-card]').first().waitFor();
   assert.equal(await page.locator('html').getAttribute('lang'), 'de');
   assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Alle Produkte');
@@ -136,7 +125,7 @@ test('a guest buys in German, the shop\'s default: labels, money, dates and the 
   assert.ok(mail.subject.includes(number.trim()));
 
   // The admin page is German too, for the same browser.
-  await page.goto(`${runtime.base}/admin/`);
+  await page.goto(`${shop.runtime.base}/admin/`);
   await page.getByLabel('E-Mail').fill('lena@kontor.example');
   await page.getByRole('button', { name: 'Anmelden' }).click();
   await page.getByRole('heading', { name: 'Bestellungen' }).waitFor();
@@ -153,8 +142,8 @@ test('a guest buys in German, the shop\'s default: labels, money, dates and the 
 });
 
 test('the switch in the header changes the language and is remembered; English writes €59.90', async () => {
-  const page = await browser.newPage({ language: null, viewport: { width: 1280, height: 900 } });
-  await page.goto(`${runtime.base}/`);
+  const page = await shop.browser.newPage({ language: null, viewport: { width: 1280, height: 900 } });
+  await page.goto(`${shop.runtime.base}/`);
   await page.locator('[data-testid=product-card]').first().waitFor();
   await Promise.all([page.waitForEvent('load'), page.getByTestId('language-switch').selectOption('en')]);
   await page.getByRole('heading', { name: 'All products' }).waitFor();
@@ -174,9 +163,9 @@ test('the switch in the header changes the language and is remembered; English w
   assert.ok(mail.subject.includes(number.trim()));
 
   // Remembered: a new visit is still English, and the admin page too.
-  await page.goto(`${runtime.base}/#/cart`);
+  await page.goto(`${shop.runtime.base}/#/cart`);
   await page.getByRole('heading', { name: 'Your cart' }).waitFor();
-  await page.goto(`${runtime.base}/admin/`);
+  await page.goto(`${shop.runtime.base}/admin/`);
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   await Promise.all([page.waitForEvent('load'), page.getByTestId('language-switch').selectOption('de')]);
   await page.getByRole('button', { name: 'Anmelden' }).waitFor();

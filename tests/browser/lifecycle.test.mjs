@@ -4,26 +4,15 @@
 // the runtime is restarted with its clock 15 days ahead, and its sweep
 // cancels the order at start. The shopper's order page says it in words.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startRuntime, launchBrowser, screenshots } from './runtime.mjs';
+import { startRuntime, screenshots, shopForTests } from './runtime.mjs';
 
-let runtime;
-let browser;
-
-before(async () => {
-  runtime = await startRuntime();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+const shop = shopForTests();
 
 async function placeOrder(key, sku, quantity, paymentMethod) {
-  const response = await fetch(`${runtime.base}/checkout`, {
+  const response = await fetch(`${shop.runtime.base}/checkout`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
     body: JSON.stringify({
@@ -39,16 +28,16 @@ async function placeOrder(key, sku, quantity, paymentMethod) {
 }
 
 async function stockOf(sku) {
-  const response = await fetch(`${runtime.base}/catalog/products/${sku}`);
+  const response = await fetch(`${shop.runtime.base}/catalog/products/${sku}`);
   return (await response.json()).stock;
 }
 
 async function staffPage() {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  const page = await shop.browser.newPage({ viewport: { width: 1400, height: 1100 } });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('dialog', (dialog) => dialog.accept());
-  await page.goto(`${runtime.base}/admin/`);
+  await page.goto(`${shop.runtime.base}/admin/`);
   await page.getByLabel('E-mail').fill('lena@kontor.example');
   await page.getByTestId('staff-sign-in').click();
   await page.getByTestId('order-search').waitFor();
@@ -56,7 +45,7 @@ async function staffPage() {
 }
 
 async function openOrder(page, order) {
-  await page.goto(`${runtime.base}/admin/#/orders/${order.id}`);
+  await page.goto(`${shop.runtime.base}/admin/#/orders/${order.id}`);
   await page.getByTestId('lifecycle').waitFor();
 }
 
@@ -86,8 +75,8 @@ test('staff record a payment and cancel an order; its stock comes back', async (
   await page.getByTestId('note-visible').check();
   await page.getByTestId('add-note').click();
   await page.locator('[data-testid=note][data-visible=true]').waitFor();
-  const shopperView = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await shopperView.goto(`${runtime.base}/#/order/${paying.id}?token=${paying.access_token}`);
+  const shopperView = await shop.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await shopperView.goto(`${shop.runtime.base}/#/order/${paying.id}?token=${paying.access_token}`);
   await shopperView.getByTestId('notes').waitFor();
   assert.equal(await shopperView.getByTestId('note').count(), 1);
   assert.match(await shopperView.getByTestId('notes').textContent(), /leave on Monday/);
@@ -105,8 +94,8 @@ test('staff record a payment and cancel an order; its stock comes back', async (
   assert.match(await page.getByTestId('history').textContent(), /Cancelled\s+by staff lena@kontor\.example/);
   await page.screenshot({ path: join(screenshots, 'admin-cancelled.png'), fullPage: true });
 
-  const guest = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await guest.goto(`${runtime.base}/#/order/${cancelling.id}?token=${cancelling.access_token}`);
+  const guest = await shop.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await guest.goto(`${shop.runtime.base}/#/order/${cancelling.id}?token=${cancelling.access_token}`);
   await guest.getByTestId('order-cancelled').waitFor();
   assert.equal(await guest.getByTestId('order-status').textContent(), 'Cancelled');
 
@@ -128,9 +117,9 @@ test('staff record a payment and cancel an order; its stock comes back', async (
 test('a shopper cancels before packing; an unpaid prepayment order expires', async () => {
   // The shopper cancels from the order's link while nothing is packed.
   const mine = await placeOrder('life-mine', 'SO-COTTON-3PK', 1, 'invoice');
-  const shopper = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const shopper = await shop.browser.newPage({ viewport: { width: 1280, height: 900 } });
   shopper.on('dialog', (dialog) => dialog.accept());
-  await shopper.goto(`${runtime.base}/#/order/${mine.id}?token=${mine.access_token}`);
+  await shopper.goto(`${shop.runtime.base}/#/order/${mine.id}?token=${mine.access_token}`);
   await shopper.getByTestId('cancel-order').click();
   await shopper.getByTestId('order-cancelled').waitFor();
   assert.equal(await shopper.getByTestId('cancel-order').count(), 0);
@@ -138,21 +127,21 @@ test('a shopper cancels before packing; an unpaid prepayment order expires', asy
   // A prepayment order whose money never comes.
   const before = await stockOf('JA-WAX-OLIVE');
   const unpaid = await placeOrder('life-unpaid', 'JA-WAX-OLIVE', 1, 'prepayment');
-  await shopper.goto(`${runtime.base}/#/order/${unpaid.id}?token=${unpaid.access_token}`);
+  await shopper.goto(`${shop.runtime.base}/#/order/${unpaid.id}?token=${unpaid.access_token}`);
   await shopper.getByTestId('amount-due').waitFor();
   assert.equal(await shopper.getByTestId('payment-status').textContent(), 'Awaiting payment');
   assert.equal(await stockOf('JA-WAX-OLIVE'), before - 1);
 
   // Fifteen days later (the shop's deadline is 14): the sweep at start
   // cancels it and puts the jacket back.
-  await runtime.stop({ keepData: true });
-  runtime = await startRuntime({ data: runtime.data, env: { KONTOR_CLOCK_OFFSET_DAYS: '15' } });
+  await shop.runtime.stop({ keepData: true });
+  shop.runtime = await startRuntime({ data: shop.runtime.data, env: { KONTOR_CLOCK_OFFSET_DAYS: '15' } });
   const deadline = Date.now() + 10_000;
   while (await stockOf('JA-WAX-OLIVE') !== before && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
   }
   assert.equal(await stockOf('JA-WAX-OLIVE'), before, 'the jacket is back');
-  await shopper.goto(`${runtime.base}/#/order/${unpaid.id}?token=${unpaid.access_token}`);
+  await shopper.goto(`${shop.runtime.base}/#/order/${unpaid.id}?token=${unpaid.access_token}`);
   await shopper.getByTestId('order-cancelled').waitFor();
   assert.equal(await shopper.getByTestId('payment-status').textContent(), 'Nothing to pay');
   await shopper.screenshot({ path: join(screenshots, 'order-expired.png'), fullPage: true });

@@ -5,26 +5,15 @@
 // the refund before confirming it, and refund it under a credit note. The
 // shopper's page and the e-mails follow; the trousers are back in stock.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startRuntime, launchBrowser, screenshots } from './runtime.mjs';
+import { screenshots, shopForTests } from './runtime.mjs';
 
-let runtime;
-let browser;
-
-before(async () => {
-  runtime = await startRuntime();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+const shop = shopForTests();
 
 async function api(method, path, body, token) {
-  const response = await fetch(`${runtime.base}${path}`, {
+  const response = await fetch(`${shop.runtime.base}${path}`, {
     method,
     headers: {
       'Content-Type': 'application/json',
@@ -60,10 +49,10 @@ test('a partial return of a split delivery, from the shopper to the refund', asy
   const chinos = await stockOf('TR-CHINO-BEIGE');
 
   // The shopper asks to return one item from each parcel and one pack of socks.
-  const shopper = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const shopper = await shop.browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const errors = [];
   shopper.on('pageerror', (error) => errors.push(error.message));
-  const link = `${runtime.base}/#/order/${placed.id}?token=${placed.access_token}`;
+  const link = `${shop.runtime.base}/#/order/${placed.id}?token=${placed.access_token}`;
   await shopper.goto(link);
   await shopper.getByTestId('returns').waitFor();
   await shopper.getByText('Return items', { exact: true }).click();
@@ -76,9 +65,9 @@ test('a partial return of a split delivery, from the shopper to the refund', asy
   await shopper.getByTestId('return').getByText('Requested').waitFor();
 
   // Staff find it among the open returns and walk it through.
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
+  const page = await shop.browser.newPage({ viewport: { width: 1400, height: 1200 } });
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${runtime.base}/admin/`);
+  await page.goto(`${shop.runtime.base}/admin/`);
   await page.getByLabel('E-mail').fill('lena@kontor.example');
   await page.getByTestId('staff-sign-in').click();
   await page.getByTestId('filter-return_status').selectOption('requested');
@@ -125,7 +114,7 @@ test('a partial return of a split delivery, from the shopper to the refund', asy
 });
 
 test('a parcel the carrier brought back is taken in again from the order page', async () => {
-  const placed = await (await fetch(`${runtime.base}/checkout`, {
+  const placed = await (await fetch(`${shop.runtime.base}/checkout`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'browser-back' },
     body: JSON.stringify({
@@ -142,14 +131,14 @@ test('a parcel the carrier brought back is taken in again from the order page', 
     await api('POST', `${order}/shipments/S1/status`, { status, notify: false }, token);
   }
   const belts = await stockOf('BE-LEATHER-BROWN');
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  const page = await shop.browser.newPage({ viewport: { width: 1400, height: 1100 } });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${runtime.base}/admin/`);
+  await page.goto(`${shop.runtime.base}/admin/`);
   await page.getByLabel('E-mail').fill('lena@kontor.example');
   await page.getByTestId('staff-sign-in').click();
   await page.getByTestId('order-search').waitFor();
-  await page.goto(`${runtime.base}/admin/#/orders/${placed.id}`);
+  await page.goto(`${shop.runtime.base}/admin/#/orders/${placed.id}`);
   await page.getByTestId('receive-back-restock').click();
   await page.getByText('Taken back in from the carrier.').waitFor();
   assert.equal(await stockOf('BE-LEATHER-BROWN'), belts + 1, 'the belt is back on the shelf');

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -100,3 +101,19 @@ export async function launchBrowser() {
 }
 
 export const screenshots = join(root, 'docs', 'screenshots');
+
+// One runtime and one browser for a test file, started before its first
+// test and stopped after its last: `shop.runtime` (which a test may replace
+// with a restarted one) and `shop.browser`.
+export function shopForTests(options) {
+  const shop = { runtime: null, browser: null };
+  before(async () => {
+    shop.runtime = await startRuntime(options);
+    shop.browser = await launchBrowser();
+  });
+  after(async () => {
+    await shop.browser?.close();
+    await shop.runtime?.stop();
+  });
+  return shop;
+}

@@ -4,27 +4,16 @@
 // parcel delivered by signed webhook; the guest's order page shows both
 // parcels with their status and tracking links.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
-import { startRuntime, launchBrowser, screenshots } from './runtime.mjs';
+import { screenshots, shopForTests } from './runtime.mjs';
 
-let runtime;
-let browser;
-
-before(async () => {
-  runtime = await startRuntime();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+const shop = shopForTests();
 
 async function placeOrder() {
-  const response = await fetch(`${runtime.base}/checkout`, {
+  const response = await fetch(`${shop.runtime.base}/checkout`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'browser-split-1' },
     body: JSON.stringify({
@@ -44,7 +33,7 @@ async function carrierSays(carrier, body) {
   const raw = JSON.stringify(body);
   const t = Math.floor(Date.now() / 1000);
   const v1 = createHmac('sha256', 'local-webhook-secret').update(`${t}.${raw}`).digest('hex');
-  const response = await fetch(`${runtime.base}/webhooks/carriers/${carrier}`, {
+  const response = await fetch(`${shop.runtime.base}/webhooks/carriers/${carrier}`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'Kontor-Signature': `t=${t},v1=${v1}` },
     body: raw,
@@ -73,11 +62,11 @@ async function ship(page, parcelId) {
 test('staff split an order into two parcels and the customer follows both', async () => {
   const order = await placeOrder();
   assert.equal(order.backordered[0].sku, 'SH-FLANNEL-RED');
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const page = await shop.browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
 
-  await page.goto(`${runtime.base}/admin/`);
+  await page.goto(`${shop.runtime.base}/admin/`);
   await page.getByLabel('E-mail').fill('lena@kontor.example');
   await page.getByTestId('staff-sign-in').click();
   await page.getByTestId('order-search').fill(order.number);
@@ -85,10 +74,13 @@ test('staff split an order into two parcels and the customer follows both', asyn
   await page.locator(`[data-testid=order-row][data-number="${order.number}"]`).getByRole('link').click();
   await page.getByTestId('pack-form').waitFor();
 
-  // Parcel 1: the shirt. The flannel shirt is not in stock yet.
+  // Parcel 1: the shirt. The flannel shirt is not in stock yet, and a
+  // mistyped DHL number is refused with the reason.
   await pack(page, 'L2', 'dpd', '01234567890123');
   await page.getByTestId('pack-error').getByText(/in stock/).waitFor();
-  await pack(page, 'L1', 'dhl', '00340434161094042557');
+  await pack(page, 'L1', 'dhl', '0034 0434 1610 9404 2558');
+  await page.getByTestId('pack-error').getByText(/check digit .* would be 7/).waitFor();
+  await pack(page, 'L1', 'dhl', '0034 0434 1610 9404 2557');
   await ship(page, 'S1');
 
   // The flannel shirt arrives: restock it, then ship it in parcel 2.
@@ -97,7 +89,7 @@ test('staff split an order into two parcels and the customer follows both', asyn
   await flannel.getByLabel('Stock of SH-FLANNEL-RED').fill('4');
   await flannel.getByTestId('save-product').click();
   await flannel.getByText('Saved').waitFor();
-  await page.goto(`${runtime.base}/admin/#/orders/${order.id}`);
+  await page.goto(`${shop.runtime.base}/admin/#/orders/${order.id}`);
   await pack(page, 'L2', 'dpd', '01234567890123');
   await ship(page, 'S2');
   await page.screenshot({ path: join(screenshots, 'admin-parcels.png'), fullPage: true });
@@ -112,10 +104,16 @@ test('staff split an order into two parcels and the customer follows both', asyn
   const message = { event_id: 'dhl-evt-1', tracking_number: '00340434161094042557', status: 'delivered', location: 'Berlin' };
   assert.deepEqual(await carrierSays('dhl', message), { status: 200, answer: { outcome: 'applied' } });
   assert.deepEqual(await carrierSays('dhl', message), { status: 202, answer: { outcome: 'duplicate' } });
+  // News without a status of Kontor's is kept for staff, and the shopper
+  // does not see it.
+  const news = { event_id: 'dhl-evt-2', tracking_number: '00340434161094042557', status: 'unknown' };
+  assert.deepEqual(await carrierSays('dhl', news), { status: 202, answer: { outcome: 'recorded' } });
+  await page.goto(`${shop.runtime.base}/admin/#/orders/${order.id}`);
+  await page.locator('[data-testid=parcel][data-id=S1] [data-testid=parcel-reported]').getByText('DHL unknown').waitFor();
 
   // The guest's order page shows both parcels.
-  const guest = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-  await guest.goto(`${runtime.base}/#/order/${order.id}?token=${order.access_token}`);
+  const guest = await shop.browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  await guest.goto(`${shop.runtime.base}/#/order/${order.id}?token=${order.access_token}`);
   await guest.getByTestId('parcels').waitFor();
   assert.equal(await guest.getByTestId('parcel').count(), 2);
   const first = guest.locator('[data-testid=parcel][data-id=S1]');
@@ -127,6 +125,7 @@ test('staff split an order into two parcels and the customer follows both', asyn
   assert.match(await first.getByTestId('tracking-link').getAttribute('href'), /piececode=00340434161094042557/);
   assert.equal(await second.getByTestId('tracking-link').getAttribute('href'), 'https://tracking.example/dpd/01234567890123');
   assert.equal(await guest.getByTestId('shipping-status').textContent(), 'Partly delivered');
+  assert.doesNotMatch(await first.textContent(), /unknown/);
   await guest.screenshot({ path: join(screenshots, 'order-parcels.png'), fullPage: true });
 
   // Two "on its way" e-mails and one "delivered", nothing for the repeat.

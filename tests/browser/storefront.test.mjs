@@ -1,30 +1,19 @@
 // A guest shops in the storefront: browses, follows a cross-sell, sees
 // checkout suggestions, checks out, and opens the order from its link.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startRuntime, launchBrowser, screenshots } from './runtime.mjs';
+import { screenshots, shopForTests } from './runtime.mjs';
 
-let runtime;
-let browser;
-
-before(async () => {
-  runtime = await startRuntime();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+const shop = shopForTests();
 
 test('a guest buys trousers and a belt and sees the order page', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await shop.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
 
-  await page.goto(`${runtime.base}/`);
+  await page.goto(`${shop.runtime.base}/`);
   await page.locator('#categories').getByRole('link', { name: 'trousers' }).click();
   // The chino is in the full catalog too: wait for the category's own page.
   await page.getByRole('heading', { name: 'trousers' }).waitFor();
@@ -79,10 +68,10 @@ test('a guest buys trousers and a belt and sees the order page', async () => {
 
   // The link works in a fresh browser too: it carries everything needed.
   const link = page.url();
-  const stranger = await browser.newPage();
+  const stranger = await shop.browser.newPage();
   await stranger.goto(link);
   await stranger.getByTestId('order-line').nth(1).waitFor();
-  const withoutToken = await browser.newPage();
+  const withoutToken = await shop.browser.newPage();
   await withoutToken.goto(link.replace(/token=[^&]+/, 'token=wrong'));
   await withoutToken.getByText('no such order').waitFor();
 
@@ -90,10 +79,10 @@ test('a guest buys trousers and a belt and sees the order page', async () => {
 });
 
 test('a field the shop refuses is shown next to the input', async () => {
-  const page = await browser.newPage();
-  await page.goto(`${runtime.base}/#/product/SO-COTTON-3PK`);
+  const page = await shop.browser.newPage();
+  await page.goto(`${shop.runtime.base}/#/product/SO-COTTON-3PK`);
   await page.getByTestId('add-to-cart').click();
-  await page.goto(`${runtime.base}/#/checkout`);
+  await page.goto(`${shop.runtime.base}/#/checkout`);
   await page.getByLabel('E-mail', { exact: true }).fill('not-an-address');
   await page.getByLabel('Full name').fill('Anna Muster');
   await page.getByLabel('Street and number').fill('Hauptstraße 1');
