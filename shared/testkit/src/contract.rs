@@ -579,7 +579,7 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
     store.commit_order(&placed).await.expect("place");
     let line = placed.order.lines[0].id.clone();
     let t1 = TrackingNumber::parse("00340434161094042557").unwrap();
-    let t2 = TrackingNumber::parse("01234567890123").unwrap();
+    let t2 = TrackingNumber::parse(&crate::fixtures::dhl_number(2)).unwrap();
     let pack = |quantity: u32, carrier: Carrier, number: &TrackingNumber| {
         OrderCommand::PackShipment(NewShipment {
             items: vec![(line.clone(), Quantity::new(quantity).unwrap())],
@@ -617,7 +617,7 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
     assert_eq!(found.len(), 1, "staff find the order by tracking number");
 
     // Two backordered units while none is in stock: refused whole.
-    let short = commit_of(&order, &pack(2, Carrier::Dpd, &t2), 2);
+    let short = commit_of(&order, &pack(2, Carrier::Dhl, &t2), 2);
     assert!(matches!(
         store.commit_order(&short).await,
         Err(StoreError::StockShort { available: 0, .. })
@@ -644,7 +644,7 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
         .put_product(&restocked, Some(a.version))
         .await
         .expect("restock");
-    let taken = commit_of(&order, &pack(2, Carrier::Dpd, &t1), 5);
+    let taken = commit_of(&order, &pack(2, Carrier::Dhl, &t1), 5);
     assert!(matches!(
         store.commit_order(&taken).await,
         Err(StoreError::TrackingNumberTaken(number)) if number == t1
