@@ -221,19 +221,74 @@ impl DynamoStore {
         commit: &OrderCommit,
         whole_history: bool,
     ) -> Result<(), StoreError> {
-        // Each item's meaning, by position, to read cancellation reasons back.
-        enum Part<'a> {
-            Idempotency,
-            NewOrder,
-            Order,
-            Number,
-            Stock(&'a Sku),
-            Tracking(&'a TrackingNumber),
-            Customer,
-            CreditNote(u64),
-            Count(crate::promotions::CountPart),
-            Other,
+        let expected = commit.expected_version;
+        let (writes, parts) = self.order_writes(commit, whole_history)?;
+        let reasons = match self.transact(writes).await {
+            Ok(()) => return Ok(()),
+            Err(TransactFailure::Store(error)) => return Err(error),
+            Err(TransactFailure::Cancelled(reasons)) => reasons,
+        };
+        // The first failed condition explains the cancellation.
+        for (part, reason) in parts.iter().zip(&reasons) {
+            if !reason.is_conditional_failure() {
+                continue;
+            }
+            return Err(match part {
+                Part::Idempotency => StoreError::IdempotencyKeyTaken,
+                Part::NewOrder => StoreError::AlreadyExists { entity: "order" },
+                Part::Number => StoreError::OrderNumberTaken,
+                // At the version expected, but without `history_len`: a
+                // header of the first shape.
+                Part::Order
+                    if !whole_history
+                        && reason.old_number::<u64>("version") == Some(expected)
+                        && !reason.old_has("history_len") =>
+                {
+                    StoreError::AlreadyExists {
+                        entity: "order history",
+                    }
+                }
+                Part::Order => StoreError::StaleVersion {
+                    entity: "order",
+                    expected,
+                },
+                Part::Stock(sku) => StoreError::StockShort {
+                    sku: (*sku).clone(),
+                    available: reason.old_number("stock").unwrap_or(0),
+                },
+                Part::Tracking(number) => StoreError::TrackingNumberTaken((*number).clone()),
+                Part::Customer => StoreError::StaleVersion {
+                    entity: "customer",
+                    expected: commit
+                        .customer
+                        .as_ref()
+                        .map_or(0, |c| c.version.saturating_sub(1)),
+                },
+                Part::CreditNote(number) => StoreError::StaleVersion {
+                    entity: "credit note",
+                    expected: number.saturating_sub(1),
+                },
+                Part::Count(count) => count.error(),
+                Part::Other => StoreError::AlreadyExists { entity: "event" },
+            });
         }
+        Err(errors::unexplained(&reasons))
+    }
+
+    /// How many items the transaction of `commit` writes (of the hundred
+    /// DynamoDB allows), for an order stored in today's shape: what the
+    /// tests that build each write's largest input count.
+    pub fn order_write_items(&self, commit: &OrderCommit) -> Result<usize, StoreError> {
+        Ok(self.order_writes(commit, false)?.0.len())
+    }
+
+    /// The items of `commit`'s transaction, each with its meaning (to read
+    /// a cancellation back). No I/O: the writes are only built.
+    fn order_writes<'a>(
+        &self,
+        commit: &'a OrderCommit,
+        whole_history: bool,
+    ) -> Result<(Vec<TransactWriteItem>, Vec<Part<'a>>), StoreError> {
         let order = &commit.order;
         let expected = commit.expected_version;
         let mut writes = Vec::new();
@@ -390,55 +445,21 @@ impl DynamoStore {
             parts.push(Part::Count(part));
         }
 
-        let reasons = match self.transact(writes).await {
-            Ok(()) => return Ok(()),
-            Err(TransactFailure::Store(error)) => return Err(error),
-            Err(TransactFailure::Cancelled(reasons)) => reasons,
-        };
-        // The first failed condition explains the cancellation.
-        for (part, reason) in parts.iter().zip(&reasons) {
-            if !reason.is_conditional_failure() {
-                continue;
-            }
-            return Err(match part {
-                Part::Idempotency => StoreError::IdempotencyKeyTaken,
-                Part::NewOrder => StoreError::AlreadyExists { entity: "order" },
-                Part::Number => StoreError::OrderNumberTaken,
-                // At the version expected, but without `history_len`: a
-                // header of the first shape.
-                Part::Order
-                    if !whole_history
-                        && reason.old_number::<u64>("version") == Some(expected)
-                        && !reason.old_has("history_len") =>
-                {
-                    StoreError::AlreadyExists {
-                        entity: "order history",
-                    }
-                }
-                Part::Order => StoreError::StaleVersion {
-                    entity: "order",
-                    expected,
-                },
-                Part::Stock(sku) => StoreError::StockShort {
-                    sku: (*sku).clone(),
-                    available: reason.old_number("stock").unwrap_or(0),
-                },
-                Part::Tracking(number) => StoreError::TrackingNumberTaken((*number).clone()),
-                Part::Customer => StoreError::StaleVersion {
-                    entity: "customer",
-                    expected: commit
-                        .customer
-                        .as_ref()
-                        .map_or(0, |c| c.version.saturating_sub(1)),
-                },
-                Part::CreditNote(number) => StoreError::StaleVersion {
-                    entity: "credit note",
-                    expected: number.saturating_sub(1),
-                },
-                Part::Count(count) => count.error(),
-                Part::Other => StoreError::AlreadyExists { entity: "event" },
-            });
-        }
-        Err(errors::unexplained(&reasons))
+        Ok((writes, parts))
     }
+}
+
+/// What an item of an order's transaction is, by position, to read a
+/// cancellation's reasons back.
+enum Part<'a> {
+    Idempotency,
+    NewOrder,
+    Order,
+    Number,
+    Stock(&'a Sku),
+    Tracking(&'a TrackingNumber),
+    Customer,
+    CreditNote(u64),
+    Count(crate::promotions::CountPart),
+    Other,
 }

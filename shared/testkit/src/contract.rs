@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use kontor_domain::access::AccessTokenHash;
 use kontor_domain::actor::Actor;
-use kontor_domain::command::{CommandContext, Effect, OrderCommand};
+use kontor_domain::command::{CommandContext, Effect, OrderCommand, OrderError};
 use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
 use kontor_domain::money::Money;
@@ -46,6 +46,15 @@ fn address_of(name: &str) -> Address {
 /// product on the shelf as the decision saw it — as the order helper would
 /// build it — and the order it leaves.
 pub fn commit_of(order: &Order, command: &OrderCommand, stock: u32) -> OrderCommit {
+    try_commit_of(order, command, stock).expect("the fixture's command is allowed")
+}
+
+/// [`commit_of`], or the domain's refusal of the command.
+pub fn try_commit_of(
+    order: &Order,
+    command: &OrderCommand,
+    stock: u32,
+) -> Result<OrderCommit, OrderError> {
     let actor = Actor::Staff {
         email: "lena@kontor.example".into(),
     };
@@ -56,19 +65,17 @@ pub fn commit_of(order: &Order, command: &OrderCommand, stock: u32) -> OrderComm
         .map(|sku| product(sku.as_str(), "10.00", stock, true))
         .collect();
     let settings = ShopSettings::default();
-    let decision = order
-        .decide(
-            command,
-            &CommandContext {
-                now,
-                actor: &actor,
-                products: &products,
-                tax_rates: settings.pricing.tax_rates,
-                return_policy: &settings.returns,
-                credit_notes_issued: 0,
-            },
-        )
-        .expect("the fixture's command is allowed");
+    let decision = order.decide(
+        command,
+        &CommandContext {
+            now,
+            actor: &actor,
+            products: &products,
+            tax_rates: settings.pricing.tax_rates,
+            return_policy: &settings.returns,
+            credit_notes_issued: 0,
+        },
+    )?;
     let mut next = order.clone();
     next.apply(&decision, now, &actor);
     let events = decision
@@ -83,13 +90,13 @@ pub fn commit_of(order: &Order, command: &OrderCommand, stock: u32) -> OrderComm
             payload,
         })
         .collect();
-    OrderCommit::change(
+    Ok(OrderCommit::change(
         next,
         order.version,
         decision.history.len(),
         decision.effects,
         events,
-    )
+    ))
 }
 
 /// A placement of `lines` against the store's current products, as checkout
