@@ -128,6 +128,9 @@ pub fn app(state: AppState, local: Local, storefront_dir: &Path) -> Router {
             local.tokens,
             local_auth::verify_bearer,
         ))
+        .layer(middleware::from_fn(
+            kontor_http::validators::conditional_get,
+        ))
         .layer(middleware::from_fn(crate::headers::add_security_headers))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())

@@ -395,6 +395,93 @@ async fn every_answer_carries_the_security_headers() {
     runtime.stop();
 }
 
+/// The catalog and the pages' files revalidate: a validator with each
+/// answer, 304 without a body while nothing changed, the whole answer
+/// again once a product changes; gzip when the browser takes it.
+#[tokio::test]
+async fn answers_revalidate_with_their_validator() {
+    let data = tempfile::tempdir().unwrap();
+    let runtime = Runtime::start(data.path()).await;
+    let http = reqwest::Client::new();
+    for path in ["/catalog/products", "/js/app.js", "/"] {
+        let first = http.get(runtime.url(path)).send().await.unwrap();
+        assert_eq!(first.status(), 200, "{path}");
+        let tag = first.headers()["etag"].to_str().unwrap().to_string();
+        assert_eq!(first.headers()["cache-control"], "no-cache", "{path}");
+        let again = http
+            .get(runtime.url(path))
+            .header("if-none-match", &tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+        assert!(again.bytes().await.unwrap().is_empty());
+    }
+    let catalog = http
+        .get(runtime.url("/catalog/products"))
+        .send()
+        .await
+        .unwrap();
+    let tag = catalog.headers()["etag"].to_str().unwrap().to_string();
+    let token: serde_json::Value = http
+        .post(runtime.url("/local/token"))
+        .json(&json!({"email": "lena@kontor.example", "staff": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap();
+    let products: serde_json::Value = http
+        .get(runtime.url("/admin/products"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let belt = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["sku"] == "BE-LEATHER-BROWN")
+        .unwrap();
+    let saved = http
+        .patch(runtime.url("/admin/products/BE-LEATHER-BROWN"))
+        .bearer_auth(token)
+        .json(&json!({"version": belt["version"], "stock": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    assert_eq!(
+        saved.headers().get("etag"),
+        None,
+        "only GETs have validators"
+    );
+    let changed = http
+        .get(runtime.url("/catalog/products"))
+        .header("if-none-match", &tag)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200, "the stock changed");
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), tag);
+    assert_eq!(changed.headers()["content-encoding"], "gzip");
+    // A signed-in person's answers stay out of shared caches.
+    let mine = http
+        .get(runtime.url("/admin/products"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.headers()["cache-control"], "private, no-cache");
+    runtime.stop();
+}
+
 /// A page elsewhere that points its own host name at this machine (DNS
 /// rebinding) is not answered, not even its sign-in; loopback names are.
 #[tokio::test]

@@ -23,6 +23,7 @@ pub mod order_writer;
 pub mod problem;
 pub mod promotions;
 pub mod state;
+pub mod validators;
 pub mod views;
 
 pub use extract::{JsonBody, QueryParams};

@@ -73,6 +73,9 @@ pub async fn run(
     let (router, _api): (Router<AppState>, _) = router().split_for_parts();
     let router = router
         .with_state(state)
+        .layer(axum::middleware::from_fn(
+            kontor_http::validators::conditional_get,
+        ))
         .layer(axum::middleware::from_fn(claims_from_lambda_context));
     lambda_http::run(router).await?;
     Ok(())
