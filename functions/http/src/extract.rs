@@ -53,11 +53,33 @@ where
 
 /// Parses a JSON body, naming the field of the first error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<JsonBody<T>, Problem> {
-    let document: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+    let mut document: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         Problem::bad_request("malformed-json", format!("the body is not valid JSON: {e}"))
     })?;
+    integral_numbers_as_integers(&mut document);
     let value = serde_path_to_error::deserialize(&document).map_err(field_problem)?;
     Ok(JsonBody { value, document })
+}
+
+/// JSON has one number type: `2` and `2.0` are the same integer to JSON
+/// Schema, and clients (JavaScript among them) may write either. Serde
+/// reads `2.0` as a float only, so integral floats become integers before
+/// the request's types read them; a fraction stays and is refused.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64() {
+                // Within ±2^53 a float holds every integer exactly.
+                if float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0 {
+                    *value = Value::from(float as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
 }
 
 fn field_problem(error: serde_path_to_error::Error<serde_json::Error>) -> Problem {
@@ -170,5 +192,19 @@ mod tests {
         let p = problem("{\"lines\": [");
         assert_eq!(p.status, 400);
         assert!(p.kind.ends_with("malformed-json"));
+    }
+
+    #[test]
+    fn integral_floats_are_integers_and_fractions_are_refused() {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            version: u64,
+            quantity: u32,
+        }
+        let body: JsonBody<Body> = parse_json(br#"{"version": 2530.0, "quantity": 1e0}"#).unwrap();
+        assert_eq!((body.value.version, body.value.quantity), (2530, 1));
+        assert!(parse_json::<Body>(br#"{"version": 2.5, "quantity": 1}"#).is_err());
+        assert!(parse_json::<Body>(br#"{"version": -1.0, "quantity": 1}"#).is_err());
+        assert!(parse_json::<Body>(br#"{"version": 1e300, "quantity": 1}"#).is_err());
     }
 }
