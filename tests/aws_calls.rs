@@ -214,14 +214,14 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
     notifier.handle(&order_placed).await.unwrap();
     assert_eq!(
         calls.take(),
-        ["DynamoDB.GetItem", "SESv2.SendEmail", "DynamoDB.PutItem"],
-        "look for the event, send, note it handled"
+        ["DynamoDB.PutItem", "SESv2.SendEmail", "DynamoDB.PutItem"],
+        "claim the e-mail, send, note it sent"
     );
     notifier.handle(&order_placed).await.unwrap();
     assert_eq!(
         calls.take(),
-        ["DynamoDB.GetItem"],
-        "a repeated event is only looked up"
+        ["DynamoDB.PutItem"],
+        "a repeated event's claim is refused, with the record that refused it"
     );
 
     // Staff pack a parcel of the order and ship it; a carrier delivers it.

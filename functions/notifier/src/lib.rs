@@ -1,10 +1,13 @@
 //! The notifier: turns events into customer e-mails.
 //!
 //! It is an event consumer: EventBridge rules deliver to its Lambda in AWS,
-//! the local bus calls it in-process. Delivery is at least once, so it sends
-//! for an event id only if it has not recorded that id yet, and records it
-//! after sending. (A crash between the two could send a second copy; losing
-//! an e-mail would be worse, so the record follows the send.)
+//! the local bus calls it in-process. Delivery is at least once, and two
+//! deliveries of one event may arrive at the same moment, so each e-mail is
+//! claimed before it is sent (a conditional write with a lease: of two
+//! deliveries at once, one sends and the other is told to come back) and
+//! recorded as sent after. A failed send gives the claim up for the next
+//! delivery. Only a crash between sending and recording sends a second
+//! copy, once the lease has run out; losing an e-mail would be worse.
 
 use std::sync::Arc;
 
@@ -16,17 +19,25 @@ use kontor_notifications::{
     ParcelMail, ShopDetails,
 };
 use kontor_platform::{
-    ConsumeError, ConsumerLedger, EventConsumer, MailError, Mailer, OrderLinks, OutgoingMail,
+    Claim, Clock, ConsumeError, ConsumerLedger, EventConsumer, MailError, Mailer, OrderLinks,
+    OutgoingMail, SystemClock,
 };
 use serde::Deserialize;
 
 pub const NAME: &str = "notifier";
 
+/// How long a delivery holds an e-mail it is sending: far longer than a
+/// send takes (SES answers within seconds; the Lambda times out sooner),
+/// short enough that an e-mail whose sender crashed goes out soon after.
+pub const SEND_LEASE_SECONDS: i64 = 5 * 60;
+
 pub struct Notifier {
-    /// What it has sent: the only part of the store it needs.
+    /// What it has sent and is sending: the only part of the store it needs.
     ledger: Arc<dyn ConsumerLedger>,
     mailer: Arc<dyn Mailer>,
     shop: ShopDetails,
+    /// For the claims' leases.
+    clock: Arc<dyn Clock>,
 }
 
 impl Notifier {
@@ -39,7 +50,14 @@ impl Notifier {
             ledger,
             mailer,
             shop,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same notifier reading the time from `clock` (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 }
 
@@ -137,19 +155,37 @@ impl EventConsumer for Notifier {
         let Some(mail) = self.mail_for(event) else {
             return Ok(());
         };
-        if self
+        let now = self.clock.now().unix_timestamp();
+        match self
             .ledger
-            .has_processed(NAME, &event.event_id)
+            .claim(NAME, &event.event_id, now, SEND_LEASE_SECONDS)
             .await
             .map_err(retry)?
         {
-            tracing::info!(event_id = %event.event_id, "already sent; skipping the repeat");
-            return Ok(());
+            Claim::Claimed => {}
+            Claim::Done => {
+                tracing::info!(event_id = %event.event_id, "already sent; skipping the repeat");
+                return Ok(());
+            }
+            // Another delivery is sending it: this one comes back later and
+            // then finds it sent (or its claim lapsed).
+            Claim::Busy => {
+                tracing::info!(event_id = %event.event_id, "another delivery is sending this e-mail");
+                return Err(ConsumeError::Retryable(
+                    "another delivery of this event is sending its e-mail".into(),
+                ));
+            }
         }
-        self.mailer.send(&mail).await.map_err(|error| match error {
-            MailError::Unavailable(reason) => ConsumeError::Retryable(reason),
-            MailError::Rejected(reason) => ConsumeError::Permanent(reason),
-        })?;
+        if let Err(error) = self.mailer.send(&mail).await {
+            if let Err(release) = self.ledger.release(NAME, &event.event_id).await {
+                // The claim then lapses with its lease.
+                tracing::warn!(event_id = %event.event_id, error = %release, "could not give up the claim");
+            }
+            return Err(match error {
+                MailError::Unavailable(reason) => ConsumeError::Retryable(reason),
+                MailError::Rejected(reason) => ConsumeError::Permanent(reason),
+            });
+        }
         self.ledger
             .record_processed(NAME, &event.event_id)
             .await

@@ -10,7 +10,7 @@ use kontor_domain::events::Event;
 use kontor_domain::order::Language;
 use kontor_notifications::ShopDetails;
 use kontor_notifier::{BridgeEvent, Notifier};
-use kontor_platform::{ConsumeError, EventConsumer, MailError, Mailer, OutgoingMail};
+use kontor_platform::{Clock, ConsumeError, EventConsumer, MailError, Mailer, OutgoingMail};
 use kontor_store_sqlite::SqliteStore;
 use kontor_testkit::contract::placement;
 use kontor_testkit::fixtures::product;
@@ -132,6 +132,101 @@ async fn a_failed_send_is_retried_not_forgotten() {
         .unwrap());
     notifier.handle(&events[0]).await.unwrap();
     notifier.handle(&events[0]).await.unwrap();
+    assert_eq!(mailer.sent.load(Ordering::SeqCst), 1);
+}
+
+/// A mail service that takes its time, counting what it sent.
+struct Slow {
+    sent: AtomicUsize,
+}
+
+#[async_trait]
+impl Mailer for Slow {
+    async fn send(&self, _: &OutgoingMail) -> Result<(), MailError> {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        self.sent.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Ten deliveries of one event at the same moment (EventBridge delivers at
+/// least once, the relay may publish again): one sends, the others are
+/// told to come back or find it sent, and coming back sends nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deliveries_at_the_same_moment_send_one_e_mail() {
+    let store = SqliteStore::in_memory().unwrap();
+    let mailer = Arc::new(Slow {
+        sent: AtomicUsize::new(0),
+    });
+    let notifier = Arc::new(Notifier::new(
+        Arc::new(store.clone()),
+        mailer.clone(),
+        ShopDetails::default(),
+    ));
+    let event = placed_events(&store, Language::De).await.remove(0);
+    let deliveries: Vec<_> = (0..10)
+        .map(|_| {
+            let notifier = Arc::clone(&notifier);
+            let event = event.clone();
+            tokio::spawn(async move { notifier.handle(&event).await })
+        })
+        .collect();
+    let mut told_to_come_back = 0;
+    for delivery in deliveries {
+        match delivery.await.unwrap() {
+            Ok(()) => {}
+            Err(ConsumeError::Retryable(_)) => told_to_come_back += 1,
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert_eq!(mailer.sent.load(Ordering::SeqCst), 1, "one e-mail");
+    assert!(told_to_come_back > 0, "the others were busy, not lost");
+    for _ in 0..told_to_come_back {
+        notifier.handle(&event).await.unwrap();
+    }
+    assert_eq!(
+        mailer.sent.load(Ordering::SeqCst),
+        1,
+        "coming back sends nothing"
+    );
+}
+
+/// A delivery that claimed the e-mail and vanished (its Lambda crashed)
+/// holds it only until its lease runs out; then the next delivery sends.
+#[tokio::test]
+async fn an_e_mail_whose_sender_vanished_goes_out_after_the_lease() {
+    use kontor_platform::FixedClock;
+    let store = SqliteStore::in_memory().unwrap();
+    let mailer = Arc::new(Slow {
+        sent: AtomicUsize::new(0),
+    });
+    let clock = Arc::new(FixedClock::new(
+        time::macros::datetime!(2026-11-29 10:00 UTC),
+    ));
+    let notifier = Notifier::new(
+        Arc::new(store.clone()),
+        mailer.clone(),
+        ShopDetails::default(),
+    )
+    .with_clock(clock.clone());
+    let event = placed_events(&store, Language::De).await.remove(0);
+    let at = clock.now().unix_timestamp();
+    store
+        .claim(
+            "notifier",
+            &event.event_id,
+            at,
+            kontor_notifier::SEND_LEASE_SECONDS,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        notifier.handle(&event).await,
+        Err(ConsumeError::Retryable(_))
+    ));
+    assert_eq!(mailer.sent.load(Ordering::SeqCst), 0);
+    clock.advance(time::Duration::seconds(kontor_notifier::SEND_LEASE_SECONDS));
+    notifier.handle(&event).await.unwrap();
     assert_eq!(mailer.sent.load(Ordering::SeqCst), 1);
 }
 

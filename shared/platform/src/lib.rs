@@ -38,7 +38,7 @@ pub use secrets::{Secret, SecretError};
 pub use settings::ShopSettings;
 pub use store::roles::*;
 pub use store::{
-    CheckoutRead, IdempotencyRecord, MailboxOrder, OrderCommit, OrderSearch, ProductQuery,
+    CheckoutRead, Claim, IdempotencyRecord, MailboxOrder, OrderCommit, OrderSearch, ProductQuery,
     StoreError, StoredSetting, TrackingClaim,
 };
 pub use webhooks::WebhookSecrets;

@@ -322,10 +322,23 @@ pub trait Outbox: Send + Sync {
     async fn mark_published(&self, ids: &[EventId]) -> Result<(), StoreError>;
 }
 
+/// Where one delivery of an event stands for a consumer that acts on it
+/// outside the store (an e-mail cannot be taken back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This delivery holds the event until its lease ends: it may act.
+    Claimed,
+    /// A delivery has acted on the event already.
+    Done,
+    /// Another delivery holds it and may be acting now.
+    Busy,
+}
+
 /// What each event consumer has handled, so that it handles each event once.
 #[async_trait]
 pub trait ConsumerLedger: Send + Sync {
-    /// Records that `consumer` handled `event_id`; false if it had already.
+    /// Records that `consumer` handled `event_id` (ending a claim on it);
+    /// false if it had already.
     async fn record_processed(
         &self,
         consumer: &str,
@@ -333,6 +346,21 @@ pub trait ConsumerLedger: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Whether `consumer` has recorded `event_id` as handled.
     async fn has_processed(&self, consumer: &str, event_id: &EventId) -> Result<bool, StoreError>;
+    /// Claims `event_id` for one delivery to `consumer` until `now_unix` +
+    /// `lease_seconds`, in one conditional write: granted when nobody
+    /// handled the event and no other claim on it is still running, so of
+    /// two deliveries at once only one acts. A claim whose holder vanished
+    /// (a crash between acting and recording) lapses with its lease.
+    async fn claim(
+        &self,
+        consumer: &str,
+        event_id: &EventId,
+        now_unix: i64,
+        lease_seconds: i64,
+    ) -> Result<Claim, StoreError>;
+    /// Gives a claim up after a failed attempt, so that the next delivery
+    /// need not wait for the lease; a handled event stays handled.
+    async fn release(&self, consumer: &str, event_id: &EventId) -> Result<(), StoreError>;
 }
 
 /// Shop settings staff edit, as JSON documents, each versioned.

@@ -495,6 +495,17 @@ impl Item {
         Self::keyed(Keys::processed(consumer, event_id)).with("expires_at", n(now + PROCESSED_TTL))
     }
 
+    /// A delivery's claim on an event until `until` (Unix seconds): the
+    /// record of [`Item::for_processed`] with `claimed_until` beside it.
+    pub fn for_claim(consumer: &str, event_id: &EventId, until: i64) -> Self {
+        Self::for_processed(consumer, event_id).with("claimed_until", n(until))
+    }
+
+    /// Whether this ledger item is a claim still (not yet a record).
+    pub fn is_claim(&self) -> bool {
+        self.0.contains_key("claimed_until")
+    }
+
     pub fn product(&self) -> Result<Product, StoreError> {
         let mut product: Product = self.doc()?;
         product.stock = self.number("stock")?;

@@ -123,10 +123,17 @@ CREATE TABLE IF NOT EXISTS discount_uses (
 );
 "#;
 
+/// Migration 8: a delivery claims an event before it acts on it (an
+/// e-mail), so two deliveries at once act once; rows written before are
+/// handled events (NULL).
+const MIGRATION_8: &str = r#"
+ALTER TABLE processed_events ADD COLUMN claimed_until INTEGER;
+"#;
+
 /// The schema's version after every migration ran (`PRAGMA user_version`).
 /// Migration 4 adds no table: it rewrites the order documents in their
 /// schema 4 (notes).
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Brings the file to [`SCHEMA_VERSION`], one numbered migration at a time,
 /// each in its own transaction with the version it reaches.
@@ -164,6 +171,7 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
                 upgrade_orders(&tx)?;
                 count_mailbox_orders(&tx)?;
             }
+            8 => tx.execute_batch(MIGRATION_8).map_err(internal)?,
             _ => unreachable!("every version up to SCHEMA_VERSION has a migration"),
         }
         tx.pragma_update(None, "user_version", version)

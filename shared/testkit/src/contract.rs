@@ -1065,6 +1065,80 @@ pub async fn consumers_record_each_event_once(store: Arc<dyn Store>) {
     );
 }
 
+/// A delivery claims an event before it acts: a second delivery meanwhile
+/// is told it is busy, a claim lapses with its lease, a failed attempt
+/// gives it up, and a handled event stays handled. Of 20 deliveries at
+/// once exactly one is granted the claim.
+pub async fn deliveries_claim_an_event_once(store: Arc<dyn Store>) {
+    use kontor_platform::Claim;
+    let id = EventId::parse("event-claimed").unwrap();
+    let now = 1_795_860_000;
+    assert_eq!(
+        store.claim("notifier", &id, now, 300).await.unwrap(),
+        Claim::Claimed
+    );
+    assert!(
+        !store.has_processed("notifier", &id).await.unwrap(),
+        "a claim is not a record"
+    );
+    assert_eq!(
+        store.claim("notifier", &id, now + 10, 300).await.unwrap(),
+        Claim::Busy
+    );
+    assert_eq!(
+        store.claim("other", &id, now, 300).await.unwrap(),
+        Claim::Claimed,
+        "scoped per consumer"
+    );
+    // The holder vanished: its claim lapses with the lease.
+    assert_eq!(
+        store.claim("notifier", &id, now + 300, 300).await.unwrap(),
+        Claim::Claimed
+    );
+    // A failed attempt gives it up at once.
+    store.release("notifier", &id).await.unwrap();
+    assert_eq!(
+        store.claim("notifier", &id, now + 301, 300).await.unwrap(),
+        Claim::Claimed
+    );
+    // Sent and recorded: every later delivery finds it done.
+    assert!(store.record_processed("notifier", &id).await.unwrap());
+    assert!(store.has_processed("notifier", &id).await.unwrap());
+    assert_eq!(
+        store.claim("notifier", &id, now + 302, 300).await.unwrap(),
+        Claim::Done
+    );
+    assert_eq!(
+        store
+            .claim("notifier", &id, now + 9_999, 300)
+            .await
+            .unwrap(),
+        Claim::Done
+    );
+    store.release("notifier", &id).await.unwrap();
+    assert!(
+        store.has_processed("notifier", &id).await.unwrap(),
+        "a record is not given up"
+    );
+    assert!(!store.record_processed("notifier", &id).await.unwrap());
+
+    let contested = EventId::parse("event-contested").unwrap();
+    let attempts = (0..20).map(|_| {
+        let store = store.clone();
+        let contested = contested.clone();
+        tokio::spawn(async move { store.claim("notifier", &contested, now, 300).await.unwrap() })
+    });
+    let mut granted = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Claim::Claimed => granted += 1,
+            Claim::Busy => {}
+            Claim::Done => panic!("nobody recorded it"),
+        }
+    }
+    assert_eq!(granted, 1, "one delivery of twenty holds the event");
+}
+
 /// 200 concurrent orders of one unit each against a stock of 50: exactly 50
 /// succeed, the others find the stock gone, and the stock ends at 0.
 pub async fn concurrent_orders_never_oversell(store: Arc<dyn Store>) {
@@ -1120,6 +1194,7 @@ macro_rules! store_contract_tests {
             stale_order_versions_are_refused,
             the_outbox_hands_out_events_until_published,
             consumers_record_each_event_once,
+            deliveries_claim_an_event_once,
             concurrent_orders_never_oversell,
         );
     };
