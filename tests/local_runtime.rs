@@ -86,6 +86,11 @@ impl Drop for Runtime {
     }
 }
 
+/// The JSON answer to `request`.
+async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 fn address() -> serde_json::Value {
     json!({"name": "Anna Muster", "street": "Hauptstraße 1", "postal_code": "10115", "city": "Berlin", "country": "DE"})
 }
@@ -204,14 +209,7 @@ async fn assert_kept_across_a_restart(runtime: &Runtime, id: &str, token: &str) 
         .await
         .unwrap();
     assert_eq!(again.status(), 200);
-    let chino: serde_json::Value = http
-        .get(runtime.url("/catalog/products/TR-CHINO-BEIGE"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let chino = json_of(http.get(runtime.url("/catalog/products/TR-CHINO-BEIGE"))).await;
     assert_eq!(chino["stock"], 23, "two pairs sold, none seeded back");
 }
 
@@ -423,25 +421,13 @@ async fn answers_revalidate_with_their_validator() {
         .await
         .unwrap();
     let tag = catalog.headers()["etag"].to_str().unwrap().to_string();
-    let token: serde_json::Value = http
-        .post(runtime.url("/local/token"))
-        .json(&json!({"email": "lena@kontor.example", "staff": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = json_of(
+        http.post(runtime.url("/local/token"))
+            .json(&json!({"email": "lena@kontor.example", "staff": true})),
+    )
+    .await;
     let token = token["token"].as_str().unwrap();
-    let products: serde_json::Value = http
-        .get(runtime.url("/admin/products"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let products = json_of(http.get(runtime.url("/admin/products")).bearer_auth(token)).await;
     let belt = products
         .as_array()
         .unwrap()
