@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use aws_sdk_eventbridge::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_eventbridge::Client;
-use kontor_aws_errors::{classify, AwsFailure};
+use kontor_aws_errors::{classify, AwsFailure, HttpResponse};
 use kontor_domain::events::Event;
 use kontor_domain::EventId;
 use kontor_platform::{EventPublisher, PublishError, MAX_PUBLISH_BATCH};
@@ -92,10 +92,9 @@ impl EventPublisher for EventBridgePublisher {
     }
 }
 
-fn publish_error<E, R>(error: SdkError<E, R>) -> PublishError
+fn publish_error<E>(error: SdkError<E, HttpResponse>) -> PublishError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match classify(&error, &[]) {
         AwsFailure::Retryable(message) => PublishError::Unavailable(message),

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_sesv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sesv2::Client;
-use kontor_aws_errors::{classify, AwsFailure};
+use kontor_aws_errors::{classify, AwsFailure, HttpResponse};
 use kontor_platform::{MailError, Mailer, OutgoingMail};
 
 #[derive(Clone)]
@@ -68,16 +68,69 @@ impl Mailer for SesMailer {
     }
 }
 
-/// SES's own code for "try again": the account's sending rate was exceeded.
-const RETRYABLE_CODES: &[&str] = &["LimitExceededException"];
+/// SES's own codes for "try again": the sending rate or quota was exceeded,
+/// or sending is paused or the account suspended — states an operator
+/// ends, after which the e-mail must still go out rather than be dropped.
+const RETRYABLE_CODES: &[&str] = &[
+    "LimitExceededException",
+    "SendingPausedException",
+    "AccountSuspendedException",
+];
 
-fn mail_error<E, R>(error: SdkError<E, R>) -> MailError
+fn mail_error<E>(error: SdkError<E, HttpResponse>) -> MailError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match classify(&error, RETRYABLE_CODES) {
         AwsFailure::Retryable(message) => MailError::Unavailable(message),
         AwsFailure::Refused(message) => MailError::Rejected(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sesv2::error::ErrorMetadata;
+    use aws_sdk_sesv2::operation::send_email::SendEmailError;
+    use aws_smithy_types::body::SdkBody;
+
+    fn answered(status: u16, code: &str) -> MailError {
+        let error =
+            SendEmailError::generic(ErrorMetadata::builder().code(code).message("m").build());
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        mail_error(SdkError::service_error(error, raw))
+    }
+
+    /// By HTTP status first (every 5xx and 429, whatever the code), then
+    /// by code: throttling, pause and suspension are retried; a bad
+    /// address is refused for good.
+    #[test]
+    fn ses_errors_are_retried_unless_a_retry_cannot_help() {
+        for (status, code) in [
+            (500, "InternalFailure"),
+            (503, "SomethingNewException"),
+            (502, "unknown"),
+            (429, "TooManyRequestsException"),
+            (429, "SomethingNewException"),
+            (400, "LimitExceededException"),
+            (400, "SendingPausedException"),
+            (400, "AccountSuspendedException"),
+            (400, "ThrottlingException"),
+        ] {
+            assert!(
+                matches!(answered(status, code), MailError::Unavailable(_)),
+                "{status} {code}"
+            );
+        }
+        for (status, code) in [
+            (400, "BadRequestException"),
+            (400, "MessageRejected"),
+            (404, "NotFoundException"),
+        ] {
+            assert!(
+                matches!(answered(status, code), MailError::Rejected(_)),
+                "{status} {code}"
+            );
+        }
     }
 }

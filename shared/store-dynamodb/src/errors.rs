@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::error::{BuildError, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
-use kontor_aws_errors::{classify, AwsFailure};
+use kontor_aws_errors::{classify, AwsFailure, HttpResponse};
 use kontor_platform::store::StoreError;
 
 /// DynamoDB's own codes for "try again", beyond those every service uses.
@@ -19,10 +19,9 @@ const RETRYABLE_CODES: &[&str] = &[
     "TransactionInProgressException",
 ];
 
-pub fn service_error<E, R>(error: SdkError<E, R>) -> StoreError
+pub fn service_error<E>(error: SdkError<E, HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match classify(&error, RETRYABLE_CODES) {
         AwsFailure::Retryable(message) => {
