@@ -8,6 +8,8 @@
 //! recorded as sent after. A failed send gives the claim up for the next
 //! delivery. Only a crash between sending and recording sends a second
 //! copy, once the lease has run out; losing an e-mail would be worse.
+//! Messages about a parcel follow the order's versions: one older than a
+//! message already sent about the same parcel is not sent.
 
 use std::sync::Arc;
 
@@ -174,6 +176,31 @@ impl EventConsumer for Notifier {
                 return Err(ConsumeError::Retryable(
                     "another delivery of this event is sending its e-mail".into(),
                 ));
+            }
+        }
+        // A parcel's messages go out in the order's order: one about a
+        // step the parcel has since passed (a "shipped" arriving after the
+        // "delivered") is not sent.
+        if let EventPayload::ShipmentStatusChanged(changed) = &event.payload {
+            let parcel = format!("parcel#{}#{}", event.order_id, changed.parcel.shipment_id);
+            let latest = self
+                .ledger
+                .advance(NAME, &parcel, event.order_version)
+                .await;
+            match latest {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!(event_id = %event.event_id, order_version = event.order_version, "a later message about this parcel went out; not sending this one");
+                    self.ledger
+                        .record_processed(NAME, &event.event_id)
+                        .await
+                        .map_err(retry)?;
+                    return Ok(());
+                }
+                Err(error) => {
+                    let _ = self.ledger.release(NAME, &event.event_id).await;
+                    return Err(retry(error));
+                }
             }
         }
         if let Err(error) = self.mailer.send(&mail).await {

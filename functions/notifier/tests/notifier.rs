@@ -230,6 +230,86 @@ async fn an_e_mail_whose_sender_vanished_goes_out_after_the_lease() {
     assert_eq!(mailer.sent.load(Ordering::SeqCst), 1);
 }
 
+/// A parcel's messages arriving out of order: once "delivered" went out, a
+/// late "shipped" of the same parcel is not sent; another parcel's is.
+#[tokio::test]
+async fn a_late_message_about_a_parcel_is_not_sent() {
+    use kontor_domain::command::OrderCommand;
+    use kontor_domain::shipment::{Carrier, NewShipment, ShipmentStatus, TrackingNumber};
+    use kontor_domain::types::Quantity;
+    use kontor_testkit::contract::commit_of;
+    let store = SqliteStore::in_memory().unwrap();
+    let mailer = Arc::new(Slow {
+        sent: AtomicUsize::new(0),
+    });
+    let notifier = Notifier::new(
+        Arc::new(store.clone()),
+        mailer.clone(),
+        ShopDetails::default(),
+    );
+    placed_events(&store, Language::De).await;
+    let mut order = store
+        .get_order(&kontor_domain::OrderId::parse("order-1").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut events = Vec::new();
+    let mut run = |order: &mut kontor_domain::order::Order, command: OrderCommand| {
+        let commit = commit_of(order, &command, 5);
+        events.extend(commit.events.clone());
+        *order = commit.order;
+    };
+    for (line, number) in [(0, "00340434161094042557"), (1, "00340434161094042564")] {
+        let line_id = order.lines[line].id.clone();
+        run(
+            &mut order,
+            OrderCommand::PackShipment(NewShipment {
+                items: vec![(line_id, Quantity::new(1).unwrap())],
+                carrier: Carrier::Dhl,
+                tracking_number: Some(TrackingNumber::parse(number).unwrap()),
+            }),
+        );
+    }
+    for (parcel, status) in [
+        ("S1", ShipmentStatus::Shipped),
+        ("S1", ShipmentStatus::Delivered),
+        ("S2", ShipmentStatus::Shipped),
+    ] {
+        run(
+            &mut order,
+            OrderCommand::MoveShipment {
+                shipment_id: parcel.into(),
+                status,
+                tracking_number: None,
+                location: None,
+                notify: true,
+            },
+        );
+    }
+    let moved: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.name() == "ShipmentStatusChanged")
+        .collect();
+    let (shipped, delivered, other_parcel) = (moved[0], moved[1], moved[2]);
+    notifier.handle(delivered).await.unwrap();
+    notifier.handle(shipped).await.unwrap();
+    assert_eq!(
+        mailer.sent.load(Ordering::SeqCst),
+        1,
+        "the late 'shipped' is not sent"
+    );
+    assert!(store
+        .has_processed("notifier", &shipped.event_id)
+        .await
+        .unwrap());
+    notifier.handle(other_parcel).await.unwrap();
+    assert_eq!(
+        mailer.sent.load(Ordering::SeqCst),
+        2,
+        "another parcel's goes out"
+    );
+}
+
 #[test]
 fn reads_the_sample_eventbridge_event() {
     let path = concat!(

@@ -361,6 +361,12 @@ pub trait ConsumerLedger: Send + Sync {
     /// Gives a claim up after a failed attempt, so that the next delivery
     /// need not wait for the lease; a handled event stays handled.
     async fn release(&self, consumer: &str, event_id: &EventId) -> Result<(), StoreError>;
+    /// Moves `consumer`'s mark for `key` (one parcel's messages, say) up to
+    /// `version` unless a later version holds it already, in one
+    /// conditional write: true when `version` is the latest seen (the same
+    /// version again included, so a retried delivery goes on), false when
+    /// a later one came first and this one is stale.
+    async fn advance(&self, consumer: &str, key: &str, version: u64) -> Result<bool, StoreError>;
 }
 
 /// Shop settings staff edit, as JSON documents, each versioned.

@@ -198,6 +198,13 @@ impl Keys {
         }
     }
 
+    pub fn mark(consumer: &str, key: &str) -> Self {
+        Self {
+            pk: format!("MARK#{consumer}#{key}"),
+            sk: "MARK",
+        }
+    }
+
     pub fn into_map(self) -> HashMap<String, AttributeValue> {
         HashMap::from([
             ("PK".to_string(), s(self.pk)),
@@ -499,6 +506,15 @@ impl Item {
     /// record of [`Item::for_processed`] with `claimed_until` beside it.
     pub fn for_claim(consumer: &str, event_id: &EventId, until: i64) -> Self {
         Self::for_processed(consumer, event_id).with("claimed_until", n(until))
+    }
+
+    /// A consumer's mark for `key` at `version`; it expires with the
+    /// ledger's records (a parcel's messages end long before).
+    pub fn for_mark(consumer: &str, key: &str, version: u64) -> Self {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        Self::keyed(Keys::mark(consumer, key))
+            .with("version", n(version))
+            .with("expires_at", n(now + PROCESSED_TTL))
     }
 
     /// Whether this ledger item is a claim still (not yet a record).

@@ -84,6 +84,23 @@ impl ConsumerLedger for DynamoStore {
         }
     }
 
+    async fn advance(&self, consumer: &str, key: &str, version: u64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Item::for_mark(consumer, key, version).into_map()))
+            .condition_expression("attribute_not_exists(PK) OR version <= :version")
+            .expression_attribute_values(":version", AttributeValue::N(version.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if is_conditional_failure(&error) => Ok(false),
+            Err(error) => Err(service_error(error)),
+        }
+    }
+
     async fn release(&self, consumer: &str, event_id: &EventId) -> Result<(), StoreError> {
         let result = self
             .client

@@ -86,6 +86,26 @@ impl ConsumerLedger for SqliteStore {
         .await
     }
 
+    async fn advance(&self, consumer: &str, key: &str, version: u64) -> Result<bool, StoreError> {
+        let consumer = consumer.to_string();
+        let key = key.to_string();
+        let version = i64::try_from(version).map_err(|_| {
+            StoreError::Internal(format!("version {version} is past SQLite's integers"))
+        })?;
+        self.run(move |connection| {
+            connection
+                .execute(
+                    "INSERT INTO consumer_marks (consumer, key, version) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (consumer, key) DO UPDATE SET version = excluded.version
+                     WHERE consumer_marks.version <= excluded.version",
+                    params![consumer, key, version],
+                )
+                .map(|changed| changed == 1)
+                .map_err(internal)
+        })
+        .await
+    }
+
     async fn release(&self, consumer: &str, event_id: &EventId) -> Result<(), StoreError> {
         let consumer = consumer.to_string();
         let event_id = event_id.clone();

@@ -130,10 +130,21 @@ const MIGRATION_8: &str = r#"
 ALTER TABLE processed_events ADD COLUMN claimed_until INTEGER;
 "#;
 
+/// Migration 9: a consumer's mark per key (the latest order version whose
+/// message about a parcel went out), so a late, older one is not sent.
+const MIGRATION_9: &str = r#"
+CREATE TABLE IF NOT EXISTS consumer_marks (
+    consumer TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (consumer, key)
+);
+"#;
+
 /// The schema's version after every migration ran (`PRAGMA user_version`).
 /// Migration 4 adds no table: it rewrites the order documents in their
 /// schema 4 (notes).
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Brings the file to [`SCHEMA_VERSION`], one numbered migration at a time,
 /// each in its own transaction with the version it reaches.
@@ -172,6 +183,7 @@ pub(crate) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
                 count_mailbox_orders(&tx)?;
             }
             8 => tx.execute_batch(MIGRATION_8).map_err(internal)?,
+            9 => tx.execute_batch(MIGRATION_9).map_err(internal)?,
             _ => unreachable!("every version up to SCHEMA_VERSION has a migration"),
         }
         tx.pragma_update(None, "user_version", version)

@@ -1139,6 +1139,31 @@ pub async fn deliveries_claim_an_event_once(store: Arc<dyn Store>) {
     assert_eq!(granted, 1, "one delivery of twenty holds the event");
 }
 
+/// A consumer's mark per key only moves up: the same version again is
+/// still the latest (a retried delivery), an older one is stale.
+pub async fn consumer_marks_only_move_up(store: Arc<dyn Store>) {
+    let key = "parcel#order-1#S1";
+    assert!(store.advance("notifier", key, 5).await.unwrap());
+    assert!(
+        store.advance("notifier", key, 5).await.unwrap(),
+        "the same again"
+    );
+    assert!(store.advance("notifier", key, 7).await.unwrap());
+    assert!(!store.advance("notifier", key, 6).await.unwrap(), "stale");
+    assert!(store.advance("notifier", key, 7).await.unwrap());
+    assert!(
+        store.advance("other", key, 1).await.unwrap(),
+        "scoped per consumer"
+    );
+    assert!(
+        store
+            .advance("notifier", "parcel#order-1#S2", 1)
+            .await
+            .unwrap(),
+        "and per key"
+    );
+}
+
 /// 200 concurrent orders of one unit each against a stock of 50: exactly 50
 /// succeed, the others find the stock gone, and the stock ends at 0.
 pub async fn concurrent_orders_never_oversell(store: Arc<dyn Store>) {
@@ -1195,6 +1220,7 @@ macro_rules! store_contract_tests {
             the_outbox_hands_out_events_until_published,
             consumers_record_each_event_once,
             deliveries_claim_an_event_once,
+            consumer_marks_only_move_up,
             concurrent_orders_never_oversell,
         );
     };
