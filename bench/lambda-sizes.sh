@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/cargo-lambda ] && export PATH="$PWD/.venv/bin:$PATH"
-functions=(catalog checkout orders outbox-relay notifier shipment tracking-update order-lifecycle order-expiry order-adjustment)
+functions=(catalog checkout orders outbox-relay outbox-sweeper notifier shipment tracking-update order-lifecycle order-expiry order-adjustment)
 # Each package's binaries (order-lifecycle's crate builds order-expiry too).
 packages=()
 for package in catalog checkout orders outbox-relay notifier shipment tracking-update order-lifecycle order-adjustment; do

@@ -8,6 +8,10 @@
 //! Lambda delivers the stream again from that record: nothing is dropped.
 //! Records after it may be published twice; consumers apply each event id
 //! once.
+//!
+//! When the stream gives a batch up (its retries and record age spent),
+//! its rows stay pending: [`sweep`], run on a schedule, publishes every row
+//! still pending a while after it was written, the same way.
 
 use std::time::Duration;
 
@@ -104,43 +108,101 @@ pub async fn relay(
     }
 
     for batch in readable.chunks(MAX_PUBLISH_BATCH) {
-        let mut pending: Vec<&(String, Event)> = batch.iter().collect();
-        for attempt in 1..=ATTEMPTS {
-            let events: Vec<Event> = pending.iter().map(|(_, e)| e.clone()).collect();
-            let failed = match publisher.publish(&events).await {
-                Ok(failed) => failed,
-                Err(error) => {
-                    tracing::warn!(%error, attempt, "publishing failed");
-                    events.iter().map(|e| e.event_id.clone()).collect()
-                }
-            };
-            let published: Vec<_> = pending
+        let events: Vec<Event> = batch.iter().map(|(_, e)| e.clone()).collect();
+        let unpublished = publish_batch(events, publisher, store).await;
+        if let Some(first) = unpublished.first() {
+            let sequence = batch
                 .iter()
-                .filter(|(_, e)| !failed.contains(&e.event_id))
-                .map(|(_, e)| e.event_id.clone())
-                .collect();
-            if !published.is_empty() {
-                // The events are out; failing to note it only means the
-                // local sweeper would offer them again.
-                if let Err(error) = store.mark_published(&published).await {
-                    tracing::warn!(%error, "could not mark events published");
-                }
-                tracing::info!(count = published.len(), "events published");
-            }
-            pending.retain(|(_, e)| failed.contains(&e.event_id));
-            if pending.is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
-        }
-        if let Some((sequence, event)) = pending.first() {
-            tracing::error!(event_id = %event.event_id, %sequence, "event not published; the stream will deliver it again");
+                .find(|(_, e)| e.event_id == first.event_id)
+                .map(|(s, _)| s.clone())
+                .unwrap_or_default();
+            tracing::error!(event_id = %first.event_id, %sequence, "event not published; the stream will deliver it again");
             return BatchResponse {
                 batch_item_failures: vec![BatchItemFailure {
-                    item_identifier: sequence.clone(),
+                    item_identifier: sequence,
                 }],
             };
         }
     }
     BatchResponse::default()
+}
+
+/// Publishes `events` (at most [`MAX_PUBLISH_BATCH`]), tries the entries
+/// EventBridge refused again a few times, and marks published what went
+/// out; answers the events still unpublished, in their order.
+async fn publish_batch(
+    events: Vec<Event>,
+    publisher: &dyn EventPublisher,
+    store: &dyn Outbox,
+) -> Vec<Event> {
+    let mut pending = events;
+    for attempt in 1..=ATTEMPTS {
+        let failed = match publisher.publish(&pending).await {
+            Ok(failed) => failed,
+            Err(error) => {
+                tracing::warn!(%error, attempt, "publishing failed");
+                pending.iter().map(|e| e.event_id.clone()).collect()
+            }
+        };
+        let published: Vec<_> = pending
+            .iter()
+            .filter(|e| !failed.contains(&e.event_id))
+            .map(|e| e.event_id.clone())
+            .collect();
+        if !published.is_empty() {
+            // The events are out; failing to note it only means the
+            // sweeper offers them again.
+            if let Err(error) = store.mark_published(&published).await {
+                tracing::warn!(%error, "could not mark events published");
+            }
+            tracing::info!(count = published.len(), "events published");
+        }
+        pending.retain(|e| failed.contains(&e.event_id));
+        if pending.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+    }
+    pending
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub published: usize,
+    /// Rows old enough that still could not be published.
+    pub left: usize,
+}
+
+/// Publishes the outbox rows still pending `grace` after their event
+/// happened (the stream relay had its chance; a batch it gave up stays
+/// pending), oldest first, at most `limit`. Rows younger than `grace` are
+/// left to the stream.
+pub async fn sweep(
+    publisher: &dyn EventPublisher,
+    store: &dyn Outbox,
+    now: time::OffsetDateTime,
+    grace: time::Duration,
+    limit: usize,
+) -> Result<Swept, kontor_platform::StoreError> {
+    let due: Vec<Event> = store
+        .pending_events(limit)
+        .await?
+        .into_iter()
+        .filter(|event| event.occurred_at + grace <= now)
+        .collect();
+    let mut swept = Swept::default();
+    for batch in due.chunks(MAX_PUBLISH_BATCH) {
+        let left = publish_batch(batch.to_vec(), publisher, store).await.len();
+        swept.published += batch.len() - left;
+        swept.left += left;
+    }
+    if swept.published > 0 || swept.left > 0 {
+        tracing::warn!(
+            published = swept.published,
+            left = swept.left,
+            "swept outbox rows the stream had not published"
+        );
+    }
+    Ok(swept)
 }

@@ -197,3 +197,53 @@ fn the_sample_stream_event_holds_one_outbox_event() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].1.as_ref().unwrap().name(), "OrderPlaced");
 }
+
+/// The stream gave a batch up: its rows are still pending. The sweep
+/// publishes those old enough (oldest first), leaves the young ones to the
+/// stream, and what still cannot go out stays pending for the next sweep.
+#[tokio::test]
+async fn a_sweep_publishes_what_the_stream_left_behind() {
+    use kontor_outbox_relay::{sweep, Swept};
+    let (store, _stream, events) = outbox(4).await;
+    // Order n's events happened at 10:0n (the fixture's clock).
+    let now = time::macros::datetime!(2026-11-28 10:07 UTC);
+    let grace = time::Duration::minutes(5);
+    let bus = FakeBus::default();
+    bus.refusals
+        .lock()
+        .unwrap()
+        .insert(events[0].event_id.to_string(), usize::MAX);
+    let swept = sweep(&bus, store.as_ref(), now, grace, 100).await.unwrap();
+    // Orders 1 and 2 (10:01, 10:02) are due; 3 and 4 are the stream's still.
+    assert_eq!(
+        swept,
+        Swept {
+            published: 5,
+            left: 1
+        }
+    );
+    let pending: Vec<_> = store
+        .pending_events(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect();
+    assert_eq!(pending[0], events[0].event_id, "the refused one waits");
+    assert_eq!(pending.len(), 1 + 6);
+    // Later, with the bus well again, everything due goes out.
+    bus.refusals.lock().unwrap().clear();
+    let later = now + time::Duration::minutes(10);
+    let swept = sweep(&bus, store.as_ref(), later, grace, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        swept,
+        Swept {
+            published: 7,
+            left: 0
+        }
+    );
+    assert!(store.pending_events(100).await.unwrap().is_empty());
+    assert_eq!(bus.published.lock().unwrap().len(), 12, "each event once");
+}
