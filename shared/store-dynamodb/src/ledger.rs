@@ -3,8 +3,10 @@
 //! delivery holds it; each change is one conditional write.
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use kontor_aws_errors::HttpResponse;
 use kontor_domain::EventId;
 use kontor_platform::store::{Claim, ConsumerLedger, StoreError};
 
@@ -28,11 +30,7 @@ impl ConsumerLedger for DynamoStore {
             .condition_expression("attribute_not_exists(PK) OR attribute_exists(claimed_until)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if is_conditional_failure(&error) => Ok(false),
-            Err(error) => Err(service_error(error)),
-        }
+        went_through(result)
     }
 
     async fn has_processed(&self, consumer: &str, event_id: &EventId) -> Result<bool, StoreError> {
@@ -94,11 +92,7 @@ impl ConsumerLedger for DynamoStore {
             .expression_attribute_values(":version", AttributeValue::N(version.to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if is_conditional_failure(&error) => Ok(false),
-            Err(error) => Err(service_error(error)),
-        }
+        went_through(result)
     }
 
     async fn release(&self, consumer: &str, event_id: &EventId) -> Result<(), StoreError> {
@@ -110,11 +104,20 @@ impl ConsumerLedger for DynamoStore {
             .condition_expression("attribute_exists(claimed_until)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Handled meanwhile, or not held: nothing to give up.
-            Err(error) if is_conditional_failure(&error) => Ok(()),
-            Err(error) => Err(service_error(error)),
-        }
+        // Handled meanwhile, or not held: nothing to give up.
+        went_through(result).map(|_| ())
+    }
+}
+
+/// Whether a conditional write went through: its condition failing is an
+/// answer (false), not an error.
+fn went_through<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if is_conditional_failure(&error) => Ok(false),
+        Err(error) => Err(service_error(error)),
     }
 }
