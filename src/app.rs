@@ -7,12 +7,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::extract::{FromRef, MatchedPath, Request, State};
+use axum::extract::{FromRef, MatchedPath, RawQuery, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use kontor_http::page::{Page, PageLimit};
 use kontor_http::{AppState, Problem, QueryParams, Staff};
 use kontor_store_sqlite::MailOutbox;
 use serde::{Deserialize, Serialize};
@@ -109,6 +110,7 @@ pub fn app(state: AppState, local: Local, storefront_dir: &Path) -> Router {
     let (local_routes, local_openapi) = local_api();
     openapi.merge(local_openapi);
     kontor_http::openapi::add_common_responses(&mut openapi);
+    kontor_http::schemas::add_components(&mut openapi);
     let api = documented_only(api, &openapi).with_state(state);
     let local_routes = documented_only(local_routes, &openapi).with_state(local.clone());
     // The pages' files keep their names across versions, so browsers
@@ -152,8 +154,12 @@ pub struct MailView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
-    /// How many, newest first (default 100, at most 500).
-    pub limit: Option<usize>,
+    /// How many (1 to 200, default 50), newest first.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<PageLimit>,
+    /// Where to go on: the `cursor` of the `next` link of the page before.
+    #[param(minimum = 0, maximum = 4294967295_u64)]
+    pub cursor: Option<u32>,
 }
 
 /// Every e-mail sent, newest first (staff; local runtime only — in AWS, mail goes to SES).
@@ -173,26 +179,26 @@ pub struct OutboxQuery {
 async fn outbox(
     State(local): State<Local>,
     Staff(_): Staff,
+    RawQuery(raw): RawQuery,
     QueryParams(query): QueryParams<OutboxQuery>,
-) -> Result<Json<Vec<MailView>>, Problem> {
+) -> Result<Page<MailView>, Problem> {
     let outbox = local
         .outbox
         .ok_or_else(|| Problem::not_found("mail outbox (mail goes to SES)"))?;
-    let limit = query.limit.unwrap_or(100).min(500);
-    let mails = outbox.list(limit).await?;
-    Ok(Json(
-        mails
-            .into_iter()
-            .map(|m| MailView {
-                to: m.to,
-                subject: m.subject,
-                text: m.text,
-                html: m.html,
-                order_id: m.order_id,
-                sent_at: m.sent_at,
-            })
-            .collect(),
-    ))
+    let limit = query.limit.unwrap_or_default();
+    let mails = outbox
+        .list(query.cursor.map(i64::from), limit.fetch())
+        .await?;
+    Ok(
+        Page::of(mails, limit, |m| m.id.to_string(), raw).map(|m| MailView {
+            to: m.to,
+            subject: m.subject,
+            text: m.text,
+            html: m.html,
+            order_id: m.order_id,
+            sent_at: m.sent_at,
+        }),
+    )
 }
 
 /// In debug builds (every test run), a request that reaches a route missing

@@ -130,6 +130,20 @@ async fn who_sees_what(store: Arc<dyn Store>) {
     let by_email = staff.get("/admin/orders?q=EVA%40example.de").await;
     assert_eq!(by_email.status, 200, "{}", by_email.text);
     assert_eq!(by_email.json().as_array().unwrap().len(), 3);
+    // Page by page, each answer linking the next, the same three.
+    let paged = follow_pages(&staff, "/admin/orders", "?q=EVA%40example.de&limit=2").await;
+    assert_eq!(paged, [2, 1], "two pages: two orders, then the last");
+    assert_eq!(follow_pages(&eva, "/me/orders", "?limit=1").await, [1, 1]);
+    for limit in ["0", "201", "-1", "x"] {
+        staff
+            .get(&format!("/admin/orders?limit={limit}"))
+            .await
+            .assert_problem(400, None);
+    }
+    staff
+        .get("/admin/orders?cursor=yesterday")
+        .await
+        .assert_problem(400, None);
     let number = guest["number"].as_str().unwrap();
     let by_number = staff.get(&format!("/admin/orders?q={number}")).await.json();
     assert_eq!(by_number[0]["id"], guest_id.as_str());
@@ -150,6 +164,33 @@ async fn who_sees_what(store: Arc<dyn Store>) {
         .get("/admin/orders?status=lost")
         .await
         .assert_problem(400, None);
+}
+
+/// Reads a list from `path` + `query`, then every page its `Link`
+/// headers name; answers how many entries each page held.
+async fn follow_pages(caller: &TestApp, path: &str, query: &str) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    let mut next = Some(query.to_string());
+    let mut seen = std::collections::HashSet::new();
+    while let Some(query) = next.take() {
+        let page = caller.get(&format!("{path}{query}")).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let entries = page.json().as_array().unwrap().clone();
+        for entry in &entries {
+            assert!(seen.insert(entry["id"].to_string()), "{entry} twice");
+        }
+        sizes.push(entries.len());
+        next = page.headers.get("link").map(|link| {
+            let link = link.to_str().unwrap();
+            let target = link
+                .strip_prefix('<')
+                .and_then(|rest| rest.split_once(">; rel=\"next\""))
+                .unwrap_or_else(|| panic!("a next link: {link}"))
+                .0;
+            target.to_string()
+        });
+    }
+    sizes
 }
 
 async fn staff_edit_products(store: Arc<dyn Store>) {

@@ -302,6 +302,7 @@ async fn a_purchase_flows_through_the_lambdas_to_the_confirmation_email() {
         let search = OrderSearch {
             text: text.map(str::to_string),
             filter: OrderFilter::default(),
+            after: None,
             limit: 10,
         };
         let found = store.search_orders(&search).await.unwrap();

@@ -93,7 +93,7 @@ impl Shop {
     /// The subjects of the e-mails sent since the last call.
     async fn mails(&self, seen: &mut usize) -> Vec<String> {
         self.bus.relay_pending().await.unwrap();
-        let mut all = self.outbox.list(1000).await.unwrap();
+        let mut all = self.outbox.list(None, 1000).await.unwrap();
         all.reverse();
         let new = all[*seen..].iter().map(|m| m.subject.clone()).collect();
         *seen = all.len();
@@ -433,7 +433,7 @@ async fn lifecycle(store: Arc<dyn Store>) {
     }
     let subjects = shop.mails(&mut seen).await;
     assert_eq!(subjects.len(), 1, "{subjects:?}");
-    let mail = shop.outbox.list(1).await.unwrap().remove(0);
+    let mail = shop.outbox.list(None, 1).await.unwrap().remove(0);
     assert!(mail.text.contains("keine Zahlung"), "{}", mail.text);
 }
 

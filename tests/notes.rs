@@ -59,7 +59,7 @@ async fn notes(store: Arc<dyn Store>) {
     // Everything sent so far is out of the way: the e-mails below are the
     // notes' only.
     bus.relay_pending().await.unwrap();
-    let confirmations = outbox.list(100).await.unwrap().len();
+    let confirmations = outbox.list(None, 100).await.unwrap().len();
 
     for id in [guest_id, own_id] {
         let internal = staff
@@ -137,7 +137,7 @@ async fn notes(store: Arc<dyn Store>) {
         );
     }
     bus.relay_pending().await.unwrap();
-    let mails = outbox.list(100).await.unwrap();
+    let mails = outbox.list(None, 100).await.unwrap();
     let new = &mails[..mails.len() - confirmations];
     assert_eq!(new.len(), 2, "one e-mail per visible note");
     for mail in &mails {

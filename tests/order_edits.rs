@@ -167,7 +167,7 @@ async fn order_edits(store: Arc<dyn Store>) {
     // The customer's e-mails: the change with the gift, the goodwill with
     // the new total, the visible note; none for the internal one.
     bus.relay_pending().await.unwrap();
-    let mails = outbox.list(100).await.unwrap();
+    let mails = outbox.list(None, 100).await.unwrap();
     let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
     let changed: Vec<_> = mails
         .iter()
@@ -493,7 +493,7 @@ async fn phone_orders(store: Arc<dyn Store>) {
         .await;
     assert_eq!(first.status, 201, "{}", first.text);
     bus.relay_pending().await.unwrap();
-    let confirmations = outbox.list(100).await.unwrap().len();
+    let confirmations = outbox.list(None, 100).await.unwrap().len();
 
     // Eva calls: two shirts, one of them at a staff price, no e-mail.
     let call = json!({
@@ -578,7 +578,7 @@ async fn phone_orders(store: Arc<dyn Store>) {
         200
     );
     bus.relay_pending().await.unwrap();
-    let mails = outbox.list(100).await.unwrap();
+    let mails = outbox.list(None, 100).await.unwrap();
     assert_eq!(mails.len(), confirmations + 1, "only Tom's confirmation");
     assert!(mails[0].to.as_str() == "tom@example.de" && mails[0].text.contains(token));
 

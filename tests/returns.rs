@@ -103,7 +103,7 @@ async fn partial_return(store: Arc<dyn Store>) {
     assert_eq!(shown["status"], "completed", "delivered and paid");
     assert_eq!(shown["returnable"], json!({"L1": 1, "L2": 1, "L3": 2}));
     bus.relay_pending().await.unwrap();
-    let mails_before = outbox.list(100).await.unwrap().len();
+    let mails_before = outbox.list(None, 100).await.unwrap().len();
 
     // One item from each parcel and one of the two pairs of socks.
     let wanted = json!({
@@ -257,7 +257,7 @@ async fn partial_return(store: Arc<dyn Store>) {
 
     // The customer heard of each step, in their language.
     bus.relay_pending().await.unwrap();
-    let mails = outbox.list(100).await.unwrap();
+    let mails = outbox.list(None, 100).await.unwrap();
     let subjects: Vec<&str> = mails[..mails.len() - mails_before]
         .iter()
         .map(|m| m.subject.as_str())

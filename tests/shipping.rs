@@ -84,7 +84,7 @@ impl Shop {
     /// EventBridge) would, and answers the e-mails sent since last asked.
     async fn deliver(&self, seen: &mut usize) -> Vec<StoredMail> {
         self.bus.relay_pending().await.unwrap();
-        let mut all = self.outbox.list(1000).await.unwrap();
+        let mut all = self.outbox.list(None, 1000).await.unwrap();
         all.reverse();
         let new = all[*seen..].to_vec();
         *seen = all.len();

@@ -42,7 +42,7 @@ export class ApiError extends Error {
   }
 }
 
-export async function request(method, path, body, headers = {}) {
+async function send(method, path, body, headers = {}) {
   const options = { method, headers: { Accept: 'application/json', ...headers } };
   const token = session.token();
   if (token) options.headers.Authorization = `Bearer ${token}`;
@@ -58,7 +58,19 @@ export async function request(method, path, body, headers = {}) {
     window.dispatchEvent(new Event('kontor:signed-out'));
   }
   if (!response.ok) throw new ApiError(response.status, data || {});
-  return data;
+  return { response, data };
+}
+
+export async function request(method, path, body, headers = {}) {
+  return (await send(method, path, body, headers)).data;
+}
+
+// A page of a list: its entries, and the cursor of the next page when the
+// answer links one (RFC 8288 `Link: <?…&cursor=…>; rel="next"`).
+export async function requestPage(path) {
+  const { response, data } = await send('GET', path);
+  const next = /[?&]cursor=([^&>]*)[^>]*>;\s*rel="next"/.exec(response.headers.get('Link') || '');
+  return { items: data, next: next ? decodeURIComponent(next[1]) : null };
 }
 
 export const api = {
@@ -79,7 +91,7 @@ export const api = {
   // Signed-in shoppers check out as customers: the order lands in their account.
   checkout: (body, idempotencyKey) =>
     request('POST', session.token() ? '/me/checkout' : '/checkout', body, { 'Idempotency-Key': idempotencyKey }),
-  myOrders: () => request('GET', '/me/orders'),
+  myOrders: () => requestPage('/me/orders'),
   myOrder: (id) => request('GET', `/me/orders/${encodeURIComponent(id)}`),
   order: (id, token) =>
     request('GET', `/orders/${encodeURIComponent(id)}?token=${encodeURIComponent(token)}`),

@@ -13,6 +13,7 @@ import { api, ApiError } from './api.js';
 import { esc, money, paymentWords, words } from './format.js';
 import { formatDateTime, language, shopText, t } from './i18n.js';
 import * as cart from './cart.js';
+import { moreButton, wireMore } from './pages.js';
 import * as session from './session.js';
 
 const app = document.getElementById('app');
@@ -541,17 +542,25 @@ async function accountView() {
   await renderCategories(null);
   const signedIn = session.current();
   if (!signedIn) { location.hash = '#/signin?back=account'; return; }
-  const orders = await api.myOrders();
+  const { items: orders, next } = await api.myOrders();
   app.innerHTML = `<h1>${t('Your orders')}</h1><p class="muted">${t('Signed in as {email}.', { email: `<span data-testid="account-email">${esc(signedIn.email)}</span>` })}
       ${t('Orders placed as a guest open with the link from their e-mail.')}</p>
     ${orders.length ? `<table class="lines" data-testid="my-orders"><thead><tr><th>${t('Order')}</th><th>${t('Placed')}</th><th class="num">${t('Items')}</th><th class="num">${t('Total')}</th><th>${t('Status')}</th><th>${t('Shipping')}</th></tr></thead>
-      <tbody>${orders.map((o) => `<tr data-testid="my-order" data-number="${esc(o.number)}">
-        <td><a href="#/account/order/${encodeURIComponent(o.id)}">${esc(o.number)}</a></td>
-        <td>${esc(formatDateTime(o.created_at))}</td><td class="num">${esc(o.items)}</td>
-        <td class="num">${euro(o.total)}</td><td><span class="status">${label(o.status)}</span></td>
-        <td><span class="status">${label(o.shipping_status)}</span></td></tr>`).join('')}</tbody></table>`
+      <tbody>${orders.map(myOrderRow).join('')}</tbody></table>${moreButton()}`
     : `<p>${t('No orders yet.')} <a href="#/">${t('Start shopping')}</a></p>`}`;
+  const rows = app.querySelector('[data-testid="my-orders"] tbody');
+  if (rows) {
+    wireMore(app.querySelector('[data-testid="show-more"]'), '/me/orders', next, (page) => {
+      rows.insertAdjacentHTML('beforeend', page.map(myOrderRow).join(''));
+    });
+  }
 }
+
+const myOrderRow = (o) => `<tr data-testid="my-order" data-number="${esc(o.number)}">
+  <td><a href="#/account/order/${encodeURIComponent(o.id)}">${esc(o.number)}</a></td>
+  <td>${esc(formatDateTime(o.created_at))}</td><td class="num">${esc(o.items)}</td>
+  <td class="num">${euro(o.total)}</td><td><span class="status">${label(o.status)}</span></td>
+  <td><span class="status">${label(o.shipping_status)}</span></td></tr>`;
 
 async function myOrderView(id) {
   await renderCategories(null);

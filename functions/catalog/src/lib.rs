@@ -5,20 +5,24 @@
 //! price or stock, links only to products that exist) and version-checked
 //! (an edit of a product someone else changed meanwhile gets 409).
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kontor_domain::product::Product;
 use kontor_domain::product::ProductEdit;
 use kontor_domain::{Money, Sku};
 use kontor_http::views::ProductView;
 use kontor_http::{AppState, JsonBody, Problem, QueryParams, Staff};
-use kontor_platform::ProductQuery;
+use kontor_platform::{ProductQuery, StoreError};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+mod listings;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -58,13 +62,19 @@ pub struct ProductList {
 async fn list_products(
     State(state): State<AppState>,
     QueryParams(search): QueryParams<ProductSearch>,
-) -> Result<Json<ProductList>, Problem> {
+) -> Result<Response, Problem> {
+    let text = search.q.filter(|q| !q.trim().is_empty());
+    let category = search.category.filter(|c| !c.trim().is_empty());
+    let key = (text.clone(), category.clone());
+    // Read before the catalog: a change after it makes this stamp old.
+    let stamp = state.store.catalog_stamp();
+    if let Some(json) = stamp.and_then(|stamp| listings::cached(&key, stamp)) {
+        return Ok(json_answer(json));
+    }
     let all = state.store.list_products(&ProductQuery::default()).await?;
     let mut categories: Vec<String> = all.iter().map(|p| p.category.clone()).collect();
     categories.sort();
     categories.dedup();
-    let text = search.q.filter(|q| !q.trim().is_empty());
-    let category = search.category.filter(|c| !c.trim().is_empty());
     let products = all
         .iter()
         .filter(|p| {
@@ -75,10 +85,20 @@ async fn list_products(
         .filter(|p| text.as_ref().is_none_or(|t| p.matches_text(t)))
         .map(ProductView::from)
         .collect();
-    Ok(Json(ProductList {
+    let list = ProductList {
         products,
         categories,
-    }))
+    };
+    let json =
+        Bytes::from(serde_json::to_vec(&list).map_err(|e| StoreError::Internal(e.to_string()))?);
+    if let Some(stamp) = stamp {
+        listings::keep(key, stamp, json.clone());
+    }
+    Ok(json_answer(json))
+}
+
+fn json_answer(json: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], json).into_response()
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -172,14 +192,14 @@ pub struct ProductEditBody {
     pub description: Option<String>,
     /// Gross unit price in the shop's currency, such as `"59.90"`: zero to
     /// 1,000,000.00.
-    #[schema(value_type = Option<String>, example = "59.90")]
+    #[schema(value_type = Option<kontor_http::schemas::Amount>, example = "59.90")]
     pub price: Option<Decimal>,
     /// Units on hand (never negative).
     pub stock: Option<u32>,
     pub allow_backorder: Option<bool>,
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<kontor_http::schemas::Sku>>)]
     pub cross_sell: Option<Vec<Sku>>,
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<kontor_http::schemas::Sku>>)]
     pub checkout_sell: Option<Vec<Sku>>,
 }
 

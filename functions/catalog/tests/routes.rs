@@ -91,3 +91,46 @@ async fn unknown_or_malformed_skus_are_not_found() {
         app.get(uri).await.assert_problem(404, None);
     }
 }
+
+/// Listings are kept serialised between requests: each change of a
+/// product or of its stock is in the next listing all the same.
+#[tokio::test]
+async fn listings_follow_every_change_of_products_and_stock() {
+    let state = state_with(&[product("TR-CHINO", "59.90", 5, false)]).await;
+    let store = state.store.clone();
+    let app = TestApp::new(kontor_catalog::router(), state);
+    let chino = |body: serde_json::Value| body["products"][0].clone();
+
+    let first = chino(app.get("/catalog/products").await.json());
+    assert_eq!(
+        (first["price"].as_str(), first["stock"].as_u64()),
+        (Some("59.90"), Some(5))
+    );
+    assert_eq!(
+        chino(app.get("/catalog/products").await.json()),
+        first,
+        "kept"
+    );
+
+    let sku = kontor_domain::Sku::parse("TR-CHINO").unwrap();
+    let mut cheaper = store.get_product(&sku).await.unwrap().unwrap();
+    cheaper.price = kontor_domain::Money::new(
+        rust_decimal::Decimal::new(4990, 2),
+        kontor_domain::Currency::Eur,
+    );
+    let version = cheaper.version;
+    store.put_product(&cheaper, Some(version)).await.unwrap();
+    assert_eq!(
+        chino(app.get("/catalog/products").await.json())["price"],
+        "49.90"
+    );
+
+    let order = kontor_testkit::contract::placement(store.as_ref(), &[("TR-CHINO", 2)], 1).await;
+    store.commit_order(&order).await.unwrap();
+    assert_eq!(chino(app.get("/catalog/products").await.json())["stock"], 3);
+    assert_eq!(
+        chino(app.get("/catalog/products?q=chino").await.json())["stock"],
+        3,
+        "every search"
+    );
+}

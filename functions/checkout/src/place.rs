@@ -18,13 +18,13 @@ use kontor_http::views::{coupon_code, CartLineBody};
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CheckoutRequest {
     pub lines: Vec<CartLineBody>,
-    #[schema(value_type = String, example = "anna@example.de")]
+    #[schema(value_type = kontor_http::schemas::Email, example = "anna@example.de")]
     pub email: Email,
     pub shipping_address: AddressBody,
     /// Defaults to the shipping address.
     pub billing_address: Option<AddressBody>,
-    #[schema(value_type = String, example = "invoice")]
     /// `prepayment`, `invoice` or `cash_on_delivery`.
+    #[schema(value_type = kontor_http::schemas::PaymentMethod, example = "invoice")]
     pub payment_method: PaymentMethod,
     /// A coupon code (letters, digits, `-` and `_`, at most 64).
     #[schema(example = "WINTER")]
@@ -35,7 +35,7 @@ pub struct CheckoutRequest {
     #[schema(example = "107.82")]
     pub expected_total: Option<String>,
     /// `de` (default) or `en`: the language of the order's e-mails.
-    #[schema(value_type = Option<String>, example = "de")]
+    #[schema(value_type = Option<kontor_http::schemas::Language>, example = "de")]
     pub language: Option<Language>,
 }
 
@@ -45,7 +45,7 @@ pub struct CheckoutRequest {
     path = "/checkout",
     tag = "checkout",
     request_body = CheckoutRequest,
-    params(("Idempotency-Key" = String, Header, description = "A unique key per order attempt; a retry with the same key and body gets the first answer.")),
+    params(IdempotencyKey),
     responses(
         (status = 201, body = CheckoutResponse, description = "The order was placed (or this is a retry of a placed order, marked with `Idempotent-Replayed: true`)."),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -72,7 +72,7 @@ pub(crate) async fn checkout(
     tag = "checkout",
     security(("bearer" = [])),
     request_body = CheckoutRequest,
-    params(("Idempotency-Key" = String, Header, description = "A unique key per order attempt; a retry with the same key and body gets the first answer.")),
+    params(IdempotencyKey),
     responses(
         (status = 201, body = CheckoutResponse, description = "The order was placed; customers get no access token (they open it from their account)."),
         (status = 400, body = Problem, content_type = "application/problem+json"),

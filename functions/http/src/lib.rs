@@ -12,16 +12,20 @@
 //! - [`order_placer`]: the one way a new order is placed, once per
 //!   `Idempotency-Key` (the checkout, and staff's phone orders).
 //! - [`views`]: the JSON shapes several functions share.
+//! - [`page`]: cursor pagination of lists (the `next` link).
 //! - [`identity`]: the caller's claims and the extractors that require them.
 //! - [`openapi`]: the answers every operation may give, added to the document.
+//! - [`schemas`]: the domain's parsing rules, stated in the document.
 
 pub mod extract;
 pub mod identity;
 pub mod openapi;
 pub mod order_placer;
 pub mod order_writer;
+pub mod page;
 pub mod problem;
 pub mod promotions;
+pub mod schemas;
 pub mod state;
 pub mod validators;
 pub mod views;

@@ -7,7 +7,9 @@
 //! is a problem document. An operation that documents one of these itself
 //! keeps its own description.
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 
 use crate::problem::PROBLEM_JSON;
@@ -81,6 +83,33 @@ fn add_to(operation: &mut Operation, signed_in: bool, staff_only: bool) {
             .responses
             .entry(status.to_string())
             .or_insert_with(|| problem(description));
+    }
+    add_next_link(operation);
+}
+
+/// A list that takes a `cursor` (`crate::page`) may answer a `Link` to its
+/// next page.
+fn add_next_link(operation: &mut Operation) {
+    let pages = operation.parameters.iter().flatten().any(|parameter| {
+        parameter.name == "cursor" && parameter.parameter_in == ParameterIn::Query
+    });
+    if !pages {
+        return;
+    }
+    if let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") {
+        ok.headers.insert(
+            "Link".to_string(),
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::new(Type::String))
+                        .pattern(Some(r#"^<\?[^>]*cursor=[^>]*>; rel="next"$"#)),
+                )
+                .description(Some(
+                    "When more follow: `<?…&cursor=…>; rel=\"next\"`, this request with the next page's cursor.",
+                ))
+                .build(),
+        );
     }
 }
 

@@ -102,6 +102,31 @@ impl CheckoutResponse {
 /// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
 pub struct IdempotencyKey(pub String);
 
+/// The header as the document states it, for `params(IdempotencyKey)`.
+impl utoipa::IntoParams for IdempotencyKey {
+    fn into_params(
+        _parameter_in_provider: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        use utoipa::openapi::Required;
+        vec![ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(
+                "A unique key per order attempt; a retry with the same key and body gets the first answer.",
+            ))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::new(Type::String))
+                    .pattern(Some(crate::schemas::IDEMPOTENCY_KEY_PATTERN))
+                    .examples([serde_json::Value::from("checkout-6f1c2a")]),
+            ))
+            .build()]
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = Problem;
 

@@ -16,10 +16,10 @@ use utoipa::ToSchema;
 /// A line of a cart, as the cart page and the checkout send it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CartLineBody {
-    #[schema(value_type = String, example = "TR-CHINO-BEIGE")]
+    #[schema(value_type = crate::schemas::Sku)]
     pub sku: kontor_domain::Sku,
     /// 1 to 999.
-    #[schema(value_type = u32, minimum = 1, maximum = 999)]
+    #[schema(value_type = crate::schemas::Quantity)]
     pub quantity: kontor_domain::Quantity,
 }
 
@@ -105,15 +105,15 @@ impl From<&Product> for ProductView {
 /// is an ISO 3166-1 alpha-2 code.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AddressBody {
-    #[schema(value_type = String, example = "Anna Muster")]
+    #[schema(value_type = crate::schemas::TextLine, example = "Anna Muster")]
     pub name: TextLine,
-    #[schema(value_type = String, example = "Hauptstraße 1")]
+    #[schema(value_type = crate::schemas::TextLine, example = "Hauptstraße 1")]
     pub street: TextLine,
-    #[schema(value_type = String, example = "10115")]
+    #[schema(value_type = crate::schemas::TextLine, example = "10115")]
     pub postal_code: TextLine,
-    #[schema(value_type = String, example = "Berlin")]
+    #[schema(value_type = crate::schemas::TextLine, example = "Berlin")]
     pub city: TextLine,
-    #[schema(value_type = String, example = "DE")]
+    #[schema(value_type = crate::schemas::CountryCode, example = "DE")]
     pub country: CountryCode,
 }
 
@@ -236,14 +236,14 @@ impl From<&TaxLine> for TaxLineView {
 pub struct ShipmentView {
     /// `S1`, `S2`, … within the order.
     pub id: String,
-    #[schema(value_type = String, example = "dhl")]
+    #[schema(value_type = crate::schemas::Carrier, example = "dhl")]
     pub carrier: Carrier,
     /// The carrier's name for people (`DHL`).
     pub carrier_name: String,
     pub tracking_number: Option<String>,
     /// Where the customer follows the parcel, from the carrier's template.
     pub tracking_url: Option<String>,
-    #[schema(value_type = String, example = "in_transit")]
+    #[schema(value_type = crate::schemas::ShipmentStatus, example = "in_transit")]
     pub status: ShipmentStatus,
     pub items: Vec<ShipmentItemView>,
     pub history: Vec<ShipmentStepView>,
@@ -264,7 +264,7 @@ pub struct ShipmentItemView {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ShipmentStepView {
-    #[schema(value_type = String, example = "shipped")]
+    #[schema(value_type = crate::schemas::ShipmentStatus, example = "shipped")]
     pub status: ShipmentStatus,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]

@@ -50,7 +50,7 @@ async fn sends_one_confirmation_per_order_however_often_it_arrives() {
             notifier.handle(event).await.unwrap();
         }
     }
-    let mails = outbox.list(10).await.unwrap();
+    let mails = outbox.list(None, 10).await.unwrap();
     assert_eq!(mails.len(), 1, "a replayed event sends nothing");
     let mail = &mails[0];
     assert_eq!(mail.to, "anna@example.de");
@@ -83,7 +83,7 @@ async fn writes_english_for_english_orders() {
     );
     let events = placed_events(&store, Language::En).await;
     notifier.handle(&events[0]).await.unwrap();
-    let mail = &outbox.list(10).await.unwrap()[0];
+    let mail = &outbox.list(None, 10).await.unwrap()[0];
     assert_eq!(mail.subject, "Your order K-TEST-0001 at Kontor Demo Shop");
     assert!(mail.text.contains("Total: €129.70"), "{}", mail.text);
 }

@@ -88,14 +88,14 @@ fn created_or_previewed(dry_run: bool) -> StatusCode {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLineBody {
-    #[schema(value_type = String, example = "BE-LEATHER-BROWN")]
+    #[schema(value_type = kontor_http::schemas::Sku, example = "BE-LEATHER-BROWN")]
     pub sku: Sku,
     /// 1 to 999 units.
-    #[schema(value_type = u32, example = 1)]
+    #[schema(value_type = kontor_http::schemas::Quantity, example = 1)]
     pub quantity: Quantity,
     /// The gross unit price staff sell at, as a decimal string ("0" for a
     /// gift); the product's price when left out.
-    #[schema(value_type = Option<String>, example = "0")]
+    #[schema(value_type = Option<kontor_http::schemas::AmountOrEmpty>, example = "0")]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub unit_price: Option<Decimal>,
     /// Why, for the history (at most 200 characters).
@@ -166,10 +166,10 @@ async fn add_line(
 #[serde(deny_unknown_fields)]
 pub struct LineChangeBody {
     /// The new quantity, 1 to 999, never below the units packed.
-    #[schema(value_type = Option<u32>, example = 1)]
+    #[schema(value_type = Option<kontor_http::schemas::Quantity>, example = 1)]
     pub quantity: Option<Quantity>,
     /// The new gross unit price (only while nothing of the line is packed).
-    #[schema(value_type = Option<String>, example = "39.90")]
+    #[schema(value_type = Option<kontor_http::schemas::AmountOrEmpty>, example = "39.90")]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub unit_price: Option<Decimal>,
     /// E-mail the customer what changed and the new totals.
@@ -298,7 +298,7 @@ async fn remove_line(
 pub struct AdjustmentBody {
     /// A signed gross amount as a decimal string: negative lowers the
     /// total ("-10.00"), positive raises it.
-    #[schema(value_type = String, example = "-10.00")]
+    #[schema(value_type = kontor_http::schemas::Amount, example = "-10.00")]
     #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
     /// Why, for staff (1 to 200 characters; never shown to the customer).
@@ -422,7 +422,7 @@ async fn change_addresses(
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     /// 1 to 5,000 characters; line breaks allowed.
-    #[schema(value_type = String, example = "Customer called: wants it before Friday.")]
+    #[schema(value_type = kontor_http::schemas::NoteText, example = "Customer called: wants it before Friday.")]
     pub text: NoteText,
     /// Show it on the shopper's order page and e-mail it (default: an
     /// internal note, for staff only).
@@ -495,14 +495,14 @@ async fn add_note(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhoneLineBody {
-    #[schema(value_type = String, example = "TR-CHINO-BEIGE")]
+    #[schema(value_type = kontor_http::schemas::Sku, example = "TR-CHINO-BEIGE")]
     pub sku: Sku,
     /// 1 to 999.
-    #[schema(value_type = u32, example = 1)]
+    #[schema(value_type = kontor_http::schemas::Quantity, example = 1)]
     pub quantity: Quantity,
     /// Staff's gross unit price ("0" for a gift); the catalog's when left
     /// out. Lines of one sku at different prices stay apart.
-    #[schema(value_type = Option<String>, example = "49.00")]
+    #[schema(value_type = Option<kontor_http::schemas::AmountOrEmpty>, example = "49.00")]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub unit_price: Option<Decimal>,
 }
@@ -512,17 +512,17 @@ pub struct PhoneLineBody {
 pub struct PhoneOrderBody {
     /// The customer's e-mail: the order is theirs when a customer record
     /// has it, else a guest order whose link the confirmation carries.
-    #[schema(value_type = String, example = "anna@example.de")]
+    #[schema(value_type = kontor_http::schemas::Email, example = "anna@example.de")]
     pub email: Email,
     pub shipping_address: AddressBody,
     /// Defaults to the shipping address.
     pub billing_address: Option<AddressBody>,
     pub lines: Vec<PhoneLineBody>,
     /// `prepayment`, `invoice` or `cash_on_delivery`.
-    #[schema(value_type = String, example = "invoice")]
+    #[schema(value_type = kontor_http::schemas::PaymentMethod, example = "invoice")]
     pub payment_method: PaymentMethod,
     /// `de` (default) or `en`: the language of the order's e-mails.
-    #[schema(value_type = Option<String>, example = "de")]
+    #[schema(value_type = Option<kontor_http::schemas::Language>, example = "de")]
     pub language: Option<Language>,
     /// E-mail the customer the confirmation (default: yes).
     #[serde(default = "yes")]
@@ -544,7 +544,7 @@ const MAX_PHONE_LINES: usize = 100;
     tag = "orders",
     security(("bearer" = [])),
     request_body = PhoneOrderBody,
-    params(("Idempotency-Key" = String, Header, description = "A unique key per order taken; a retry with the same key and body gets the first answer."), Preview),
+    params(IdempotencyKey, Preview),
     responses(
         (status = 201, body = CheckoutResponse, description = "The order was placed (or this is a retry, marked `Idempotent-Replayed: true`); a guest order carries its `access_token`."),
         (status = 200, body = CheckoutResponse, description = "A dry run: the totals the order would have; nothing was written (its `id` and `number` are not taken)."),

@@ -51,11 +51,11 @@ pub struct LifecycleAnswer {
     pub number: String,
     /// The order's version after the change (send it with later edits).
     pub version: u64,
-    #[schema(value_type = String, example = "cancelled")]
+    #[schema(value_type = kontor_http::schemas::OrderStatus, example = "cancelled")]
     pub status: OrderStatus,
-    #[schema(value_type = String, example = "partially_paid")]
+    #[schema(value_type = kontor_http::schemas::PaymentStatus, example = "partially_paid")]
     pub payment_status: PaymentStatus,
-    #[schema(value_type = String, example = "not_shipped")]
+    #[schema(value_type = kontor_http::schemas::ShippingStatus, example = "not_shipped")]
     pub shipping_status: ShippingStatus,
     pub currency: String,
     pub total: String,
@@ -156,7 +156,7 @@ async fn customer_cancel(
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     /// Why, in a sentence the customer's e-mail quotes (1 to 200 characters).
-    #[schema(value_type = Option<String>, example = "Out of stock at our supplier")]
+    #[schema(value_type = Option<kontor_http::schemas::TextLine>, example = "Out of stock at our supplier")]
     pub reason: Option<TextLine>,
     /// The order's version the decision was made on; a newer order is a 409.
     pub version: Option<u64>,
@@ -201,14 +201,14 @@ async fn staff_cancel(
 #[serde(deny_unknown_fields)]
 pub struct PaymentBody {
     /// The amount received, in the order's currency, as a decimal string.
-    #[schema(value_type = String, example = "59.90")]
+    #[schema(value_type = kontor_http::schemas::Amount, example = "59.90")]
     #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
     /// The day it arrived (`YYYY-MM-DD`), not after today.
     #[schema(example = "2026-11-29")]
     pub date: String,
     /// The bank's or the carrier's reference (1 to 200 characters).
-    #[schema(value_type = String, example = "Überweisung K-7F3K-9QX2")]
+    #[schema(value_type = kontor_http::schemas::TextLine, example = "Überweisung K-7F3K-9QX2")]
     pub reference: TextLine,
     /// The order's version staff looked at; a newer order (a payment
     /// recorded meanwhile, a double click) is a 409 instead of a second

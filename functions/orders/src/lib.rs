@@ -10,7 +10,7 @@
 //! Staff search every order at `GET /admin/orders` and see one whole, with
 //! its history, at `GET /admin/orders/{id}`.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use kontor_domain::actor::Actor;
 use kontor_domain::order::{
@@ -19,6 +19,7 @@ use kontor_domain::order::{
 };
 use kontor_domain::returns::{ReturnPolicy, ReturnStatus};
 use kontor_domain::shipment::{ShipmentStatus, TrackingLinks};
+use kontor_http::page::{OrderPageCursor, OrderPageQuery, Page, PageLimit};
 use kontor_http::views::{money, AddressBody, NoteView, ReturnView, ShipmentView, TotalsView};
 use kontor_http::{AppState, Problem, QueryParams, SignedIn, Staff};
 use kontor_platform::OrderSearch;
@@ -38,9 +39,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_order))
         .routes(routes!(credit_notes))
 }
-
-/// How many orders a list answers at most.
-const MAX_LIST: usize = 200;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -109,13 +107,13 @@ pub struct OrderView {
     pub totals: TotalsView,
     pub shipping_address: AddressBody,
     pub billing_address: AddressBody,
-    #[schema(value_type = String, example = "invoice")]
+    #[schema(value_type = kontor_http::schemas::PaymentMethod, example = "invoice")]
     pub payment_method: PaymentMethod,
-    #[schema(value_type = String, example = "pending")]
+    #[schema(value_type = kontor_http::schemas::PaymentStatus, example = "pending")]
     pub payment_status: PaymentStatus,
-    #[schema(value_type = String, example = "open")]
+    #[schema(value_type = kontor_http::schemas::OrderStatus, example = "open")]
     pub status: OrderStatus,
-    #[schema(value_type = String, example = "not_shipped")]
+    #[schema(value_type = kontor_http::schemas::ShippingStatus, example = "not_shipped")]
     pub shipping_status: ShippingStatus,
     /// The parcels, with their items, status, history and tracking link.
     pub shipments: Vec<ShipmentView>,
@@ -254,11 +252,11 @@ pub struct OrderSummaryView {
     pub total: String,
     /// Units ordered, over all lines.
     pub items: u32,
-    #[schema(value_type = String, example = "open")]
+    #[schema(value_type = kontor_http::schemas::OrderStatus, example = "open")]
     pub status: OrderStatus,
-    #[schema(value_type = String, example = "pending")]
+    #[schema(value_type = kontor_http::schemas::PaymentStatus, example = "pending")]
     pub payment_status: PaymentStatus,
-    #[schema(value_type = String, example = "not_shipped")]
+    #[schema(value_type = kontor_http::schemas::ShippingStatus, example = "not_shipped")]
     pub shipping_status: ShippingStatus,
     /// Returns still under way (not rejected, refunded or closed).
     pub open_returns: usize,
@@ -436,6 +434,7 @@ impl AdminOrderView {
     path = "/me/orders",
     tag = "orders",
     security(("bearer" = [])),
+    params(OrderPageQuery),
     responses(
         (status = 200, body = [OrderSummaryView]),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -444,12 +443,16 @@ impl AdminOrderView {
 async fn my_orders(
     State(state): State<AppState>,
     SignedIn(caller): SignedIn,
-) -> Result<Json<Vec<OrderSummaryView>>, Problem> {
+    RawQuery(raw): RawQuery,
+    QueryParams(query): QueryParams<OrderPageQuery>,
+) -> Result<Page<OrderSummaryView>, Problem> {
+    let limit = query.limit.unwrap_or_default();
+    let after = query.cursor.map(|cursor| cursor.0);
     let orders = state
         .store
-        .customer_orders(&caller.subject, MAX_LIST)
+        .customer_orders(&caller.subject, after.as_ref(), limit.fetch())
         .await?;
-    Ok(Json(orders.iter().map(OrderSummaryView::from).collect()))
+    Ok(Page::of(orders, limit, order_cursor, raw).map(|order| OrderSummaryView::from(&order)))
 }
 
 /// One of the signed-in customer's orders.
@@ -488,18 +491,22 @@ async fn my_order(
 pub struct AdminOrderQuery {
     /// An order number, an e-mail address, or words of a name.
     pub q: Option<String>,
-    #[param(value_type = Option<String>, example = "open")]
+    #[param(value_type = Option<kontor_http::schemas::OrderStatus>, example = "open")]
     pub status: Option<OrderStatus>,
-    #[param(value_type = Option<String>, example = "pending")]
+    #[param(value_type = Option<kontor_http::schemas::PaymentStatus>, example = "pending")]
     pub payment_status: Option<PaymentStatus>,
-    #[param(value_type = Option<String>, example = "not_shipped")]
+    #[param(value_type = Option<kontor_http::schemas::ShippingStatus>, example = "not_shipped")]
     pub shipping_status: Option<ShippingStatus>,
     /// Orders with a return in this status (`requested`, `approved`,
     /// `received`, …).
-    #[param(value_type = Option<String>, example = "requested")]
+    #[param(value_type = Option<kontor_http::schemas::ReturnStatus>, example = "requested")]
     pub return_status: Option<ReturnStatus>,
-    /// At most this many, newest first (default 50, at most 200).
-    pub limit: Option<usize>,
+    /// How many (1 to 200, default 50), newest first.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<PageLimit>,
+    /// Where to go on: the `cursor` of the `next` link of the page before.
+    #[param(value_type = Option<kontor_http::page::OrderCursorText>, inline)]
+    pub cursor: Option<OrderPageCursor>,
 }
 
 /// Search every order (staff).
@@ -519,8 +526,10 @@ pub struct AdminOrderQuery {
 async fn admin_orders(
     State(state): State<AppState>,
     Staff(_): Staff,
+    RawQuery(raw): RawQuery,
     QueryParams(query): QueryParams<AdminOrderQuery>,
-) -> Result<Json<Vec<OrderSummaryView>>, Problem> {
+) -> Result<Page<OrderSummaryView>, Problem> {
+    let limit = query.limit.unwrap_or_default();
     let search = OrderSearch {
         text: query.q,
         filter: OrderFilter {
@@ -529,10 +538,15 @@ async fn admin_orders(
             shipping_status: query.shipping_status,
             return_status: query.return_status,
         },
-        limit: query.limit.unwrap_or(50).clamp(1, MAX_LIST),
+        after: query.cursor.map(|cursor| cursor.0),
+        limit: limit.fetch(),
     };
     let orders = state.store.search_orders(&search).await?;
-    Ok(Json(orders.iter().map(OrderSummaryView::from).collect()))
+    Ok(Page::of(orders, limit, order_cursor, raw).map(|order| OrderSummaryView::from(&order)))
+}
+
+fn order_cursor(order: &Order) -> String {
+    OrderPageCursor::after(order).to_string()
 }
 
 /// One order, whole, with its history (staff).
@@ -580,13 +594,16 @@ pub struct CreditNoteView {
     pub taxes: Vec<kontor_http::views::TaxLineView>,
 }
 
-/// The shop's credit notes, newest first (staff): every refund with its
-/// number, order, money and VAT per rate — the ledger the accountant reads.
+/// The shop's credit notes (staff): every refund with its number, order,
+/// money and VAT per rate — the ledger the accountant reads. A page holds
+/// the notes of up to `limit` orders with a refund, newest order first,
+/// its notes newest first.
 #[utoipa::path(
     get,
     path = "/admin/credit-notes",
     tag = "returns",
     security(("bearer" = [])),
+    params(OrderPageQuery),
     responses(
         (status = 200, body = [CreditNoteView]),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -596,17 +613,23 @@ pub struct CreditNoteView {
 async fn credit_notes(
     State(state): State<AppState>,
     Staff(_): Staff,
-) -> Result<Json<Vec<CreditNoteView>>, Problem> {
+    RawQuery(raw): RawQuery,
+    QueryParams(query): QueryParams<OrderPageQuery>,
+) -> Result<Page<CreditNoteView>, Problem> {
+    let limit = query.limit.unwrap_or_default();
     let search = OrderSearch {
         text: None,
         filter: OrderFilter {
             return_status: Some(ReturnStatus::Refunded),
             ..OrderFilter::default()
         },
-        limit: MAX_LIST,
+        after: query.cursor.map(|cursor| cursor.0),
+        limit: limit.fetch(),
     };
     let orders = state.store.search_orders(&search).await?;
-    let mut notes: Vec<CreditNoteView> = orders
+    let page = Page::of(orders, limit, order_cursor, raw);
+    let mut notes: Vec<CreditNoteView> = page
+        .items
         .iter()
         .flat_map(|order| {
             order.returns.iter().filter_map(move |r| {
@@ -632,5 +655,5 @@ async fn credit_notes(
     // Numbers are zero-padded after the year: their text sorts as they
     // were issued.
     notes.sort_by(|a, b| b.credit_note.cmp(&a.credit_note));
-    Ok(Json(notes))
+    Ok(page.with_items(notes))
 }

@@ -56,17 +56,17 @@ const MAX_LINES: usize = 100;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnLineBody {
-    #[schema(value_type = String, example = "L1")]
+    #[schema(value_type = kontor_http::schemas::LineId, example = "L1")]
     pub line_id: LineId,
     /// 1 to 999, at most what was shipped and is not in another return.
-    #[schema(value_type = u32, example = 1)]
+    #[schema(value_type = kontor_http::schemas::Quantity, example = 1)]
     pub quantity: Quantity,
     /// One of the shop's reasons ("too small", "too large", "not as
     /// described", "damaged", "wrong item", "changed my mind").
     #[schema(example = "too small")]
     pub reason: String,
     /// For an exchange: the product wanted instead (the same when left out).
-    #[schema(value_type = Option<String>, example = "TR-CHINO-NAVY")]
+    #[schema(value_type = Option<kontor_http::schemas::Sku>, example = "TR-CHINO-NAVY")]
     pub exchange_sku: Option<Sku>,
 }
 
@@ -75,7 +75,7 @@ pub struct ReturnLineBody {
 pub struct ReturnRequestBody {
     pub lines: Vec<ReturnLineBody>,
     /// `refund`, `replacement` or `exchange`.
-    #[schema(value_type = String, example = "refund")]
+    #[schema(value_type = kontor_http::schemas::ReturnAction, example = "refund")]
     pub requested_action: ReturnAction,
     /// Up to 1,000 characters for the shop.
     pub comment: Option<String>,
@@ -98,7 +98,7 @@ pub struct ReturnAnswer {
     pub dry_run: bool,
     #[serde(rename = "return")]
     pub found: ReturnView,
-    #[schema(value_type = String, example = "partially_refunded")]
+    #[schema(value_type = kontor_http::schemas::PaymentStatus, example = "partially_refunded")]
     pub payment_status: PaymentStatus,
     #[serde(flatten)]
     pub totals: TotalsView,
@@ -365,7 +365,7 @@ async fn reject(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceivedLineBody {
-    #[schema(value_type = String, example = "L1")]
+    #[schema(value_type = kontor_http::schemas::LineId, example = "L1")]
     pub line_id: LineId,
     /// Units that arrived (0 to what the return named).
     pub quantity: u32,
@@ -428,7 +428,7 @@ async fn receive(
 pub struct RefundBody {
     /// Less than what is refundable, as a decimal string; the refundable
     /// amount when left out.
-    #[schema(value_type = Option<String>, example = "20.00")]
+    #[schema(value_type = Option<kontor_http::schemas::AmountOrEmpty>, example = "20.00")]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub amount: Option<Decimal>,
     /// Why less (needed when `amount` is below what is refundable).

@@ -255,7 +255,7 @@ pub struct SampleCustomer {
     pub order_count: u32,
     #[serde(default)]
     pub groups: Vec<String>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<kontor_http::schemas::Email>)]
     pub email: Option<Email>,
 }
 
@@ -267,12 +267,12 @@ pub struct SimulateBody {
     pub rule: Option<serde_json::Value>,
     #[serde(default)]
     pub lines: Vec<CartLineBody>,
-    #[schema(value_type = Option<String>, example = "AT")]
+    #[schema(value_type = Option<kontor_http::schemas::CountryCode>, example = "AT")]
     pub shipping_country: Option<CountryCode>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<kontor_http::schemas::CountryCode>)]
     pub billing_country: Option<CountryCode>,
     pub coupon: Option<String>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<kontor_http::schemas::PaymentMethod>)]
     pub payment_method: Option<PaymentMethod>,
     #[serde(default)]
     pub customer: SampleCustomer,
@@ -402,11 +402,14 @@ pub struct DiscountBody {
     #[schema(example = "2027-01-31T23:59:59+01:00")]
     pub ends_at: Option<String>,
     /// How often it may be used in all (none: no limit).
+    #[schema(minimum = 1)]
     pub usage_limit: Option<u32>,
     /// How often one customer (one mailbox) may use it.
+    #[schema(minimum = 1)]
     pub per_customer_limit: Option<u32>,
-    /// Higher first.
+    /// Higher first, -1000 to 1000.
     #[serde(default)]
+    #[schema(minimum = -1000, maximum = 1000)]
     pub priority: i32,
     /// Whether it adds to other discounts (default); one that does not
     /// applies alone.

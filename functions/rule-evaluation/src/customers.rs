@@ -36,7 +36,7 @@ impl From<&kontor_domain::customer::Customer> for CustomerView {
 #[into_params(parameter_in = Query)]
 pub struct CustomerQuery {
     /// The customer's e-mail address (any case).
-    #[param(value_type = String, example = "anna@example.de")]
+    #[param(value_type = kontor_http::schemas::Email, example = "anna@example.de")]
     pub email: Email,
 }
 

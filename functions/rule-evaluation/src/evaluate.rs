@@ -33,16 +33,16 @@ const MAX_SUGGESTIONS: usize = 4;
 pub struct EvaluateRequest {
     pub lines: Vec<CartLineBody>,
     /// ISO 3166-1 alpha-2.
-    #[schema(value_type = String, example = "DE")]
+    #[schema(value_type = kontor_http::schemas::CountryCode, example = "DE")]
     pub shipping_country: CountryCode,
     /// Defaults to the shipping country.
-    #[schema(value_type = Option<String>, example = "DE")]
+    #[schema(value_type = Option<kontor_http::schemas::CountryCode>, example = "DE")]
     pub billing_country: Option<CountryCode>,
     /// The shopper's e-mail address, once the checkout page has it: rules
     /// for new customers count the orders of its mailbox.
-    #[schema(value_type = Option<String>, example = "anna@example.de")]
+    #[schema(value_type = Option<kontor_http::schemas::Email>, example = "anna@example.de")]
     pub email: Option<Email>,
-    #[schema(value_type = Option<String>, example = "invoice")]
+    #[schema(value_type = Option<kontor_http::schemas::PaymentMethod>, example = "invoice")]
     pub payment_method: Option<PaymentMethod>,
     /// A coupon code.
     #[schema(example = "WINTER")]

@@ -42,9 +42,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipmentItemBody {
-    #[schema(value_type = String, example = "L1")]
+    #[schema(value_type = kontor_http::schemas::LineId, example = "L1")]
     pub line_id: LineId,
-    #[schema(value_type = u32, example = 1)]
+    #[schema(value_type = kontor_http::schemas::Quantity, example = 1)]
     pub quantity: Quantity,
 }
 
@@ -53,18 +53,18 @@ pub struct ShipmentItemBody {
 pub struct NewShipmentBody {
     pub items: Vec<ShipmentItemBody>,
     /// `dhl`, `dpd`, `ups`, `gls`, `hermes` or `other` (default `other`).
-    #[schema(value_type = Option<String>, example = "dhl")]
+    #[schema(value_type = Option<kontor_http::schemas::Carrier>, example = "dhl")]
     pub carrier: Option<Carrier>,
-    #[schema(value_type = Option<String>, example = "00340434161094042557")]
+    #[schema(value_type = Option<kontor_http::schemas::TrackingNumber>, example = "00340434161094042557")]
     pub tracking_number: Option<TrackingNumber>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusBody {
-    #[schema(value_type = String, example = "shipped")]
+    #[schema(value_type = kontor_http::schemas::ShipmentStatus, example = "shipped")]
     pub status: ShipmentStatus,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<kontor_http::schemas::TrackingNumber>)]
     pub tracking_number: Option<TrackingNumber>,
     /// Where the parcel is, as the carrier says it (`Hamburg`).
     pub location: Option<String>,
@@ -233,7 +233,7 @@ async fn send_tracking(
 /// A carrier and the link its parcels are followed by.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CarrierView {
-    #[schema(value_type = String, example = "dhl")]
+    #[schema(value_type = kontor_http::schemas::Carrier, example = "dhl")]
     pub carrier: Carrier,
     pub name: String,
     /// The tracking page, `{tracking}` where the number goes; empty for none.
@@ -287,12 +287,54 @@ async fn carriers(
 pub struct CarrierLinksBody {
     /// Per carrier (`dhl`, …): an `https://` URL with `{tracking}` in it, or
     /// an empty string for no link. Carriers left out keep theirs.
-    #[schema(value_type = Object, example = json!({"dhl": "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html?piececode={tracking}"}))]
+    #[schema(value_type = CarrierTemplates, example = json!({"dhl": "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html?piececode={tracking}"}))]
     pub templates: std::collections::BTreeMap<Carrier, String>,
     /// The version the edit was made on (from `GET /admin/carriers`): a
     /// newer one means someone else saved meanwhile (409).
     pub version: u64,
 }
+
+/// What a tracking link template may be, as `change_carriers` checks it:
+/// once trimmed, empty (no link) or an `https://` URL of visible ASCII
+/// with `{tracking}` in it. The edges are the characters `trim` removes.
+fn template_pattern() -> String {
+    let trimmed = kontor_http::schemas::TRIMMED;
+    format!(r"^[{trimmed}]*(?:https://[!-~]*\{{tracking\}}[!-~]*)?[{trimmed}]*$")
+}
+
+/// A trimmed template: empty, or an `https://` URL of visible ASCII with
+/// `{tracking}` where the number goes.
+fn template_is_usable(template: &str) -> bool {
+    template.is_empty()
+        || (template.starts_with("https://")
+            && template.contains("{tracking}")
+            && template.chars().all(|c| c.is_ascii_graphic()))
+}
+
+/// The templates of a carrier links edit: a property per carrier, no other.
+pub struct CarrierTemplates;
+
+impl utoipa::PartialSchema for CarrierTemplates {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type};
+        let template = || {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::String))
+                .pattern(Some(template_pattern()))
+        };
+        kontor_http::schemas::Carrier::variants()
+            .into_iter()
+            .fold(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::new(Type::Object))
+                    .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+                |object, carrier| object.property(carrier.code(), template()),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for CarrierTemplates {}
 
 /// Change carriers' tracking link templates (staff). New links apply to
 /// every parcel shown or e-mailed from now on.
@@ -333,10 +375,7 @@ async fn save_carriers(
     for (carrier, template) in body.value.templates {
         let template = template.trim().to_string();
         let field = || format!("templates.{}", carrier.code());
-        let usable = template.starts_with("https://")
-            && template.contains("{tracking}")
-            && template.chars().all(|c| c.is_ascii_graphic());
-        if !(template.is_empty() || usable) {
+        if !template_is_usable(&template) {
             return Err(Problem::invalid_field(
                 field(),
                 "a tracking link is an https:// URL without spaces, with {tracking} where the number goes",
@@ -351,4 +390,30 @@ async fn save_carriers(
     };
     tracing::info!(by = %staff.staff_actor(), version, "carrier links changed");
     Ok(Json(carrier_views(&links, version)))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The document's pattern takes exactly the templates the edit
+        /// takes: trimmed, then empty or an https URL with `{tracking}`.
+        #[test]
+        fn the_template_pattern_is_the_rule(
+            lead in "[ \t\u{3000}]{0,2}",
+            body in prop_oneof![
+                Just(String::new()),
+                "https://[a-z./?=#]{0,12}\\{tracking\\}[a-z/]{0,4}",
+                "(https?://)?[a-z {}é/]{0,16}(\\{tracking\\})?",
+            ],
+            tail in "[ \n\u{a0}]{0,2}",
+        ) {
+            let input = format!("{lead}{body}{tail}");
+            let pattern = regex::Regex::new(&template_pattern()).expect("the pattern compiles");
+            prop_assert_eq!(pattern.is_match(&input), template_is_usable(input.trim()), "{:?}", input);
+        }
+    }
 }

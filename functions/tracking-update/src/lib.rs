@@ -47,7 +47,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct CarrierMessage {
     /// The carrier's id for this message; each is applied once.
     pub event_id: String,
-    #[schema(value_type = String, example = "00340434161094042557")]
+    #[schema(value_type = kontor_http::schemas::TrackingNumber, example = "00340434161094042557")]
     pub tracking_number: TrackingNumber,
     /// One of Kontor's statuses (`in_transit`) or the carrier's own code;
     /// a code neither knows is kept in the parcel's history.

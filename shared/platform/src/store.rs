@@ -194,12 +194,34 @@ pub struct CheckoutRead {
 }
 
 /// How staff look for orders: by a text (an order number, an e-mail
-/// address, or words of a name) and by statuses; newest first.
+/// address, or words of a name) and by statuses; newest first, from the
+/// start or `after` the last order of the page before.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderSearch {
     pub text: Option<String>,
     pub filter: OrderFilter,
+    pub after: Option<OrderCursor>,
     pub limit: usize,
+}
+
+/// Where a newest-first list of orders goes on: the orders listed after
+/// this one, in the store's own order (its time, then its id, both
+/// descending). Each store compares at the precision it sorts by, so a
+/// page never skips or repeats an order placed in the same instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderCursor {
+    pub created_at: OffsetDateTime,
+    pub id: OrderId,
+}
+
+impl OrderCursor {
+    /// The cursor that goes on after `order`.
+    pub fn after(order: &Order) -> Self {
+        Self {
+            created_at: order.created_at,
+            id: order.id.clone(),
+        }
+    }
 }
 
 /// The catalog: products with their stock, each versioned.
@@ -217,6 +239,13 @@ pub trait CatalogStore: Send + Sync {
         product: &Product,
         expected_version: Option<u64>,
     ) -> Result<Product, StoreError>;
+    /// A number that changes whenever a product or its stock changes, known
+    /// without I/O — where this process sees every write (the embedded
+    /// store). A listing made after reading a stamp is current while the
+    /// stamp stays the same. `None` where others write too (DynamoDB).
+    fn catalog_stamp(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// The checkout's reads (its write is an [`OrderCommit`]).
@@ -270,14 +299,16 @@ pub trait OrderStore: Send + Sync {
         &self,
         number: &TrackingNumber,
     ) -> Result<Option<TrackingClaim>, StoreError>;
-    /// A customer's orders, newest first, for lists: their histories may
-    /// be left out.
+    /// A customer's orders, newest first (`after` a cursor), at most
+    /// `limit`, for lists: their histories may be left out.
     async fn customer_orders(
         &self,
         id: &CustomerId,
+        after: Option<&OrderCursor>,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError>;
-    /// Orders matching a staff search, newest first, at most `limit`, for
+    /// Orders matching a staff search, newest first (after `search.after`),
+    /// at most `limit`, for
     /// lists (histories may be left out). A text is an order number
     /// (exact), an e-mail address (exact, any case), a tracking number, or
     /// words that must all be words of a name on the order.

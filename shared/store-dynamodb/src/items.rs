@@ -61,6 +61,12 @@ fn sortable_time(at: OffsetDateTime) -> String {
     format!("{:020}", at.unix_timestamp_nanos().max(0))
 }
 
+/// Where an order sorts in every newest-first list (the order indexes and
+/// the name words): its time, then its id. A page's cursor is the same key.
+pub fn order_sort_key(created_at: OffsetDateTime, id: &OrderId) -> String {
+    format!("{}#{id}", sortable_time(created_at))
+}
+
 /// The all-orders index partition an order belongs to.
 pub fn order_shard(id: &OrderId) -> String {
     format!("ORDERS#{}", shard_of(id))
@@ -289,7 +295,7 @@ impl Item {
     /// items of its own beside it), with what lists and searches need in
     /// its attributes. Its size does not grow with the history.
     pub fn for_order(order: &Order) -> Result<Self, StoreError> {
-        let created = format!("{}#{}", sortable_time(order.created_at), order.id);
+        let created = order_sort_key(order.created_at, &order.id);
         let header = Order {
             history: Vec::new(),
             ..order.clone()
@@ -367,7 +373,7 @@ impl Item {
             ("PK".to_string(), s(format!("ORDERNAME#{word}"))),
             (
                 "SK".to_string(),
-                s(format!("{}#{}", sortable_time(order.created_at), order.id)),
+                s(order_sort_key(order.created_at, &order.id)),
             ),
         ])
     }

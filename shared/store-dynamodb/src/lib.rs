@@ -37,7 +37,7 @@ use kontor_domain::order::{Order, OrderStatus, PaymentMethod, StockTake};
 use kontor_domain::product::Product;
 use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::{OrderId, Sku};
-use kontor_platform::store::StoreError;
+use kontor_platform::store::{OrderCursor, StoreError};
 
 use crate::errors::{build_error, cancellation_reasons, service_error};
 use crate::items::{Item, Keys};
@@ -238,21 +238,29 @@ impl DynamoStore {
         &self,
         index: &str,
         partition: String,
+        after: Option<&OrderCursor>,
         limit: usize,
         wanted: impl Fn(&Order) -> bool,
     ) -> Result<Vec<Order>, StoreError> {
-        let mut items = self
+        let mut query = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(index)
-            .key_condition_expression("#pk = :partition")
             .expression_attribute_names("#pk", format!("{index}PK"))
             .expression_attribute_values(":partition", AttributeValue::S(partition))
-            .scan_index_forward(false)
-            .into_paginator()
-            .items()
-            .send();
+            .scan_index_forward(false);
+        query = match after {
+            None => query.key_condition_expression("#pk = :partition"),
+            Some(cursor) => query
+                .key_condition_expression("#pk = :partition AND #sk < :after")
+                .expression_attribute_names("#sk", format!("{index}SK"))
+                .expression_attribute_values(
+                    ":after",
+                    AttributeValue::S(items::order_sort_key(cursor.created_at, &cursor.id)),
+                ),
+        };
+        let mut items = query.into_paginator().items().send();
         let mut orders = Vec::new();
         while orders.len() < limit {
             let Some(item) = items.next().await else {

@@ -15,7 +15,9 @@ use kontor_domain::command::Effect;
 use kontor_domain::order::{Order, OrderLookup, PaymentMethod};
 use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::{CustomerId, OrderId, Sku};
-use kontor_platform::store::{OrderCommit, OrderSearch, OrderStore, StoreError, TrackingClaim};
+use kontor_platform::store::{
+    OrderCommit, OrderCursor, OrderSearch, OrderStore, StoreError, TrackingClaim,
+};
 use time::OffsetDateTime;
 
 use crate::errors::{self, build_error, service_error};
@@ -113,9 +115,10 @@ impl OrderStore for DynamoStore {
     async fn customer_orders(
         &self,
         id: &CustomerId,
+        after: Option<&OrderCursor>,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError> {
-        self.query_orders("GSI2", format!("CUSTOMER#{id}"), limit, |_| true)
+        self.query_orders("GSI2", format!("CUSTOMER#{id}"), after, limit, |_| true)
             .await
     }
 
@@ -128,7 +131,10 @@ impl OrderStore for DynamoStore {
     async fn search_orders(&self, search: &OrderSearch) -> Result<Vec<Order>, StoreError> {
         let lookup = OrderLookup::parse(search.text.as_deref());
         let wanted = |order: &Order| lookup.matches(order) && search.filter.matches(order);
+        let after = search.after.as_ref();
         match &lookup {
+            // A number or a tracking number names one order: one page.
+            OrderLookup::Number(_) | OrderLookup::Tracking(_) if after.is_some() => Ok(Vec::new()),
             OrderLookup::Number(number) => {
                 let Some(claim) = self.get(Keys::order_number(number.as_str())).await? else {
                     return Ok(Vec::new());
@@ -147,6 +153,7 @@ impl OrderStore for DynamoStore {
                 self.query_orders(
                     "GSI1",
                     format!("EMAIL#{}", email.normalized()),
+                    after,
                     search.limit,
                     wanted,
                 )
@@ -156,18 +163,25 @@ impl OrderStore for DynamoStore {
                 // The first word's index items, newest first, then the orders
                 // they point at, checked against every word.
                 let mut found = Vec::new();
-                let mut pages = self
+                let query = self
                     .client
                     .query()
                     .table_name(&self.table)
-                    .key_condition_expression("PK = :word")
                     .expression_attribute_values(
                         ":word",
                         AttributeValue::S(format!("ORDERNAME#{}", words[0])),
                     )
-                    .scan_index_forward(false)
-                    .into_paginator()
-                    .send();
+                    .scan_index_forward(false);
+                let query = match after {
+                    None => query.key_condition_expression("PK = :word"),
+                    Some(cursor) => query
+                        .key_condition_expression("PK = :word AND SK < :after")
+                        .expression_attribute_values(
+                            ":after",
+                            AttributeValue::S(items::order_sort_key(cursor.created_at, &cursor.id)),
+                        ),
+                };
+                let mut pages = query.into_paginator().send();
                 while found.len() < search.limit {
                     let Some(page) = pages.next().await else {
                         break;
@@ -197,8 +211,14 @@ impl OrderStore for DynamoStore {
                 let mut found = Vec::new();
                 for shard in 0..items::ORDER_SHARDS {
                     found.extend(
-                        self.query_orders("GSI3", format!("ORDERS#{shard}"), search.limit, &wanted)
-                            .await?,
+                        self.query_orders(
+                            "GSI3",
+                            format!("ORDERS#{shard}"),
+                            after,
+                            search.limit,
+                            &wanted,
+                        )
+                        .await?,
                     );
                 }
                 found.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));

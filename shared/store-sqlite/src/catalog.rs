@@ -62,7 +62,7 @@ impl CatalogStore for SqliteStore {
     ) -> Result<Product, StoreError> {
         let mut stored = product.clone();
         stored.version = expected_version.map_or(1, |v| v + 1);
-        self.run(move |connection| {
+        let written = self.run(move |connection| {
             let doc = to_json(&stored)?;
             let changed = match expected_version {
                 None => connection
@@ -86,6 +86,12 @@ impl CatalogStore for SqliteStore {
                 (_, Some(expected)) => Err(StoreError::StaleVersion { entity: "product", expected }),
             }
         })
-        .await
+        .await;
+        self.catalog_changed();
+        written
+    }
+
+    fn catalog_stamp(&self) -> Option<u64> {
+        Some(self.catalog_stamp_now())
     }
 }

@@ -29,6 +29,7 @@ mod promotions;
 mod settings;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kontor_domain::customer::Customer;
@@ -60,6 +61,37 @@ pub(crate) fn read_order_doc(doc: &str) -> Result<Order, StoreError> {
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
+    catalog: Arc<CatalogStamp>,
+}
+
+/// What the catalog's stamp is made of: which store this is in the process
+/// (so two stores' stamps never meet in one cache) and how many writes to
+/// products it has committed. The runtime that opens the file is the only
+/// process that writes it, so every change passes here.
+struct CatalogStamp {
+    store: u64,
+    writes: AtomicU64,
+}
+
+impl CatalogStamp {
+    fn new() -> Self {
+        static STORES: AtomicU64 = AtomicU64::new(0);
+        Self {
+            store: STORES.fetch_add(1, Ordering::Relaxed),
+            writes: AtomicU64::new(0),
+        }
+    }
+
+    /// Called after a write to products committed, never before: a reader
+    /// that saw the old stamp and the new rows only caches them under the
+    /// old stamp, which is then out of date.
+    fn bump(&self) {
+        self.writes.fetch_add(1, Ordering::Release);
+    }
+
+    fn get(&self) -> u64 {
+        (self.store << 40) | (self.writes.load(Ordering::Acquire) & ((1 << 40) - 1))
+    }
 }
 
 impl SqliteStore {
@@ -88,7 +120,17 @@ impl SqliteStore {
         migrations::migrate(&mut connection)?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
+            catalog: Arc::new(CatalogStamp::new()),
         })
+    }
+
+    /// The catalog changed (a product or its stock): see [`CatalogStamp`].
+    pub(crate) fn catalog_changed(&self) {
+        self.catalog.bump();
+    }
+
+    pub(crate) fn catalog_stamp_now(&self) -> u64 {
+        self.catalog.get()
     }
 
     /// Runs `work` on the connection on the blocking pool.

@@ -15,6 +15,8 @@ use crate::{internal, SqliteStore};
 /// A message as the outbox keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMail {
+    /// Its place in the outbox: later messages have larger ids.
+    pub id: i64,
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -41,33 +43,40 @@ impl SqliteStore {
 }
 
 impl MailOutbox {
-    /// The newest messages first.
-    pub async fn list(&self, limit: usize) -> Result<Vec<StoredMail>, StoreError> {
+    /// The newest messages first, those older than the message `before`
+    /// when given, at most `limit`.
+    pub async fn list(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredMail>, StoreError> {
         self.store
             .run(move |connection| {
                 let mut statement = connection
                     .prepare_cached(
-                        "SELECT to_addr, subject, text, html, order_id, sent_at FROM mail_outbox ORDER BY id DESC LIMIT ?1",
+                        "SELECT id, to_addr, subject, text, html, order_id, sent_at FROM mail_outbox \
+                         WHERE ?1 IS NULL OR id < ?1 ORDER BY id DESC LIMIT ?2",
                     )
                     .map_err(internal)?;
                 let rows = statement
-                    .query_map(params![limit as i64], |row| {
+                    .query_map(params![before, limit as i64], |row| {
                         Ok((
-                            row.get::<_, String>(0)?,
+                            row.get::<_, i64>(0)?,
                             row.get::<_, String>(1)?,
                             row.get::<_, String>(2)?,
                             row.get::<_, String>(3)?,
-                            row.get::<_, Option<String>>(4)?,
-                            row.get::<_, String>(5)?,
+                            row.get::<_, String>(4)?,
+                            row.get::<_, Option<String>>(5)?,
+                            row.get::<_, String>(6)?,
                         ))
                     })
                     .map_err(internal)?;
                 let mut mails = Vec::new();
                 for row in rows {
-                    let (to, subject, text, html, order_id, sent_at) = row.map_err(internal)?;
+                    let (id, to, subject, text, html, order_id, sent_at) = row.map_err(internal)?;
                     let sent_at = OffsetDateTime::parse(&sent_at, &Rfc3339)
                         .map_err(|e| StoreError::Internal(e.to_string()))?;
-                    mails.push(StoredMail { to, subject, text, html, order_id, sent_at });
+                    mails.push(StoredMail { id, to, subject, text, html, order_id, sent_at });
                 }
                 Ok(mails)
             })

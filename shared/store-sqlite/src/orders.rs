@@ -6,7 +6,7 @@ use kontor_domain::order::{Order, OrderLookup};
 use kontor_domain::shipment::TrackingNumber;
 use kontor_domain::{CustomerId, OrderId};
 use kontor_platform::store::{
-    IdempotencyRecord, OrderCommit, OrderSearch, OrderStore, StoreError, TrackingClaim,
+    IdempotencyRecord, OrderCommit, OrderCursor, OrderSearch, OrderStore, StoreError, TrackingClaim,
 };
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use time::OffsetDateTime;
@@ -36,33 +36,42 @@ impl OrderStore for SqliteStore {
 
     async fn commit_order(&self, commit: &OrderCommit) -> Result<(), StoreError> {
         let commit = commit.clone();
-        self.run(move |connection| {
-            let tx = connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(internal)?;
-            if let Some(record) = &commit.idempotency {
-                insert_idempotency(&tx, record)?;
-            }
-            if commit.is_new_order() {
-                insert_order(&tx, &commit.order)?;
-            } else {
-                update_order(&tx, &commit.order, commit.expected_version)?;
-            }
-            for effect in &commit.effects {
-                apply_effect(&tx, &commit.order, effect)?;
-            }
-            if let Some(customer) = &commit.customer {
-                write_customer(&tx, customer)?;
-            }
-            crate::promotions::count_order(
-                &tx,
-                commit.mailbox_order.as_ref(),
-                &commit.discount_uses,
-            )?;
-            insert_events(&tx, &commit.events)?;
-            tx.commit().map_err(internal)
-        })
-        .await
+        let moves_stock = commit
+            .effects
+            .iter()
+            .any(|effect| matches!(effect, Effect::TakeStock(_) | Effect::ReturnStock(_)));
+        let committed = self
+            .run(move |connection| {
+                let tx = connection
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(internal)?;
+                if let Some(record) = &commit.idempotency {
+                    insert_idempotency(&tx, record)?;
+                }
+                if commit.is_new_order() {
+                    insert_order(&tx, &commit.order)?;
+                } else {
+                    update_order(&tx, &commit.order, commit.expected_version)?;
+                }
+                for effect in &commit.effects {
+                    apply_effect(&tx, &commit.order, effect)?;
+                }
+                if let Some(customer) = &commit.customer {
+                    write_customer(&tx, customer)?;
+                }
+                crate::promotions::count_order(
+                    &tx,
+                    commit.mailbox_order.as_ref(),
+                    &commit.discount_uses,
+                )?;
+                insert_events(&tx, &commit.events)?;
+                tx.commit().map_err(internal)
+            })
+            .await;
+        if moves_stock {
+            self.catalog_changed();
+        }
+        committed
     }
 
     async fn unpaid_orders(
@@ -125,14 +134,20 @@ impl OrderStore for SqliteStore {
     async fn customer_orders(
         &self,
         id: &CustomerId,
+        after: Option<&OrderCursor>,
         limit: usize,
     ) -> Result<Vec<Order>, StoreError> {
         let id = id.as_str().to_string();
+        let (after_time, after_id) = cursor_params(after);
         self.run(move |connection| {
             read_orders(
                 connection,
-                "SELECT doc FROM orders WHERE customer_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2",
-                params![id, limit as i64],
+                &format!(
+                    "SELECT doc FROM orders WHERE customer_id = ?1 AND {} \
+                     ORDER BY created_at DESC, id DESC LIMIT ?4",
+                    after_cursor(2)
+                ),
+                params![id, after_time, after_id, limit as i64],
             )
         })
         .await
@@ -157,7 +172,12 @@ impl OrderStore for SqliteStore {
         let search = search.clone();
         self.run(move |connection| {
             let lookup = OrderLookup::parse(search.text.as_deref());
+            let (after_time, after_id) = cursor_params(search.after.as_ref());
             let candidates = match &lookup {
+                // A number or a tracking number names one order: one page.
+                OrderLookup::Number(_) | OrderLookup::Tracking(_) if search.after.is_some() => {
+                    Vec::new()
+                }
                 OrderLookup::Number(number) => read_orders(
                     connection,
                     "SELECT doc FROM orders WHERE number = ?1",
@@ -165,8 +185,12 @@ impl OrderStore for SqliteStore {
                 )?,
                 OrderLookup::Email(email) => read_orders(
                     connection,
-                    "SELECT doc FROM orders WHERE email = ?1 ORDER BY created_at DESC, id DESC",
-                    params![email.normalized()],
+                    &format!(
+                        "SELECT doc FROM orders WHERE email = ?1 AND {} \
+                         ORDER BY created_at DESC, id DESC",
+                        after_cursor(2)
+                    ),
+                    params![email.normalized(), after_time, after_id],
                 )?,
                 OrderLookup::Tracking(number) => read_orders(
                     connection,
@@ -179,13 +203,20 @@ impl OrderStore for SqliteStore {
                 // left to the domain alone.)
                 OrderLookup::Name(words) if words[0].is_ascii() => read_orders(
                     connection,
-                    "SELECT doc FROM orders WHERE lower(doc) LIKE ?1 ORDER BY created_at DESC, id DESC",
-                    params![format!("%{}%", words[0])],
+                    &format!(
+                        "SELECT doc FROM orders WHERE lower(doc) LIKE ?1 AND {} \
+                         ORDER BY created_at DESC, id DESC",
+                        after_cursor(2)
+                    ),
+                    params![format!("%{}%", words[0]), after_time, after_id],
                 )?,
                 OrderLookup::Name(_) | OrderLookup::All => read_orders(
                     connection,
-                    "SELECT doc FROM orders ORDER BY created_at DESC, id DESC",
-                    [],
+                    &format!(
+                        "SELECT doc FROM orders WHERE {} ORDER BY created_at DESC, id DESC",
+                        after_cursor(1)
+                    ),
+                    params![after_time, after_id],
                 )?,
             };
             Ok(candidates
@@ -196,6 +227,22 @@ impl OrderStore for SqliteStore {
         })
         .await
     }
+}
+
+/// The rows listed after a cursor whose time is parameter `time` and id
+/// parameter `time + 1` (both null from the start), in the order lists
+/// sort by: seconds, then id.
+fn after_cursor(time: usize) -> String {
+    let id = time + 1;
+    format!("(?{time} IS NULL OR created_at < ?{time} OR (created_at = ?{time} AND id < ?{id}))")
+}
+
+/// A cursor as [`after_cursor`]'s parameters, at the precision the
+/// `created_at` column holds.
+fn cursor_params(after: Option<&OrderCursor>) -> (Option<i64>, Option<String>) {
+    after.map_or((None, None), |cursor| {
+        (Some(unix(cursor.created_at)), Some(cursor.id.to_string()))
+    })
 }
 
 /// One effect of an order's decision, inside the order's transaction.

@@ -48,6 +48,7 @@ async fn a_first_release_data_folder_upgrades_without_losing_anything() {
         .search_orders(&OrderSearch {
             text: None,
             filter: Default::default(),
+            after: None,
             limit: 10,
         })
         .await

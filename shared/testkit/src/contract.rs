@@ -23,8 +23,8 @@ use kontor_domain::{
     CountryCode, CustomerId, Email, EventId, OrderId, OrderNumber, Quantity, Sku, TextLine,
 };
 use kontor_platform::store::{
-    IdempotencyRecord, OrderCommit, OrderSearch, ProductQuery, Store, StoreError, StoredSetting,
-    TrackingClaim,
+    IdempotencyRecord, OrderCommit, OrderCursor, OrderSearch, ProductQuery, Store, StoreError,
+    StoredSetting, TrackingClaim,
 };
 use kontor_platform::ShopSettings;
 use time::macros::datetime;
@@ -465,17 +465,128 @@ pub async fn customers_see_their_own_orders_newest_first(store: Arc<dyn Store>) 
     let guest = placement(store.as_ref(), &[("A", 1)], 4).await;
     store.commit_order(&guest).await.expect("guest order");
 
-    let orders = store.customer_orders(&eva().id, 10).await.expect("history");
+    let orders = store
+        .customer_orders(&eva().id, None, 10)
+        .await
+        .expect("history");
     let ids: Vec<&OrderId> = orders.iter().map(|o| &o.id).collect();
     assert_eq!(ids, [&placed[2], &placed[1], &placed[0]]);
-    let first_two = store.customer_orders(&eva().id, 2).await.expect("history");
+    let first_two = store
+        .customer_orders(&eva().id, None, 2)
+        .await
+        .expect("history");
     assert_eq!(first_two.len(), 2);
     let stranger = CustomerId::parse("someone-else").unwrap();
     assert!(store
-        .customer_orders(&stranger, 10)
+        .customer_orders(&stranger, None, 10)
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Seven orders of one customer, three of them in the same second (in
+/// the opposite order of their ids, below the second): every list read
+/// page by page, each page going on after the last order of the one
+/// before, gives each order once, in the order the whole list has.
+pub async fn order_lists_page_without_skipping_or_repeating(store: Arc<dyn Store>) {
+    store
+        .put_product(&product("A", "10.00", 100, false), None)
+        .await
+        .expect("create");
+    let mut record = eva();
+    let same_second = datetime!(2026-11-28 12:00 UTC);
+    for n in 1..=7 {
+        let mut placement = placement_by(
+            store.as_ref(),
+            &[("A", 1)],
+            n,
+            &Shopper::customer(record.clone(), "Eva Berg"),
+        )
+        .await;
+        if (3..=5).contains(&n) {
+            placement.order.created_at =
+                same_second + time::Duration::milliseconds(900 - 400 * (n as i64 - 3));
+        }
+        store.commit_order(&placement).await.expect("place");
+        record = placement.customer.clone().unwrap();
+    }
+
+    let lists: [(&str, Option<&str>); 3] = [
+        ("all", None),
+        ("by e-mail", Some("eva@example.de")),
+        ("by name", Some("berg")),
+    ];
+    for (what, text) in lists {
+        let search = |after: Option<OrderCursor>, limit: usize| OrderSearch {
+            text: text.map(str::to_string),
+            filter: OrderFilter::default(),
+            after,
+            limit,
+        };
+        let whole = store
+            .search_orders(&search(None, 50))
+            .await
+            .expect("search");
+        assert_eq!(whole.len(), 7, "{what}");
+        let mut paged = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .search_orders(&search(after, 2))
+                .await
+                .expect("search");
+            paged.extend(page.iter().map(|o| o.id.clone()));
+            match page.last() {
+                Some(last) if page.len() == 2 => after = Some(OrderCursor::after(last)),
+                _ => break,
+            }
+        }
+        let whole: Vec<OrderId> = whole.into_iter().map(|o| o.id).collect();
+        assert_eq!(paged, whole, "{what}, two at a time");
+    }
+
+    let whole: Vec<OrderId> = store
+        .customer_orders(&eva().id, None, 50)
+        .await
+        .expect("history")
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(whole.len(), 7);
+    let mut paged = Vec::new();
+    let mut after: Option<OrderCursor> = None;
+    loop {
+        let page = store
+            .customer_orders(&eva().id, after.as_ref(), 3)
+            .await
+            .expect("history");
+        paged.extend(page.iter().map(|o| o.id.clone()));
+        match page.last() {
+            Some(last) if page.len() == 3 => after = Some(OrderCursor::after(last)),
+            _ => break,
+        }
+    }
+    assert_eq!(paged, whole, "a customer's orders, three at a time");
+
+    let newest = store
+        .get_order(&OrderId::parse("order-7").unwrap())
+        .await
+        .unwrap()
+        .expect("placed");
+    let number = OrderSearch {
+        text: Some("K-TEST-0004".into()),
+        after: Some(OrderCursor::after(&newest)),
+        limit: 50,
+        ..OrderSearch::default()
+    };
+    assert!(
+        store
+            .search_orders(&number)
+            .await
+            .expect("search")
+            .is_empty(),
+        "a number names one order: it has no second page"
+    );
 }
 
 pub async fn staff_find_orders_by_number_email_name_and_status(store: Arc<dyn Store>) {
@@ -505,6 +616,7 @@ pub async fn staff_find_orders_by_number_email_name_and_status(store: Arc<dyn St
     let search = |text: Option<&str>, filter: OrderFilter| OrderSearch {
         text: text.map(str::to_string),
         filter,
+        after: None,
         limit: 50,
     };
     let numbers = |orders: Vec<kontor_domain::order::Order>| -> Vec<String> {
@@ -569,6 +681,7 @@ pub async fn staff_find_orders_by_number_email_name_and_status(store: Arc<dyn St
         .search_orders(&OrderSearch {
             text: None,
             filter: OrderFilter::default(),
+            after: None,
             limit: 1,
         })
         .await
@@ -617,6 +730,7 @@ pub async fn order_changes_take_stock_and_claim_tracking_numbers(store: Arc<dyn 
         .search_orders(&OrderSearch {
             text: Some(t1.to_string().to_lowercase()),
             filter: OrderFilter::default(),
+            after: None,
             limit: 10,
         })
         .await
@@ -1209,6 +1323,7 @@ macro_rules! store_contract_tests {
             customer_records_move_with_their_orders,
             customers_see_their_own_orders_newest_first,
             staff_find_orders_by_number_email_name_and_status,
+            order_lists_page_without_skipping_or_repeating,
             order_changes_take_stock_and_claim_tracking_numbers,
             cancelling_returns_stock_and_releases_claims,
             unpaid_prepayment_orders_are_listed_for_expiry,

@@ -10,11 +10,12 @@
 //   #/outbox
 //   #/signin
 
-import { request, ApiError } from '/js/api.js';
+import { request, requestPage, ApiError } from '/js/api.js';
 import { esc, money, paymentWords, words } from '/js/format.js';
 import { formatDateTime, formatDecimal, t } from '/js/i18n.js';
 import * as session from '/js/session.js';
 import { editsBlock, linesBlock, phoneOrderView, totalsBlock, wireEdits } from './edits.js';
+import { moreButton, wireMore } from '/js/pages.js';
 import { creditNotesView, returnsBlock, wireReturns } from './returns.js';
 import { customersView, discountsView, rulesView } from './rules.js';
 
@@ -85,7 +86,8 @@ async function ordersView(params) {
   for (const key of ['q', 'status', 'payment_status', 'shipping_status', 'return_status']) {
     if (params.get(key)) query.set(key, params.get(key));
   }
-  const orders = await request('GET', `/admin/orders?${query}`);
+  const path = `/admin/orders?${query}`;
+  const { items: orders, next } = await requestPage(path);
   app.innerHTML = `<h1>${t('Orders')}</h1>
     <p><a class="button" href="#/orders/new" data-testid="new-phone-order">${t('New phone order')}</a></p>
     <form class="toolbar" id="order-search">
@@ -98,11 +100,7 @@ async function ordersView(params) {
     </form>
     ${orders.length ? `<table class="lines" data-testid="orders"><thead><tr><th>${t('Number')}</th><th>${t('Placed')}</th><th>${t('Name')}</th><th>${t('E-mail')}</th>
       <th class="num">${t('Total')}</th><th>${t('Order')}</th><th>${t('Payment')}</th><th>${t('Shipping')}</th><th class="num">${t('Open returns')}</th></tr></thead><tbody>
-      ${orders.map((o) => `<tr class="clickable" data-testid="order-row" data-id="${esc(o.id)}" data-number="${esc(o.number)}">
-        <td><a href="#/orders/${encodeURIComponent(o.id)}">${esc(o.number)}</a></td><td>${when(o.created_at)}</td>
-        <td>${esc(o.name)}</td><td>${esc(o.email)}</td><td class="num">${euro(o.total)}</td>
-        <td><span class="status">${label(o.status)}</span></td><td><span class="status">${label(o.payment_status)}</span></td>
-        <td><span class="status">${label(o.shipping_status)}</span></td><td class="num">${o.open_returns || ''}</td></tr>`).join('')}</tbody></table>`
+      ${orders.map(orderRow).join('')}</tbody></table>${moreButton()}`
     : `<p class="muted" data-testid="no-orders">${t('No orders match.')}</p>`}`;
   document.getElementById('order-search').addEventListener('submit', (event) => {
     event.preventDefault();
@@ -111,10 +109,23 @@ async function ordersView(params) {
     for (const [key, value] of data) if (String(value).trim()) next.set(key, String(value).trim());
     location.hash = `#/orders?${next}`;
   });
-  app.querySelectorAll('tr[data-id]').forEach((row) => row.addEventListener('click', (event) => {
-    if (event.target.tagName !== 'A') location.hash = `#/orders/${encodeURIComponent(row.dataset.id)}`;
-  }));
+  const rows = app.querySelector('[data-testid="orders"] tbody');
+  if (!rows) return;
+  // One listener for the rows there are and the rows "Show more" adds.
+  rows.addEventListener('click', (event) => {
+    const row = event.target.closest('tr[data-id]');
+    if (row && event.target.tagName !== 'A') location.hash = `#/orders/${encodeURIComponent(row.dataset.id)}`;
+  });
+  wireMore(app.querySelector('[data-testid="show-more"]'), path, next, (page) => {
+    rows.insertAdjacentHTML('beforeend', page.map(orderRow).join(''));
+  });
 }
+
+const orderRow = (o) => `<tr class="clickable" data-testid="order-row" data-id="${esc(o.id)}" data-number="${esc(o.number)}">
+  <td><a href="#/orders/${encodeURIComponent(o.id)}">${esc(o.number)}</a></td><td>${when(o.created_at)}</td>
+  <td>${esc(o.name)}</td><td>${esc(o.email)}</td><td class="num">${euro(o.total)}</td>
+  <td><span class="status">${label(o.status)}</span></td><td><span class="status">${label(o.payment_status)}</span></td>
+  <td><span class="status">${label(o.shipping_status)}</span></td><td class="num">${o.open_returns || ''}</td></tr>`;
 
 const address = (a) => `${esc(a.name)}<br>${esc(a.street)}<br>${esc(a.postal_code)} ${esc(a.city)}<br>${esc(a.country)}`;
 
@@ -449,13 +460,21 @@ async function carriersView() {
 }
 
 async function outboxView() {
-  const mails = await request('GET', '/admin/outbox');
+  const { items: mails, next } = await requestPage('/admin/outbox');
   app.innerHTML = `<h1>${t('Mail outbox')}</h1><p class="muted">${t('Every e-mail the local shop sent, newest first (in the cloud, mail goes out through SES).')}</p>
-    ${mails.length ? mails.map((m) => `<div class="mail" data-testid="mail"><strong>${esc(m.subject)}</strong>
-      <div class="muted">${t('to {address}', { address: esc(m.to) })} · ${when(m.sent_at)}</div>
-      <details><summary>${t('Text')}</summary><pre>${esc(m.text)}</pre></details></div>`).join('')
+    ${mails.length ? `<div data-testid="mails">${mails.map(mailBlock).join('')}</div>${moreButton()}`
     : `<p class="muted">${t('No e-mails yet.')}</p>`}`;
+  const list = app.querySelector('[data-testid="mails"]');
+  if (list) {
+    wireMore(app.querySelector('[data-testid="show-more"]'), '/admin/outbox', next, (page) => {
+      list.insertAdjacentHTML('beforeend', page.map(mailBlock).join(''));
+    });
+  }
 }
+
+const mailBlock = (m) => `<div class="mail" data-testid="mail"><strong>${esc(m.subject)}</strong>
+  <div class="muted">${t('to {address}', { address: esc(m.to) })} · ${when(m.sent_at)}</div>
+  <details><summary>${t('Text')}</summary><pre>${esc(m.text)}</pre></details></div>`;
 
 function updateAccount() {
   const slot = document.getElementById('account');

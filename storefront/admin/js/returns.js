@@ -5,9 +5,10 @@
 // or close a replacement. Each step sends the order version on screen; a
 // newer order (409) is shown as it is now.
 
-import { request, ApiError } from '/js/api.js';
+import { request, requestPage, ApiError } from '/js/api.js';
 import { esc, money, words } from '/js/format.js';
 import { formatDateTime, formatDecimal, shopText, t } from '/js/i18n.js';
+import { moreButton, wireMore } from '/js/pages.js';
 
 const STALE = 'urn:kontor:problem:stale-version';
 const ACTIONS = { refund: 'refund', replacement: 'replacement', exchange: 'exchange' };
@@ -135,15 +136,24 @@ export function wireReturns(order, reload) {
   });
 }
 
-// The shop's credit notes, newest first: the ledger the accountant reads.
+// The shop's credit notes, newest order first: the ledger the accountant
+// reads, page by page.
 export async function creditNotesView(app) {
-  const notes = await request('GET', '/admin/credit-notes');
+  const { items: notes, next } = await requestPage('/admin/credit-notes');
   app.innerHTML = `<h1>${t('Credit notes')}</h1>
     ${notes.length ? `<table class="lines" data-testid="credit-notes"><thead><tr><th>${t('Credit note')}</th><th>${t('Issued')}</th><th>${t('Order')}</th><th>${t('Return')}</th>
       <th class="num">${t('Amount')}</th><th class="num">${t('Paid back')}</th><th class="num">${t('Credited')}</th><th>${t('VAT')}</th></tr></thead><tbody>
-      ${notes.map((n) => `<tr data-testid="credit-note"><td>${esc(n.credit_note)}</td><td>${esc(formatDateTime(n.at))}</td>
-        <td><a href="#/orders/${encodeURIComponent(n.order_id)}">${esc(n.order_number)}</a></td><td>${esc(n.return_id)}</td>
-        <td class="num">${money(n.amount)}</td><td class="num">${money(n.money_out)}</td><td class="num">${money(n.credit)}</td>
-        <td>${n.taxes.map((tax) => `${esc(tax.rate)} %: ${money(tax.tax)}`).join(', ')}</td></tr>`).join('')}</tbody></table>`
+      ${notes.map(creditNoteRow).join('')}</tbody></table>${moreButton()}`
     : `<p class="muted">${t('No refunds yet.')}</p>`}`;
+  const rows = app.querySelector('[data-testid="credit-notes"] tbody');
+  if (rows) {
+    wireMore(app.querySelector('[data-testid="show-more"]'), '/admin/credit-notes', next, (page) => {
+      rows.insertAdjacentHTML('beforeend', page.map(creditNoteRow).join(''));
+    });
+  }
 }
+
+const creditNoteRow = (n) => `<tr data-testid="credit-note"><td>${esc(n.credit_note)}</td><td>${esc(formatDateTime(n.at))}</td>
+  <td><a href="#/orders/${encodeURIComponent(n.order_id)}">${esc(n.order_number)}</a></td><td>${esc(n.return_id)}</td>
+  <td class="num">${money(n.amount)}</td><td class="num">${money(n.money_out)}</td><td class="num">${money(n.credit)}</td>
+  <td>${n.taxes.map((tax) => `${esc(tax.rate)} %: ${money(tax.tax)}`).join(', ')}</td></tr>`;
