@@ -21,11 +21,11 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 kontor_port=$(free_port)
 floor_port=$(free_port)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 mkdir -p "$work/kontor" "$work/floor"
 KONTOR_ADDR="127.0.0.1:$kontor_port" KONTOR_DATA="$work/kontor" RUST_LOG=error \
-  KONTOR_CHECKOUT_LIMIT=1000000000 KONTOR_DEMO_DISCOUNTS=off \
+  KONTOR_CHECKOUT_LIMIT=10000000 KONTOR_DEMO_DISCOUNTS=off \
   "$target/release/kontor" >"$work/kontor.log" 2>&1 &
 pids+=($!)
 kontor="http://127.0.0.1:$kontor_port"

@@ -43,7 +43,8 @@ pub struct Config {
     /// runtime answers (comma-separated); see [`crate::guard`].
     pub allowed_hosts: Vec<String>,
     /// `KONTOR_CHECKOUT_LIMIT` and `KONTOR_SIGN_IN_LIMIT`: orders and
-    /// sign-ins per minute per client (1 to 100,000; default 20 each).
+    /// sign-ins per minute per client (1 to 10,000,000 — the top for load
+    /// tests from one address; default 20 each).
     pub limits: Limits,
 }
 
@@ -57,7 +58,7 @@ pub enum ConfigError {
     AwsNotBuilt,
     #[error("KONTOR_CLOCK_OFFSET_DAYS must be a number of days from 0 to 3650, not '{0}'")]
     ClockOffset(String),
-    #[error("{0} must be a number of requests per minute from 1 to 100000, not '{1}'")]
+    #[error("{0} must be a number of requests per minute from 1 to 10000000, not '{1}'")]
     Limit(&'static str, String),
 }
 
@@ -126,7 +127,7 @@ fn per_minute(name: &'static str) -> Result<Option<u32>, ConfigError> {
             .trim()
             .parse::<u32>()
             .ok()
-            .filter(|n| (1..=100_000).contains(n))
+            .filter(|n| (1..=10_000_000).contains(n))
             .map(Some)
             .ok_or(ConfigError::Limit(name, text)),
     }
