@@ -6,7 +6,9 @@ use kontor_domain::Sku;
 use kontor_platform::store::{CatalogStore, ProductQuery, StoreError};
 use rusqlite::params;
 
-use crate::{internal, read_products, read_products_by_sku, to_json, SqliteStore};
+use crate::{
+    internal, read_products, read_products_by_sku, to_json, CachedStatements, SqliteStore,
+};
 
 #[async_trait]
 impl CatalogStore for SqliteStore {
@@ -66,14 +68,14 @@ impl CatalogStore for SqliteStore {
             let doc = to_json(&stored)?;
             let changed = match expected_version {
                 None => connection
-                    .execute(
+                    .execute_cached(
                         "INSERT INTO products (sku, category, stock, version, doc) VALUES (?1, ?2, ?3, ?4, ?5)
                          ON CONFLICT (sku) DO NOTHING",
                         params![stored.sku.as_str(), stored.category, stored.stock, stored.version, doc],
                     )
                     .map_err(internal)?,
                 Some(expected) => connection
-                    .execute(
+                    .execute_cached(
                         "UPDATE products SET category = ?2, stock = ?3, version = ?4, doc = ?5
                          WHERE sku = ?1 AND version = ?6",
                         params![stored.sku.as_str(), stored.category, stored.stock, stored.version, doc, expected],

@@ -7,7 +7,7 @@ use kontor_domain::EventId;
 use kontor_platform::store::{Claim, ConsumerLedger, StoreError};
 use rusqlite::{params, OptionalExtension};
 
-use crate::{internal, SqliteStore};
+use crate::{internal, CachedStatements, SqliteStore};
 
 #[async_trait]
 impl ConsumerLedger for SqliteStore {
@@ -21,7 +21,7 @@ impl ConsumerLedger for SqliteStore {
         self.run(move |connection| {
             // New, or a claim turned into a record: one changed row.
             let changed = connection
-                .execute(
+                .execute_cached(
                     "INSERT INTO processed_events (consumer, event_id, claimed_until) VALUES (?1, ?2, NULL)
                      ON CONFLICT (consumer, event_id) DO UPDATE SET claimed_until = NULL
                      WHERE processed_events.claimed_until IS NOT NULL",
@@ -38,7 +38,7 @@ impl ConsumerLedger for SqliteStore {
         let event_id = event_id.clone();
         self.run(move |connection| {
             connection
-                .query_row(
+                .query_row_cached(
                     "SELECT 1 FROM processed_events
                      WHERE consumer = ?1 AND event_id = ?2 AND claimed_until IS NULL",
                     params![consumer, event_id.as_str()],
@@ -64,7 +64,7 @@ impl ConsumerLedger for SqliteStore {
         self.run(move |connection| {
             // New, or a lapsed claim taken over: one changed row.
             let changed = connection
-                .execute(
+                .execute_cached(
                     "INSERT INTO processed_events (consumer, event_id, claimed_until) VALUES (?1, ?2, ?3)
                      ON CONFLICT (consumer, event_id) DO UPDATE SET claimed_until = excluded.claimed_until
                      WHERE processed_events.claimed_until IS NOT NULL AND processed_events.claimed_until <= ?4",
@@ -75,7 +75,7 @@ impl ConsumerLedger for SqliteStore {
                 return Ok(Claim::Claimed);
             }
             let held: Option<i64> = connection
-                .query_row(
+                .query_row_cached(
                     "SELECT claimed_until FROM processed_events WHERE consumer = ?1 AND event_id = ?2",
                     params![consumer, event_id.as_str()],
                     |row| row.get(0),
@@ -94,7 +94,7 @@ impl ConsumerLedger for SqliteStore {
         })?;
         self.run(move |connection| {
             connection
-                .execute(
+                .execute_cached(
                     "INSERT INTO consumer_marks (consumer, key, version) VALUES (?1, ?2, ?3)
                      ON CONFLICT (consumer, key) DO UPDATE SET version = excluded.version
                      WHERE consumer_marks.version <= excluded.version",
@@ -111,7 +111,7 @@ impl ConsumerLedger for SqliteStore {
         let event_id = event_id.clone();
         self.run(move |connection| {
             connection
-                .execute(
+                .execute_cached(
                     "DELETE FROM processed_events
                      WHERE consumer = ?1 AND event_id = ?2 AND claimed_until IS NOT NULL",
                     params![consumer, event_id.as_str()],

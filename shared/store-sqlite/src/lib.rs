@@ -8,7 +8,9 @@
 //!
 //! rusqlite is synchronous: calls run on Tokio's blocking pool behind one
 //! connection. A std `Mutex` (not a Tokio one) guards it, since it is only
-//! ever held inside `spawn_blocking` and never across an `.await`.
+//! ever held inside `spawn_blocking` (or the order writer's thread) and
+//! never across an `.await`. Order commits that arrive together share one
+//! transaction (`group`).
 //!
 //! The same file keeps the local mail outbox ([`MailOutbox`]).
 //!
@@ -20,6 +22,7 @@
 mod catalog;
 mod checkout;
 mod customers;
+mod group;
 mod ledger;
 mod mail;
 mod migrations;
@@ -62,6 +65,8 @@ pub(crate) fn read_order_doc(doc: &str) -> Result<Order, StoreError> {
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
     catalog: Arc<CatalogStamp>,
+    /// Order commits go through one writer that groups them (`group`).
+    writer: Arc<group::GroupWriter>,
 }
 
 /// What the catalog's stamp is made of: which store this is in the process
@@ -116,11 +121,15 @@ impl SqliteStore {
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(internal)?;
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let mut connection = connection;
         migrations::migrate(&mut connection)?;
+        let connection = Arc::new(Mutex::new(connection));
+        let writer = group::GroupWriter::start(Arc::clone(&connection), orders::write_commit)?;
         Ok(Self {
-            connection: Arc::new(Mutex::new(connection)),
+            connection,
             catalog: Arc::new(CatalogStamp::new()),
+            writer: Arc::new(writer),
         })
     }
 
@@ -148,6 +157,37 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Internal(format!("store task failed: {e}")))?
+    }
+}
+
+/// How many prepared statements a connection keeps: more than the store
+/// has, so that none is parsed twice.
+const STATEMENT_CACHE: usize = 128;
+
+/// `execute` and `query_row` through the connection's statement cache.
+/// rusqlite's own methods parse and plan the SQL on every call, which was
+/// an eighth of a checkout's time under load (docs/figures.md, "Where the
+/// checkout's time went").
+pub(crate) trait CachedStatements {
+    fn execute_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+
+    fn query_row_cached<T, P, F>(&self, sql: &str, params: P, read: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl CachedStatements for Connection {
+    fn execute_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn query_row_cached<T, P, F>(&self, sql: &str, params: P, read: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, read)
     }
 }
 
@@ -255,7 +295,7 @@ fn customer_where(
     value: &str,
 ) -> Result<Option<Customer>, StoreError> {
     let found: Option<(i64, String)> = connection
-        .query_row(
+        .query_row_cached(
             &format!("SELECT version, doc FROM customers WHERE {condition} LIMIT 1"),
             params![value],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -280,14 +320,14 @@ pub(crate) fn write_customer(
     let doc = to_json(customer)?;
     let changed = if expected == 0 {
         connection
-            .execute(
+            .execute_cached(
                 "INSERT INTO customers (id, version, doc) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
                 params![customer.id.as_str(), customer.version, doc],
             )
             .map_err(internal)?
     } else {
         connection
-            .execute(
+            .execute_cached(
                 "UPDATE customers SET version = ?2, doc = ?3 WHERE id = ?1 AND version = ?4",
                 params![customer.id.as_str(), customer.version, doc, expected],
             )
@@ -323,7 +363,7 @@ pub(crate) fn read_idempotency(
     key: &str,
 ) -> Result<Option<IdempotencyRecord>, StoreError> {
     connection
-        .query_row(
+        .query_row_cached(
             "SELECT key, request_hash, status, body, created_at FROM idempotency WHERE key = ?1",
             params![key],
             |row| {
@@ -352,13 +392,10 @@ pub(crate) fn read_idempotency(
 }
 
 /// Takes units from stock, each only if that many are there.
-pub(crate) fn take_stock(
-    tx: &rusqlite::Transaction<'_>,
-    takes: &[StockTake],
-) -> Result<(), StoreError> {
+pub(crate) fn take_stock(tx: &rusqlite::Connection, takes: &[StockTake]) -> Result<(), StoreError> {
     for take in takes {
         let changed = tx
-            .execute(
+            .execute_cached(
                 "UPDATE products SET stock = stock - ?1, version = version + 1
                  WHERE sku = ?2 AND stock >= ?1",
                 params![take.quantity, take.sku.as_str()],
@@ -366,7 +403,7 @@ pub(crate) fn take_stock(
             .map_err(internal)?;
         if changed == 0 {
             let available: Option<i64> = tx
-                .query_row(
+                .query_row_cached(
                     "SELECT stock FROM products WHERE sku = ?1",
                     params![take.sku.as_str()],
                     |r| r.get(0),
@@ -382,12 +419,9 @@ pub(crate) fn take_stock(
     Ok(())
 }
 
-pub(crate) fn insert_events(
-    tx: &rusqlite::Transaction<'_>,
-    events: &[Event],
-) -> Result<(), StoreError> {
+pub(crate) fn insert_events(tx: &rusqlite::Connection, events: &[Event]) -> Result<(), StoreError> {
     for event in events {
-        tx.execute(
+        tx.execute_cached(
             "INSERT INTO outbox (event_id, event) VALUES (?1, ?2)",
             params![event.event_id.as_str(), to_json(event)?],
         )

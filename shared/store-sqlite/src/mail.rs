@@ -10,7 +10,7 @@ use rusqlite::params;
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 use time::OffsetDateTime;
 
-use crate::{internal, SqliteStore};
+use crate::{internal, CachedStatements, SqliteStore};
 
 /// A message as the outbox keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +113,7 @@ impl Mailer for MailOutbox {
             .store
             .run(move |connection| {
                 connection
-                    .execute(
+                    .execute_cached(
                         "INSERT INTO mail_outbox (to_addr, subject, text, html, order_id, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                         params![row.to.as_str(), row.subject, row.text, row.html, row.order_id.as_ref().map(|o| o.to_string()), stamp],
                     )

@@ -8,12 +8,12 @@ use kontor_domain::{CustomerId, OrderId};
 use kontor_platform::store::{
     IdempotencyRecord, OrderCommit, OrderCursor, OrderSearch, OrderStore, StoreError, TrackingClaim,
 };
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 use time::OffsetDateTime;
 
 use crate::{
     awaiting_payment_since, insert_events, internal, is_unique_violation, read_order_doc,
-    read_orders, take_stock, to_json, unix, write_customer, SqliteStore,
+    read_orders, take_stock, to_json, unix, write_customer, CachedStatements, SqliteStore,
 };
 
 #[async_trait]
@@ -22,7 +22,7 @@ impl OrderStore for SqliteStore {
         let id = id.clone();
         self.run(move |connection| {
             let doc: Option<String> = connection
-                .query_row(
+                .query_row_cached(
                     "SELECT doc FROM orders WHERE id = ?1",
                     params![id.as_str()],
                     |r| r.get(0),
@@ -35,39 +35,12 @@ impl OrderStore for SqliteStore {
     }
 
     async fn commit_order(&self, commit: &OrderCommit) -> Result<(), StoreError> {
-        let commit = commit.clone();
         let moves_stock = commit
             .effects
             .iter()
             .any(|effect| matches!(effect, Effect::TakeStock(_) | Effect::ReturnStock(_)));
-        let committed = self
-            .run(move |connection| {
-                let tx = connection
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(internal)?;
-                if let Some(record) = &commit.idempotency {
-                    insert_idempotency(&tx, record)?;
-                }
-                if commit.is_new_order() {
-                    insert_order(&tx, &commit.order)?;
-                } else {
-                    update_order(&tx, &commit.order, commit.expected_version)?;
-                }
-                for effect in &commit.effects {
-                    apply_effect(&tx, &commit.order, effect)?;
-                }
-                if let Some(customer) = &commit.customer {
-                    write_customer(&tx, customer)?;
-                }
-                crate::promotions::count_order(
-                    &tx,
-                    commit.mailbox_order.as_ref(),
-                    &commit.discount_uses,
-                )?;
-                insert_events(&tx, &commit.events)?;
-                tx.commit().map_err(internal)
-            })
-            .await;
+        // With the commits waiting at the same moment, in one transaction.
+        let committed = self.writer.commit(commit.clone()).await;
         if moves_stock {
             self.catalog_changed();
         }
@@ -110,7 +83,7 @@ impl OrderStore for SqliteStore {
         let number = number.clone();
         self.run(move |connection| {
             let found: Option<(String, String)> = connection
-                .query_row(
+                .query_row_cached(
                     "SELECT order_id, shipment_id FROM tracking WHERE number = ?1",
                     params![number.as_str()],
                     |r| Ok((r.get(0)?, r.get(1)?)),
@@ -156,7 +129,7 @@ impl OrderStore for SqliteStore {
     async fn credit_notes_issued(&self) -> Result<u64, StoreError> {
         self.run(|connection| {
             let value: Option<i64> = connection
-                .query_row(
+                .query_row_cached(
                     "SELECT value FROM counters WHERE name = 'credit-note'",
                     [],
                     |row| row.get(0),
@@ -245,16 +218,40 @@ fn cursor_params(after: Option<&OrderCursor>) -> (Option<i64>, Option<String>) {
     })
 }
 
+/// Everything one commit writes, inside the transaction (a savepoint of
+/// it: `crate::group`) it shares with the commits that came with it.
+pub(crate) fn write_commit(
+    tx: &rusqlite::Connection,
+    commit: &OrderCommit,
+) -> Result<(), StoreError> {
+    if let Some(record) = &commit.idempotency {
+        insert_idempotency(tx, record)?;
+    }
+    if commit.is_new_order() {
+        insert_order(tx, &commit.order)?;
+    } else {
+        update_order(tx, &commit.order, commit.expected_version)?;
+    }
+    for effect in &commit.effects {
+        apply_effect(tx, &commit.order, effect)?;
+    }
+    if let Some(customer) = &commit.customer {
+        write_customer(tx, customer)?;
+    }
+    crate::promotions::count_order(tx, commit.mailbox_order.as_ref(), &commit.discount_uses)?;
+    insert_events(tx, &commit.events)
+}
+
 /// One effect of an order's decision, inside the order's transaction.
 fn apply_effect(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     order: &Order,
     effect: &Effect,
 ) -> Result<(), StoreError> {
     match effect {
         Effect::TakeStock(take) => take_stock(tx, std::slice::from_ref(take)),
         Effect::ReturnStock(units) => {
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE products SET stock = stock + ?1, version = version + 1 WHERE sku = ?2",
                 params![units.quantity, units.sku.as_str()],
             )
@@ -265,7 +262,7 @@ fn apply_effect(
             number,
             shipment_id,
         } => {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO tracking (number, order_id, shipment_id) VALUES (?1, ?2, ?3)",
                 params![number.as_str(), order.id.as_str(), shipment_id],
             )
@@ -281,7 +278,7 @@ fn apply_effect(
         // Only this order's claim: a number another order claimed since
         // stays theirs.
         Effect::ReleaseTracking { number } => {
-            tx.execute(
+            tx.execute_cached(
                 "DELETE FROM tracking WHERE number = ?1 AND order_id = ?2",
                 params![number.as_str(), order.id.as_str()],
             )
@@ -294,12 +291,12 @@ fn apply_effect(
         // Gap-free: the counter moves by one from the number before.
         Effect::ClaimCreditNote { number } => {
             let changed = if *number <= 1 {
-                tx.execute(
+                tx.execute_cached(
                     "INSERT INTO counters (name, value) VALUES ('credit-note', ?1) ON CONFLICT (name) DO NOTHING",
                     params![*number as i64],
                 )
             } else {
-                tx.execute(
+                tx.execute_cached(
                     "UPDATE counters SET value = ?1 WHERE name = 'credit-note' AND value = ?2",
                     params![*number as i64, (*number - 1) as i64],
                 )
@@ -318,11 +315,11 @@ fn apply_effect(
 
 /// The first answer under an idempotency key, unless the key is taken.
 fn insert_idempotency(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     record: &IdempotencyRecord,
 ) -> Result<(), StoreError> {
     let inserted = tx
-        .execute(
+        .execute_cached(
             "INSERT INTO idempotency (key, request_hash, status, body, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
             params![
@@ -341,8 +338,8 @@ fn insert_idempotency(
 }
 
 /// A new order, unless its id or its number is taken.
-fn insert_order(tx: &rusqlite::Transaction<'_>, order: &Order) -> Result<(), StoreError> {
-    tx.execute(
+fn insert_order(tx: &rusqlite::Connection, order: &Order) -> Result<(), StoreError> {
+    tx.execute_cached(
         "INSERT INTO orders (id, number, email, customer_id, created_at, version, doc, awaiting_payment_since)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
@@ -369,13 +366,9 @@ fn insert_order(tx: &rusqlite::Transaction<'_>, order: &Order) -> Result<(), Sto
 }
 
 /// The changed order, if the stored one is still at `expected`.
-fn update_order(
-    tx: &rusqlite::Transaction<'_>,
-    order: &Order,
-    expected: u64,
-) -> Result<(), StoreError> {
+fn update_order(tx: &rusqlite::Connection, order: &Order, expected: u64) -> Result<(), StoreError> {
     let changed = tx
-        .execute(
+        .execute_cached(
             "UPDATE orders SET email = ?2, customer_id = ?3, version = ?4, doc = ?5,
                  awaiting_payment_since = ?7
              WHERE id = ?1 AND version = ?6",

@@ -7,7 +7,7 @@ use kontor_platform::store::{Outbox, StoreError};
 use rusqlite::params;
 use time::OffsetDateTime;
 
-use crate::{from_json, internal, unix, SqliteStore};
+use crate::{from_json, internal, unix, CachedStatements, SqliteStore};
 
 #[async_trait]
 impl Outbox for SqliteStore {
@@ -36,7 +36,7 @@ impl Outbox for SqliteStore {
             let now = unix(OffsetDateTime::now_utc());
             let tx = connection.transaction().map_err(internal)?;
             for id in &ids {
-                tx.execute(
+                tx.execute_cached(
                     "UPDATE outbox SET published_at = ?1 WHERE event_id = ?2",
                     params![now, id],
                 )

@@ -9,7 +9,7 @@ use kontor_domain::rules::Handle;
 use kontor_platform::store::{MailboxOrder, PromotionStore, StoreError};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::{internal, SqliteStore};
+use crate::{internal, CachedStatements, SqliteStore};
 
 #[async_trait]
 impl PromotionStore for SqliteStore {
@@ -46,7 +46,7 @@ impl PromotionStore for SqliteStore {
 
 fn uses(connection: &Connection, discount: &str, customer: &str) -> Result<u32, StoreError> {
     let found: Option<i64> = connection
-        .query_row(
+        .query_row_cached(
             "SELECT uses FROM discount_uses WHERE discount = ?1 AND customer = ?2",
             params![discount, customer],
             |row| row.get(0),
@@ -61,7 +61,7 @@ pub(crate) fn read_mailbox_orders(
     mailbox: &str,
 ) -> Result<u32, StoreError> {
     let found: Option<i64> = connection
-        .query_row(
+        .query_row_cached(
             "SELECT orders FROM mailbox_orders WHERE mailbox = ?1",
             params![mailbox],
             |row| row.get(0),
@@ -75,7 +75,7 @@ pub(crate) fn read_mailbox_orders(
 /// checkout read when a discount relied on it) and each discount's uses
 /// (within their limits).
 pub(crate) fn count_order(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     mailbox: Option<&MailboxOrder>,
     discount_uses: &[DiscountUse],
 ) -> Result<(), StoreError> {
@@ -87,7 +87,7 @@ pub(crate) fn count_order(
                 expected: mailbox.seen.into(),
             });
         }
-        tx.execute(
+        tx.execute_cached(
             "INSERT INTO mailbox_orders (mailbox, orders) VALUES (?1, 1)
              ON CONFLICT (mailbox) DO UPDATE SET orders = orders + 1",
             params![mailbox.mailbox],
@@ -111,7 +111,7 @@ pub(crate) fn count_order(
                     per_customer,
                 });
             }
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO discount_uses (discount, customer, uses) VALUES (?1, ?2, 1)
                  ON CONFLICT (discount, customer) DO UPDATE SET uses = uses + 1",
                 params![discount, customer],

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use kontor_platform::store::{SettingsStore, StoreError, StoredSetting};
 use rusqlite::{params, OptionalExtension};
 
-use crate::{from_json, internal, to_json, SqliteStore};
+use crate::{from_json, internal, to_json, CachedStatements, SqliteStore};
 
 /// The promotions document's name, which the checkout reads with its
 /// products.
@@ -17,7 +17,7 @@ pub(crate) fn read_setting(
     name: &str,
 ) -> Result<Option<StoredSetting>, StoreError> {
     let found: Option<(String, i64)> = connection
-        .query_row(
+        .query_row_cached(
             "SELECT doc, version FROM settings WHERE name = ?1",
             params![name],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -54,7 +54,7 @@ impl SettingsStore for SqliteStore {
             let next = expected_version + 1;
             let changed = if expected_version == 0 {
                 connection
-                    .execute(
+                    .execute_cached(
                         "INSERT INTO settings (name, doc, version) VALUES (?1, ?2, 1)
                          ON CONFLICT (name) DO NOTHING",
                         params![name, doc],
@@ -62,7 +62,7 @@ impl SettingsStore for SqliteStore {
                     .map_err(internal)?
             } else {
                 connection
-                    .execute(
+                    .execute_cached(
                         "UPDATE settings SET doc = ?2, version = ?3 WHERE name = ?1 AND version = ?4",
                         params![name, doc, next, expected_version],
                     )
