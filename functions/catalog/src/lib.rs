@@ -68,8 +68,8 @@ async fn list_products(
     let key = (text.clone(), category.clone());
     // Read before the catalog: a change after it makes this stamp old.
     let stamp = state.store.catalog_stamp();
-    if let Some(json) = stamp.and_then(|stamp| listings::cached(&key, stamp)) {
-        return Ok(json_answer(json));
+    if let Some((json, etag)) = stamp.and_then(|stamp| listings::cached(&key, stamp)) {
+        return Ok(([(header::ETAG, etag)], json_answer(json)).into_response());
     }
     let all = state.store.list_products(&ProductQuery::default()).await?;
     let mut categories: Vec<String> = all.iter().map(|p| p.category.clone()).collect();
@@ -92,7 +92,8 @@ async fn list_products(
     let json =
         Bytes::from(serde_json::to_vec(&list).map_err(|e| StoreError::Internal(e.to_string()))?);
     if let Some(stamp) = stamp {
-        listings::keep(key, stamp, json.clone());
+        let etag = kontor_http::validators::validator(&json);
+        listings::keep(key, stamp, json.clone(), etag);
     }
     Ok(json_answer(json))
 }

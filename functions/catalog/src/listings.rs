@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 
 /// How many different listings (search text and category) are kept; past
 /// that the oldest stamp's entries go first, so odd searches cannot grow
@@ -25,23 +26,28 @@ pub type ListingKey = (Option<String>, Option<String>);
 struct Listing {
     stamp: u64,
     json: Bytes,
+    etag: HeaderValue,
 }
+
+/// A listing's JSON and its validator (`kontor_http::validators::validator`
+/// of the bytes, made once when it was kept).
+pub type Kept = (Bytes, HeaderValue);
 
 static LISTINGS: LazyLock<Mutex<HashMap<ListingKey, Listing>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-/// The listing's JSON made at `stamp`, if it is kept.
-pub fn cached(key: &ListingKey, stamp: u64) -> Option<Bytes> {
+/// The listing made at `stamp`, if it is kept.
+pub fn cached(key: &ListingKey, stamp: u64) -> Option<Kept> {
     let listings = LISTINGS.lock().ok()?;
     listings
         .get(key)
         .filter(|listing| listing.stamp == stamp)
-        .map(|listing| listing.json.clone())
+        .map(|listing| (listing.json.clone(), listing.etag.clone()))
 }
 
 /// Keeps `json` as the listing made at `stamp` (the stamp read before the
 /// catalog was).
-pub fn keep(key: ListingKey, stamp: u64, json: Bytes) {
+pub fn keep(key: ListingKey, stamp: u64, json: Bytes, etag: HeaderValue) {
     let Ok(mut listings) = LISTINGS.lock() else {
         return;
     };
@@ -53,7 +59,7 @@ pub fn keep(key: ListingKey, stamp: u64, json: Bytes) {
             listings.clear();
         }
     }
-    listings.insert(key, Listing { stamp, json });
+    listings.insert(key, Listing { stamp, json, etag });
 }
 
 #[cfg(test)]
@@ -63,11 +69,15 @@ mod tests {
     #[test]
     fn a_listing_is_kept_for_its_stamp_only_and_the_cache_stays_bounded() {
         let key = |n: usize| (Some(format!("word{n}")), None);
-        keep(key(0), 7, Bytes::from_static(b"[0]"));
-        assert_eq!(cached(&key(0), 7).as_deref(), Some(&b"[0]"[..]));
+        let tag = HeaderValue::from_static("W/\"0\"");
+        keep(key(0), 7, Bytes::from_static(b"[0]"), tag.clone());
+        assert_eq!(
+            cached(&key(0), 7),
+            Some((Bytes::from_static(b"[0]"), tag.clone()))
+        );
         assert_eq!(cached(&key(0), 8), None, "a newer stamp: made again");
         for n in 1..=(MAX_LISTINGS * 3) {
-            keep(key(n), 9, Bytes::from_static(b"[]"));
+            keep(key(n), 9, Bytes::from_static(b"[]"), tag.clone());
         }
         assert!(LISTINGS.lock().unwrap().len() <= MAX_LISTINGS);
     }
