@@ -7,7 +7,11 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
+use flate2::Compression;
 use kontor_domain::customer::Customer;
 use kontor_domain::events::Event;
 use kontor_domain::order::{HistoryEntry, Order};
@@ -50,6 +54,37 @@ fn n(value: impl ToString) -> AttributeValue {
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Internal(format!("unreadable item: {what}"))
+}
+
+/// The order header's document, deflated. A header of a few lines is 2–3 KB
+/// of JSON and about a third of that deflated, so every change of an order
+/// writes one write unit instead of three, in the table and again in each
+/// index the header is in (docs/COST.md).
+const ORDER_DOC: &str = "docz";
+/// More than any item can hold deflated (400 KB) inflates to: a corrupt
+/// document is refused instead of filling the memory.
+const MAX_INFLATED: u64 = 16 * 1024 * 1024;
+
+fn deflate(text: &str) -> Result<Vec<u8>, StoreError> {
+    use std::io::Write;
+    let mut encoder = DeflateEncoder::new(Vec::new(), Compression::default());
+    encoder
+        .write_all(text.as_bytes())
+        .and_then(|()| encoder.finish())
+        .map_err(|e| StoreError::Internal(format!("cannot deflate a document: {e}")))
+}
+
+fn inflate(deflated: &[u8]) -> Result<String, StoreError> {
+    use std::io::Read;
+    let mut text = String::new();
+    DeflateDecoder::new(deflated)
+        .take(MAX_INFLATED)
+        .read_to_string(&mut text)
+        .map_err(|_| corrupt(ORDER_DOC))?;
+    if text.len() as u64 >= MAX_INFLATED {
+        return Err(corrupt(ORDER_DOC));
+    }
+    Ok(text)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
@@ -304,7 +339,10 @@ impl Item {
             .with("version", n(order.version))
             .with("number", s(order.number.as_str()))
             .with("history_len", n(order.history.len()))
-            .with("doc", s(to_json(&header)?))
+            .with(
+                ORDER_DOC,
+                AttributeValue::B(Blob::new(deflate(&to_json(&header)?)?)),
+            )
             .with("GSI1PK", s(format!("EMAIL#{}", order.email.normalized())))
             .with("GSI1SK", s(created.clone()));
         item = item
@@ -537,8 +575,13 @@ impl Item {
 
     /// The order document, upgraded from any older shape it was stored in
     /// (DynamoDB items are rewritten in the new shape by their next change).
+    /// Headers written before documents were deflated keep a text `doc`.
     pub fn order(&self) -> Result<Order, StoreError> {
-        kontor_domain::stored::order_from_json(self.text("doc")?)
+        let text = match self.0.get(ORDER_DOC) {
+            Some(AttributeValue::B(deflated)) => inflate(deflated.as_ref())?,
+            _ => self.text("doc")?.to_string(),
+        };
+        kontor_domain::stored::order_from_json(&text)
             .map_err(|e| StoreError::Internal(e.to_string()))
     }
 
@@ -560,5 +603,101 @@ impl Item {
     pub fn event(&self) -> Result<Event, StoreError> {
         serde_json::from_str(self.text("event")?)
             .map_err(|e| StoreError::Internal(format!("unreadable event: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kontor_platform::store::CatalogStore;
+    use kontor_store_sqlite::SqliteStore;
+    use kontor_testkit::contract::placement;
+    use kontor_testkit::fixtures::product;
+
+    use super::*;
+
+    async fn an_order() -> Order {
+        let store = SqliteStore::in_memory().unwrap();
+        for (sku, price) in [("SHIRT", "29.90"), ("BELT", "19.90")] {
+            store
+                .put_product(&product(sku, price, 10, false), None)
+                .await
+                .unwrap();
+        }
+        placement(&store, &[("SHIRT", 2), ("BELT", 1)], 1)
+            .await
+            .order
+    }
+
+    /// DynamoDB's size of an attribute value, as far as these items use them.
+    fn size(item: &Item) -> usize {
+        item.0
+            .iter()
+            .map(|(name, value)| {
+                name.len()
+                    + match value {
+                        AttributeValue::S(text) => text.len(),
+                        AttributeValue::N(number) => number.len() / 2 + 1,
+                        AttributeValue::B(bytes) => bytes.as_ref().len(),
+                        _ => 1,
+                    }
+            })
+            .sum()
+    }
+
+    #[tokio::test]
+    async fn an_order_header_is_stored_deflated_and_read_back() {
+        let order = an_order().await;
+        let item = Item::for_order(&order).unwrap();
+        assert!(matches!(item.0.get(ORDER_DOC), Some(AttributeValue::B(_))));
+        assert!(!item.0.contains_key("doc"));
+        let read = item.order().unwrap();
+        assert_eq!(
+            to_json(&read).unwrap(),
+            to_json(&Order {
+                history: Vec::new(),
+                ..order
+            })
+            .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_order_header_of_a_few_lines_is_one_write_unit() {
+        let order = an_order().await;
+        let item = Item::for_order(&order).unwrap();
+        assert!(size(&item) <= 1024, "{} bytes", size(&item));
+    }
+
+    #[tokio::test]
+    async fn a_header_written_before_deflating_is_read_as_text() {
+        let order = an_order().await;
+        let mut item = Item::for_order(&order).unwrap();
+        let header = Order {
+            history: Vec::new(),
+            ..order
+        };
+        item.0.remove(ORDER_DOC);
+        item.0.insert("doc".into(), s(to_json(&header).unwrap()));
+        assert_eq!(
+            to_json(&item.order().unwrap()).unwrap(),
+            to_json(&header).unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_or_oversized_document_is_refused_not_a_panic() {
+        let order = an_order().await;
+        let mut item = Item::for_order(&order).unwrap();
+        item.0.insert(
+            ORDER_DOC.into(),
+            AttributeValue::B(Blob::new(vec![0xff; 64])),
+        );
+        assert!(matches!(item.order(), Err(StoreError::Internal(_))));
+        // Far more than any order inflates to, from a few kilobytes.
+        let bomb = deflate(&" ".repeat(MAX_INFLATED as usize + 1)).unwrap();
+        assert!(bomb.len() < 64 * 1024);
+        item.0
+            .insert(ORDER_DOC.into(), AttributeValue::B(Blob::new(bomb)));
+        assert!(matches!(item.order(), Err(StoreError::Internal(_))));
     }
 }
