@@ -9,12 +9,20 @@
 #
 # Usage: bash bench/throughput.sh [SECONDS]   (default 10; needs wrk:
 # `apt-get install wrk`)
+#
+# Where the time goes: `PROFILE=1 bash bench/throughput.sh` builds with the
+# `profiling` profile (the release build with symbols) and records Kontor's
+# runs with `perf record --call-graph dwarf`, then prints the functions
+# that take the most time, self and inclusive, for each request
+# (`perf report -i …` on the kept files reads them further).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
 target="${CARGO_TARGET_DIR:-target}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet -p kontor -p kontor-floor
+profile=release
+[ -n "${PROFILE:-}" ] && profile=profiling
+cargo build --profile "$profile" --quiet -p kontor -p kontor-floor
 
 work=$(mktemp -d)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -26,7 +34,7 @@ trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/kontor" "$work/floor"
 KONTOR_ADDR="127.0.0.1:$kontor_port" KONTOR_DATA="$work/kontor" RUST_LOG=error \
   KONTOR_CHECKOUT_LIMIT=10000000 KONTOR_DEMO_DISCOUNTS=off \
-  "$target/release/kontor" >"$work/kontor.log" 2>&1 &
+  "$target/$profile/kontor" >"$work/kontor.log" 2>&1 &
 pids+=($!)
 kontor="http://127.0.0.1:$kontor_port"
 for _ in $(seq 100); do curl -sf -o /dev/null "$kontor/catalog/products" && break; sleep 0.1; done
@@ -40,7 +48,7 @@ curl -sf -o /dev/null -X PATCH "$kontor/admin/products/TR-CHINO-BEIGE" -H "Autho
   -H 'content-type: application/json' -d "{\"version\":$version,\"stock\":100000000}"
 
 curl -sf "$kontor/catalog/products" >"$work/catalog.json"
-"$target/release/kontor-floor" "127.0.0.1:$floor_port" "$work/catalog.json" "$work/floor" &
+"$target/$profile/kontor-floor" "127.0.0.1:$floor_port" "$work/catalog.json" "$work/floor" &
 pids+=($!)
 floor="http://127.0.0.1:$floor_port"
 for _ in $(seq 100); do curl -sf -o /dev/null "$floor/catalog/products" && break; sleep 0.1; done
@@ -75,9 +83,22 @@ LUA
 # "requests/s p99-ms errors" of one wrk run.
 load() { wrk -t2 -c64 -d"${seconds}s" -s "$1" "$2" | awk '/^RESULT/ {print $2, $3, $4}'; }
 
-read -r kc kc99 kce < <(load "$work/get.lua" "$kontor/catalog/products")
+# With PROFILE set, `perf` records Kontor while wrk loads it; its files
+# stay in bench/profiles/ (ignored by git).
+profiled() {
+  local name=$1; shift
+  if [ -z "${PROFILE:-}" ]; then "$@"; return; fi
+  mkdir -p bench/profiles
+  perf record -q -F 499 --call-graph dwarf,16384 -p "${pids[0]}" -o "bench/profiles/$name.data" \
+    -- sleep "$seconds" 2>/dev/null &
+  local recorder=$!
+  "$@"
+  wait "$recorder" || true
+}
+
+read -r kc kc99 kce < <(profiled catalog load "$work/get.lua" "$kontor/catalog/products")
 read -r fc fc99 fce < <(load "$work/get.lua" "$floor/catalog/products")
-read -r ko ko99 koe < <(load "$work/checkout.lua" "$kontor/checkout")
+read -r ko ko99 koe < <(profiled checkout load "$work/checkout.lua" "$kontor/checkout")
 read -r fo fo99 foe < <(load "$work/checkout.lua" "$floor/checkout")
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
@@ -89,3 +110,13 @@ printf '| POST /checkout | %s | %s | %s | %s ms | %s ms | %s | %s/%s |\n' \
   "$ko" "$fo" "$(ratio "$ko" "$fo")" "$ko99" "$fo99" "$(ratio "$ko99" "$fo99")" "$koe" "$foe"
 printf '\n%s, %s cores, wrk -t2 -c64 -d%ss, %s bytes of catalog\n' \
   "$(date -u +%Y-%m-%d)" "$(nproc)" "$seconds" "$(wc -c <"$work/catalog.json")"
+
+if [ -n "${PROFILE:-}" ]; then
+  for name in catalog checkout; do
+    printf '\n## %s: self time, then inclusive, top 25\n' "$name"
+    perf report -i "bench/profiles/$name.data" --no-children --sort symbol --stdio -g none 2>/dev/null |
+      grep '%' | cut -c1-150 | sed 's/  */ /g' | head -25 || true
+    perf report -i "bench/profiles/$name.data" --children --sort symbol --stdio -g none 2>/dev/null |
+      grep '%' | grep -v 'inlined' | cut -c1-150 | sed 's/  */ /g' | head -25 || true
+  done
+fi
