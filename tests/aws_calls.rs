@@ -3,10 +3,18 @@
 //! runs through the same handler, relay or consumer code its Lambda runs,
 //! and its calls are asserted exactly: a change that adds a round trip fails
 //! here, and `docs/figures.md` shows the same list.
+//!
+//! With `KONTOR_COST_CAPTURE=FILE` set, the test also writes every step's
+//! calls with their request and response bodies, and a scan of the table
+//! at the end, to FILE: `bench/cost.py` prices a stated traffic mix from
+//! them (docs/COST.md).
 
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
+    BeforeTransmitInterceptorContextRef,
+};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use kontor_eventbridge::EventBridgePublisher;
@@ -29,9 +37,31 @@ const SENDER: &str = "shop@kontor.example";
 /// Notes the service and operation of every SDK call, in order. It hooks in
 /// before serialisation, which happens once per call (the operation's name
 /// is not in the configuration yet when execution starts), so it counts
-/// calls, not retry attempts.
+/// calls, not retry attempts. It keeps each call's request and response
+/// body for the cost model (the last attempt's, should one be retried).
 #[derive(Debug, Clone, Default)]
-struct CallLog(Arc<Mutex<Vec<String>>>);
+struct CallLog {
+    calls: Arc<Mutex<Vec<Call>>>,
+    steps: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+#[derive(Debug, Clone)]
+struct Call {
+    name: String,
+    request: Option<String>,
+    response: Option<String>,
+}
+
+fn operation(cfg: &ConfigBag) -> String {
+    let metadata = cfg
+        .load::<Metadata>()
+        .expect("every operation names itself");
+    format!("{}.{}", metadata.service(), metadata.name())
+}
+
+fn text(bytes: Option<&[u8]>) -> String {
+    String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
+}
 
 impl Intercept for CallLog {
     fn name(&self) -> &'static str {
@@ -44,21 +74,84 @@ impl Intercept for CallLog {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let metadata = cfg
-            .load::<Metadata>()
-            .expect("every operation names itself");
-        self.0
-            .lock()
-            .unwrap()
-            .push(format!("{}.{}", metadata.service(), metadata.name()));
+        self.calls.lock().unwrap().push(Call {
+            name: operation(cfg),
+            request: None,
+            response: None,
+        });
+        Ok(())
+    }
+
+    // Calls of one operation may run at once (the relay marks its events
+    // together); a body goes to the first of them still without one, which
+    // is all the cost model needs, since they are of one kind.
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let name = operation(cfg);
+        let mut calls = self.calls.lock().unwrap();
+        if let Some(call) = calls
+            .iter_mut()
+            .find(|call| call.name == name && call.request.is_none())
+        {
+            call.request = Some(text(context.request().body().bytes()));
+        }
+        Ok(())
+    }
+
+    // After deserialisation: only then is the whole body in memory.
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let name = operation(cfg);
+        let mut calls = self.calls.lock().unwrap();
+        if let Some(call) = calls
+            .iter_mut()
+            .find(|call| call.name == name && call.request.is_some() && call.response.is_none())
+        {
+            call.response = Some(text(context.response().body().bytes()));
+        }
         Ok(())
     }
 }
 
 impl CallLog {
-    /// The calls since the last `take`.
+    /// The calls since the last `take` or `step`, forgotten.
     fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap())
+        std::mem::take(&mut *self.calls.lock().unwrap())
+            .into_iter()
+            .map(|call| call.name)
+            .collect()
+    }
+
+    /// The calls since the last `take` or `step`, kept for the cost model
+    /// as the calls of one `step` of a workflow.
+    fn step(&self, step: &str) -> Vec<String> {
+        let calls = std::mem::take(&mut *self.calls.lock().unwrap());
+        let names = calls.iter().map(|call| call.name.clone()).collect();
+        self.steps.lock().unwrap().push(serde_json::json!({
+            "step": step,
+            "calls": calls.into_iter().map(|call| serde_json::json!({
+                "call": call.name, "request": call.request, "response": call.response,
+            })).collect::<Vec<_>>(),
+        }));
+        names
+    }
+
+    /// Writes the steps to the file `KONTOR_COST_CAPTURE` names, if set.
+    fn write_capture(&self) {
+        if let Some(path) = std::env::var_os("KONTOR_COST_CAPTURE") {
+            let steps = self.steps.lock().unwrap().clone();
+            let capture = serde_json::json!({"table": TABLE, "steps": steps});
+            std::fs::write(path, serde_json::to_vec_pretty(&capture).unwrap())
+                .expect("the capture file is writable");
+        }
     }
 }
 
@@ -115,14 +208,14 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
 
     assert_eq!(catalog.get("/catalog/products").await.status, 200);
     assert_eq!(
-        calls.take(),
+        calls.step("catalog_listing"),
         ["DynamoDB.Query"],
         "the catalog is one page of one index"
     );
 
     assert_eq!(catalog.get("/catalog/products/BELT").await.status, 200);
     assert_eq!(
-        calls.take(),
+        calls.step("product_page"),
         ["DynamoDB.GetItem", "DynamoDB.BatchGetItem"],
         "a product, then its cross-sells in one batch"
     );
@@ -134,7 +227,7 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         200
     );
     assert_eq!(
-        calls.take(),
+        calls.step("cart_evaluation"),
         ["DynamoDB.BatchGetItem", "DynamoDB.BatchGetItem"],
         "the cart's products, then the checkout-sell suggestions not in the cart"
     );
@@ -146,7 +239,7 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         200
     );
     assert_eq!(
-        calls.take(),
+        calls.step("cart_evaluation_plain"),
         ["DynamoDB.BatchGetItem"],
         "no suggestions to read"
     );
@@ -157,7 +250,7 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         .await;
     assert_eq!(placed.status, 201, "{}", placed.text);
     assert_eq!(
-        calls.take(),
+        calls.step("checkout"),
         ["DynamoDB.BatchGetItem", "DynamoDB.TransactWriteItems"],
         "a checkout is one read round trip and one transaction"
     );
@@ -167,7 +260,7 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         .await;
     assert_eq!(retried.status, 201);
     assert_eq!(
-        calls.take(),
+        calls.step("checkout_retry"),
         ["DynamoDB.BatchGetItem"],
         "a retry only reads its first answer"
     );
@@ -180,7 +273,7 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
     );
     assert_eq!(orders.get(&uri).await.status, 200);
     assert_eq!(
-        calls.take(),
+        calls.step("order_view"),
         ["DynamoDB.Query"],
         "an order and its history are one item collection"
     );
@@ -199,7 +292,7 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         events,
     ));
     assert_eq!(
-        calls.take(),
+        calls.step("relay"),
         expected,
         "one PutEvents per ten events, one mark per event"
     );
@@ -213,13 +306,13 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
     let notifier = Notifier::new(store.clone(), mailer, ShopDetails::default());
     notifier.handle(&order_placed).await.unwrap();
     assert_eq!(
-        calls.take(),
+        calls.step("email"),
         ["DynamoDB.PutItem", "SESv2.SendEmail", "DynamoDB.PutItem"],
         "claim the e-mail, send, note it sent"
     );
     notifier.handle(&order_placed).await.unwrap();
     assert_eq!(
-        calls.take(),
+        calls.step("email_repeat"),
         ["DynamoDB.PutItem"],
         "a repeated event's claim is refused, with the record that refused it"
     );
@@ -233,7 +326,7 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         .await;
     assert_eq!(packed.status, 201, "{}", packed.text);
     assert_eq!(
-        calls.take(),
+        calls.step("parcel_packed"),
         [
             "DynamoDB.Query",
             "DynamoDB.GetItem",
@@ -282,7 +375,7 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         .await;
     assert_eq!(late.status, 201, "{}", late.text);
     assert_eq!(
-        calls.take(),
+        calls.step("parcel_packed_backordered"),
         [
             "DynamoDB.Query",
             "DynamoDB.BatchGetItem",
@@ -305,7 +398,7 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         200
     );
     assert_eq!(
-        calls.take(),
+        calls.step("parcel_status"),
         [
             "DynamoDB.Query",
             "DynamoDB.GetItem",
@@ -328,7 +421,7 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         .await;
     assert_eq!(delivered.status, 200, "{}", delivered.text);
     assert_eq!(
-        calls.take(),
+        calls.step("carrier_event"),
         [
             "DynamoDB.GetItem",
             "DynamoDB.Query",
@@ -346,8 +439,27 @@ async fn each_workflow_makes_the_calls_documented_in_figures() {
         .await;
     assert_eq!(repeat.status, 202);
     assert_eq!(
-        calls.take(),
+        calls.step("carrier_event_repeat"),
         ["DynamoDB.GetItem", "DynamoDB.Query"],
         "a repeat is two reads and no write"
     );
+
+    // Every item as it is at the end, for the sizes of the items that
+    // updates changed in place.
+    let mut start = None;
+    loop {
+        let page = dynamodb
+            .scan()
+            .table_name(TABLE)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    calls.step("table_scan");
+    calls.write_capture();
 }
