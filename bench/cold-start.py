@@ -116,6 +116,10 @@ class Invocation:
 
 class RuntimeApi(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm the
+    # second waits for the client's delayed ACK (40 ms) on a kept-alive
+    # connection, which would be counted as the function's time.
+    disable_nagle_algorithm = True
     invocation = None
 
     def log_message(self, *_):

@@ -67,10 +67,19 @@ pub async fn run(
     router: fn() -> OpenApiRouter<AppState>,
     needs: &[Secret],
 ) -> Result<(), StartupError> {
+    let started = std::time::Instant::now();
     init_logs();
     check_secrets(needs)?;
     let state = aws_state().await;
+    let clients = started.elapsed();
     let (router, _api): (Router<AppState>, _) = router().split_for_parts();
+    // What a cold start spends before it can take a request, by part
+    // (docs/figures.md, "Cold starts of the functions").
+    tracing::debug!(
+        clients_us = clients.as_micros() as u64,
+        router_us = (started.elapsed() - clients).as_micros() as u64,
+        "ready for requests"
+    );
     let router = router
         .with_state(state)
         .layer(axum::middleware::from_fn(

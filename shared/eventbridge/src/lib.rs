@@ -69,7 +69,7 @@ impl EventBridgePublisher {
     /// A publisher on the bus named by `KONTOR_EVENT_BUS` (default `kontor`),
     /// with the SDK configured from the environment.
     pub async fn from_env() -> Self {
-        let config = aws_config::load_from_env().await;
+        let config = kontor_aws_config::sdk_config().await;
         let bus = std::env::var("KONTOR_EVENT_BUS").unwrap_or_else(|_| "kontor".into());
         Self::new(Client::new(&config), bus)
     }

@@ -26,7 +26,7 @@ impl SesMailer {
     /// A mailer sending as `KONTOR_SENDER`, with the SDK configured from the
     /// environment.
     pub async fn from_env() -> Self {
-        let config = aws_config::load_from_env().await;
+        let config = kontor_aws_config::sdk_config().await;
         let sender = std::env::var("KONTOR_SENDER").unwrap_or_else(|_| "shop@example.com".into());
         Self::new(Client::new(&config), sender)
     }

@@ -65,7 +65,7 @@ impl DynamoStore {
     /// the SDK configured from the environment (region, credentials, and
     /// `AWS_ENDPOINT_URL` for a local stand-in such as moto).
     pub async fn from_env() -> Self {
-        let config = aws_config::load_from_env().await;
+        let config = kontor_aws_config::sdk_config().await;
         let table = std::env::var("KONTOR_TABLE").unwrap_or_else(|_| "kontor".into());
         Self::new(Client::new(&config), table)
     }
