@@ -91,14 +91,8 @@ impl Intercept for CallLog {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let name = operation(cfg);
-        let mut calls = self.calls.lock().unwrap();
-        if let Some(call) = calls
-            .iter_mut()
-            .find(|call| call.name == name && call.request.is_none())
-        {
-            call.request = Some(text(context.request().body().bytes()));
-        }
+        let body = text(context.request().body().bytes());
+        self.first_without(&operation(cfg), |call| &mut call.request, body);
         Ok(())
     }
 
@@ -109,19 +103,27 @@ impl Intercept for CallLog {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let name = operation(cfg);
-        let mut calls = self.calls.lock().unwrap();
-        if let Some(call) = calls
-            .iter_mut()
-            .find(|call| call.name == name && call.request.is_some() && call.response.is_none())
-        {
-            call.response = Some(text(context.response().body().bytes()));
-        }
+        let body = text(context.response().body().bytes());
+        self.first_without(&operation(cfg), |call| &mut call.response, body);
         Ok(())
     }
 }
 
 impl CallLog {
+    /// Gives `body` to the first call of operation `name` whose `slot` is
+    /// still empty.
+    fn first_without(&self, name: &str, slot: fn(&mut Call) -> &mut Option<String>, body: String) {
+        let mut calls = self.calls.lock().unwrap();
+        if let Some(empty) = calls
+            .iter_mut()
+            .filter(|call| call.name == name)
+            .map(slot)
+            .find(|slot| slot.is_none())
+        {
+            *empty = Some(body);
+        }
+    }
+
     /// The calls since the last `take` or `step`, forgotten.
     fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.calls.lock().unwrap())
