@@ -36,7 +36,7 @@ struct Pending {
 /// The handle to a store's order writer. The thread ends when the last
 /// handle (the last clone of the store) is dropped.
 pub(crate) struct GroupWriter {
-    queue: Mutex<Sender<Pending>>,
+    queue: Sender<Pending>,
     /// How many transactions the writer committed, for the tests.
     #[cfg(test)]
     pub(crate) groups: Arc<AtomicU64>,
@@ -58,7 +58,7 @@ impl GroupWriter {
             .spawn(move || run(&connection, &waiting, write, &counted))
             .map_err(|e| StoreError::Internal(format!("cannot start the order writer: {e}")))?;
         Ok(Self {
-            queue: Mutex::new(queue),
+            queue,
             #[cfg(test)]
             groups,
         })
@@ -70,8 +70,6 @@ impl GroupWriter {
         let stopped = || StoreError::Internal("the order writer stopped".into());
         let (outcome, answer) = oneshot::channel();
         self.queue
-            .lock()
-            .map_err(|_| stopped())?
             .send(Pending { commit, outcome })
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
